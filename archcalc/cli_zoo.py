@@ -1,0 +1,3 @@
+"""CLI commands for the zoo area; registered on archcalc.cli.app (imported by archcalc.cli)."""
+
+from .cli import app  # noqa: F401

@@ -1,0 +1,281 @@
+"""The layer registry: each layer type states, in one place, its arguments, output shape,
+parameters, buffers, MACs/FLOPs/ops and receptive-field rule (after torch's flop_counter
+registry: one small function per op)."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Sequence
+
+from ..errors import ShapeError, SpecError
+from ..rf import Window
+
+Shape = tuple[int, ...]
+
+REQUIRED = object()
+
+
+def fmt_int(value: int) -> str:
+    return f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Tensor:
+    """One parameter or buffer tensor: its name as PyTorch has it, element count and formula."""
+
+    name: str
+    count: int
+    formula: str
+
+
+@dataclass
+class LayerResult:
+    """Everything the analysis needs to know about one layer applied to its input(s).
+
+    Counts are per sample (batch 1); the analysis scales by batch.
+    """
+
+    output: Shape
+    params: list[Tensor] = field(default_factory=list)
+    buffers: list[Tensor] = field(default_factory=list)
+    macs: int = 0
+    # FLOPs exactly as torch.utils.flop_counter.FlopCounterMode reports them.
+    flops: int = 0
+    # Every arithmetic op, including bias adds, normalisation, activations, pooling, adds.
+    ops: int = 0
+    # Receptive-field rule: one Window per spatial axis (H, W); IDENTITY keeps the field;
+    # WHOLE means every output sees the whole input; MERGE is the union of the inputs.
+    rf: Any = None
+
+    @property
+    def param_count(self) -> int:
+        return sum(t.count for t in self.params)
+
+    @property
+    def buffer_count(self) -> int:
+        return sum(t.count for t in self.buffers)
+
+
+IDENTITY = "identity"
+WHOLE = "whole"
+MERGE = "merge"
+
+
+# --------------------------------------------------------------------------- argument kinds
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return f"the text '{value}'"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return "null" if value is None else type(value).__name__
+
+
+def positive_int(value: Any, minimum: int = 1) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise SpecError(f"must be an integer, got {_type_name(value)}")
+    if value < minimum:
+        raise SpecError(f"must be at least {minimum}, got {value}")
+    return value
+
+
+def nonneg_int(value: Any) -> int:
+    return positive_int(value, 0)
+
+
+def pair(minimum: int = 1) -> Callable[[Any], tuple[int, int]]:
+    """An int for both axes, or [h, w]."""
+
+    def convert(value: Any) -> tuple[int, int]:
+        if isinstance(value, (list, tuple)):
+            if len(value) != 2:
+                raise SpecError(f"must be one integer or a pair [h, w], got {len(value)} values")
+            return (positive_int(value[0], minimum), positive_int(value[1], minimum))
+        v = positive_int(value, minimum)
+        return (v, v)
+
+    convert.__doc__ = "int or [h, w]"
+    return convert
+
+
+def boolean(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise SpecError(f"must be true or false, got {_type_name(value)}")
+
+
+def number(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise SpecError(f"must be a number, got {_type_name(value)}")
+    return float(value)
+
+
+def choice(*options: str) -> Callable[[Any], str]:
+    def convert(value: Any) -> str:
+        if value not in options:
+            near = difflib.get_close_matches(str(value), options, n=1)
+            hint = f" (did you mean '{near[0]}'?)" if near else ""
+            raise SpecError(f"must be one of {', '.join(options)}, got {_type_name(value)}{hint}")
+        return value
+
+    convert.__doc__ = " | ".join(options)
+    convert.options = options  # type: ignore[attr-defined]
+    return convert
+
+
+def optional(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def wrapped(value: Any) -> Any:
+        return None if value is None else convert(value)
+
+    wrapped.options = getattr(convert, "options", ())  # type: ignore[attr-defined]
+    return wrapped
+
+
+@dataclass(frozen=True)
+class Arg:
+    name: str
+    convert: Callable[[Any], Any]
+    default: Any = REQUIRED
+    aliases: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def required(self) -> bool:
+        return self.default is REQUIRED
+
+    @property
+    def string_options(self) -> tuple[str, ...]:
+        return tuple(getattr(self.convert, "options", ()))
+
+
+# --------------------------------------------------------------------------- layer types
+class LayerType:
+    """Base class. Subclasses set the class attributes and implement ``infer``."""
+
+    name: ClassVar[str]
+    aliases: ClassVar[tuple[str, ...]] = ()
+    family: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    args: ClassVar[tuple[Arg, ...]] = ()
+    # how many inputs: 1, or "many" for add/concat
+    arity: ClassVar[int | str] = 1
+    # documentation of the rules, rendered into docs/spec.md
+    shape_rule: ClassVar[str] = "output = input"
+    params_rule: ClassVar[str] = "0"
+    macs_rule: ClassVar[str] = "0 (FLOPs 0)"
+    ops_rule: ClassVar[str] = "0"
+    rf_rule: ClassVar[str] = "unchanged"
+
+    @classmethod
+    def arg_names(cls) -> dict[str, Arg]:
+        names = {}
+        for arg in cls.args:
+            names[arg.name] = arg
+            for alias in arg.aliases:
+                names[alias] = arg
+        return names
+
+    @classmethod
+    def validate(cls, raw: dict[str, Any]) -> dict[str, Any]:
+        """Check and convert the arguments; errors name the argument."""
+        known = cls.arg_names()
+        values: dict[str, Any] = {}
+        for key, value in raw.items():
+            arg = known.get(key)
+            if arg is None:
+                near = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                listed = ", ".join(a.name for a in cls.args) or "none"
+                raise SpecError(f"unknown argument '{key}' for {cls.name}{hint} (arguments: {listed})")
+            if arg.name in values:
+                raise SpecError(f"argument '{arg.name}' is given twice (as '{key}' and an alias)")
+            try:
+                values[arg.name] = arg.convert(value)
+            except SpecError as exc:
+                exc.message = f"argument '{key}' of {cls.name} {exc.message}"
+                raise
+        for arg in cls.args:
+            if arg.name not in values:
+                if arg.required:
+                    raise SpecError(f"{cls.name} needs argument '{arg.name}'")
+                values[arg.name] = arg.convert(arg.default) if arg.default is not None else None
+        cls.check(values)
+        return values
+
+    @classmethod
+    def check(cls, args: dict[str, Any]) -> None:
+        """Cross-argument checks that need no input shape."""
+
+    @classmethod
+    def infer(cls, args: dict[str, Any], inputs: Sequence[Shape]) -> LayerResult:
+        raise NotImplementedError
+
+
+REGISTRY: dict[str, type[LayerType]] = {}
+ALIASES: dict[str, str] = {}
+
+
+def register(layer: type[LayerType]) -> type[LayerType]:
+    for key in (layer.name, *layer.aliases):
+        if key in REGISTRY or key in ALIASES:
+            raise RuntimeError(f"layer type '{key}' registered twice")
+    REGISTRY[layer.name] = layer
+    for alias in layer.aliases:
+        ALIASES[alias] = layer.name
+    return layer
+
+
+def lookup(type_name: str) -> type[LayerType] | None:
+    return REGISTRY.get(ALIASES.get(type_name, type_name))
+
+
+def all_type_names() -> list[str]:
+    return sorted(REGISTRY) + sorted(ALIASES)
+
+
+# --------------------------------------------------------------------------- shape helpers
+def spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
+    """Unpack a CxHxW input, with a clear message when the input is flat."""
+    if len(shape) != 3:
+        raise ShapeError(f"{layer} needs a CxHxW feature map, got a flat vector of {shape[0]:,} features")
+    return shape  # type: ignore[return-value]
+
+
+def elements(shape: Shape) -> int:
+    total = 1
+    for dim in shape:
+        total *= dim
+    return total
+
+
+def shape_text(shape: Shape) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def conv_output_size(size: int, kernel: int, stride: int, pad_left: int, pad_right: int, dilation: int = 1, ceil_mode: bool = False) -> int:
+    """PyTorch's rounding (aten pooling_output_shape): floor((in + pads - dilation*(k-1) - 1
+    [+ stride-1 in ceil_mode]) / stride) + 1; in ceil_mode the last window must start inside the
+    input or the left padding. May return <= 0, which callers report as an empty output."""
+    numerator = size + pad_left + pad_right - dilation * (kernel - 1) - 1
+    if ceil_mode:
+        numerator += stride - 1
+    out = numerator // stride + 1
+    if ceil_mode and (out - 1) * stride >= size + pad_left:
+        out -= 1
+    return out
+
+
+def check_channels(layer: str, given: int | None, actual: int, what: str = "in_channels") -> None:
+    if given is not None and given != actual:
+        raise ShapeError(f"{what} is {given:,} but the input has {actual:,} channels")

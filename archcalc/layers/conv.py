@@ -1,0 +1,194 @@
+"""Convolutions: conv2d and conv_transpose2d (the notes' "deconvolution")."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from ..errors import ShapeError, SpecError
+from ..rf import conv_window, transposed_conv_window
+from .base import (
+    Arg,
+    LayerResult,
+    LayerType,
+    Shape,
+    Tensor,
+    boolean,
+    check_channels,
+    conv_output_size,
+    fmt_int,
+    nonneg_int,
+    optional,
+    pair,
+    positive_int,
+    register,
+    spatial,
+)
+
+
+def padding_arg(value: Any) -> Any:
+    if value in ("same", "valid"):
+        return value
+    try:
+        return pair(0)(value)
+    except SpecError as exc:
+        exc.message = f"must be an integer, a pair [h, w], 'same' or 'valid' ({exc.message})"
+        raise
+
+
+padding_arg.options = ("same", "valid")  # type: ignore[attr-defined]
+
+
+def resolve_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> list[tuple[int, int]]:
+    """(left, right) padding per axis. 'same' pads d*(k-1) in all, the odd one on the right,
+    as PyTorch does."""
+    if padding == "valid":
+        return [(0, 0), (0, 0)]
+    if padding == "same":
+        result = []
+        for k, d in zip(kernel, dilation):
+            total = d * (k - 1)
+            result.append((total // 2, total - total // 2))
+        return result
+    return [(padding[0], padding[0]), (padding[1], padding[1])]
+
+
+def kernel_text(kernel: tuple[int, int]) -> str:
+    return f"{kernel[0]}x{kernel[1]}"
+
+
+def channels_text(channels: int, groups: int) -> str:
+    return f"({channels}/{groups})" if groups > 1 else str(channels)
+
+
+def empty_output_message(kind: str, size: tuple[int, int], kernel: tuple[int, int], padding: Any, dilation=(1, 1)) -> str:
+    pad = padding if isinstance(padding, str) else (padding[0] if padding[0] == padding[1] else list(padding))
+    dil = f" (dilation {dilation[0] if dilation[0] == dilation[1] else list(dilation)})" if dilation != (1, 1) else ""
+    return (
+        f"output would be empty: {kind} kernel {kernel_text(kernel)}{dil} does not fit a "
+        f"{size[0]}x{size[1]} input with padding {pad}"
+    )
+
+
+_CONV_ARGS = (
+    Arg("in_channels", optional(positive_int), None, ("in",), "checked against the input when given"),
+    Arg("out_channels", positive_int, aliases=("out", "filters"), help="number of filters"),
+    Arg("kernel_size", pair(1), aliases=("kernel", "k")),
+    Arg("stride", pair(1), 1, ("s",)),
+    Arg("padding", padding_arg, 0, ("pad", "p"), "int, [h, w], 'same' or 'valid'"),
+    Arg("dilation", pair(1), 1),
+    Arg("groups", positive_int, 1, (), "groups=in_channels makes a depthwise conv"),
+    Arg("bias", boolean, True),
+)
+
+
+@register
+class Conv2d(LayerType):
+    name = "conv2d"
+    aliases = ("conv",)
+    family = "convolution"
+    summary = "2-D convolution (torch.nn.Conv2d)."
+    args = _CONV_ARGS
+    shape_rule = "H_out = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1 (same for W); C_out = out_channels"
+    params_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels, + out_channels if bias"
+    macs_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels x H_out x W_out; FLOPs = 2 x MACs"
+    ops_rule = "2 x MACs, + C_out x H_out x W_out bias adds"
+    rf_rule = "size += (dilation*(kernel-1)) x stride_in; stride_out = stride_in x stride; padding += padding x stride_in"
+
+    @classmethod
+    def check(cls, args):
+        if args["padding"] == "same" and args["stride"] != (1, 1):
+            raise SpecError("padding 'same' needs stride 1 (PyTorch does not support it for strided convolutions)")
+
+    @classmethod
+    def infer(cls, args: dict[str, Any], inputs: Sequence[Shape]) -> LayerResult:
+        channels, height, width = spatial(inputs[0], cls.name)
+        check_channels(cls.name, args["in_channels"], channels)
+        out, groups = args["out_channels"], args["groups"]
+        if channels % groups or out % groups:
+            raise ShapeError(f"groups={groups} must divide in_channels ({channels}) and out_channels ({out})")
+        kernel, stride, dilation = args["kernel_size"], args["stride"], args["dilation"]
+        pads = resolve_padding(args["padding"], kernel, dilation)
+        sizes = [
+            conv_output_size(size, k, s, pl, pr, d)
+            for size, k, s, (pl, pr), d in zip((height, width), kernel, stride, pads, dilation)
+        ]
+        if min(sizes) < 1:
+            raise ShapeError(empty_output_message("conv", (height, width), kernel, args["padding"], dilation))
+        per_group_in = channels // groups
+        weight = kernel[0] * kernel[1] * per_group_in * out
+        params = [Tensor("weight", weight, f"{kernel_text(kernel)}x{channels_text(channels, groups)}x{out} = {fmt_int(weight)}")]
+        positions = sizes[0] * sizes[1]
+        if args["bias"]:
+            params.append(Tensor("bias", out, f"{out} = {fmt_int(out)}"))
+        macs = weight * positions
+        return LayerResult(
+            output=(out, sizes[0], sizes[1]),
+            params=params,
+            macs=macs,
+            flops=2 * macs,
+            ops=2 * macs + (out * positions if args["bias"] else 0),
+            rf=[conv_window(k, s, pl, d) for k, s, (pl, _), d in zip(kernel, stride, pads, dilation)],
+        )
+
+
+@register
+class ConvTranspose2d(LayerType):
+    name = "conv_transpose2d"
+    aliases = ("deconv", "conv_transpose", "deconv2d")
+    family = "convolution"
+    summary = "2-D transposed convolution, the notes' 'deconvolution' (torch.nn.ConvTranspose2d)."
+    args = (
+        Arg("in_channels", optional(positive_int), None, ("in",), "checked against the input when given"),
+        Arg("out_channels", positive_int, aliases=("out", "filters")),
+        Arg("kernel_size", pair(1), aliases=("kernel", "k")),
+        Arg("stride", pair(1), 1, ("s",)),
+        Arg("padding", pair(0), 0, ("pad", "p")),
+        Arg("output_padding", pair(0), 0, (), "extra rows/columns on one side; must be < stride or < dilation"),
+        Arg("dilation", pair(1), 1),
+        Arg("groups", positive_int, 1),
+        Arg("bias", boolean, True),
+    )
+    shape_rule = "H_out = (H - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1 (same for W)"
+    params_rule = "in_channels x (out_channels/groups) x kernel_h x kernel_w, + out_channels if bias"
+    macs_rule = "in_channels x (out_channels/groups) x kernel_h x kernel_w x H_in x W_in (each input pixel scatters one kernel); FLOPs = 2 x MACs"
+    ops_rule = "2 x MACs, + C_out x H_out x W_out bias adds"
+    rf_rule = "fractional: stride_out = stride_in / stride; output o reads inputs i with i*stride - padding + k*dilation = o (exact, periodic tables)"
+
+    @classmethod
+    def check(cls, args):
+        for axis in range(2):
+            op, s, d = args["output_padding"][axis], args["stride"][axis], args["dilation"][axis]
+            if op >= s and op >= d:
+                raise SpecError(f"output_padding {op} must be smaller than either stride ({s}) or dilation ({d})")
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, height, width = spatial(inputs[0], cls.name)
+        check_channels(cls.name, args["in_channels"], channels)
+        out, groups = args["out_channels"], args["groups"]
+        if channels % groups or out % groups:
+            raise ShapeError(f"groups={groups} must divide in_channels ({channels}) and out_channels ({out})")
+        kernel, stride, padding, dilation = args["kernel_size"], args["stride"], args["padding"], args["dilation"]
+        output_padding = args["output_padding"]
+        sizes = [
+            (size - 1) * s - 2 * p + d * (k - 1) + op + 1
+            for size, k, s, p, d, op in zip((height, width), kernel, stride, padding, dilation, output_padding)
+        ]
+        if min(sizes) < 1:
+            raise ShapeError(
+                f"output would be empty: transposed conv of a {height}x{width} input with kernel "
+                f"{kernel_text(kernel)}, stride {list(stride)} and padding {list(padding)} gives {sizes[0]}x{sizes[1]}"
+            )
+        weight = channels * (out // groups) * kernel[0] * kernel[1]
+        params = [Tensor("weight", weight, f"{channels}x{channels_text(out, groups)}x{kernel_text(kernel)} = {fmt_int(weight)}")]
+        if args["bias"]:
+            params.append(Tensor("bias", out, f"{out} = {fmt_int(out)}"))
+        macs = weight * height * width
+        return LayerResult(
+            output=(out, sizes[0], sizes[1]),
+            params=params,
+            macs=macs,
+            flops=2 * macs,
+            ops=2 * macs + (out * sizes[0] * sizes[1] if args["bias"] else 0),
+            rf=[transposed_conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation)],
+        )

@@ -1,0 +1,46 @@
+"""Dense (fully connected) layers."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from .base import WHOLE, Arg, LayerResult, LayerType, Tensor, boolean, elements, fmt_int, optional, positive_int, register
+
+
+@register
+class Linear(LayerType):
+    name = "linear"
+    aliases = ("dense", "fc")
+    family = "dense"
+    summary = "Fully connected layer on the last dimension (torch.nn.Linear); after flatten that is all features."
+    args = (
+        Arg("in_features", optional(positive_int), None, ("in",), "checked against the input when given"),
+        Arg("out_features", positive_int, aliases=("out", "units")),
+        Arg("bias", boolean, True),
+    )
+    shape_rule = "last dimension in_features -> out_features"
+    params_rule = "in_features x out_features, + out_features if bias"
+    macs_rule = "in_features x out_features x (elements before the last dimension); FLOPs = 2 x MACs"
+    ops_rule = "2 x MACs, + outputs for the bias"
+    rf_rule = "whole input"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        features, out = shape[-1], args["out_features"]
+        if args["in_features"] is not None and args["in_features"] != features:
+            hint = " (flatten a feature map first?)" if len(shape) > 1 else ""
+            raise ShapeError(f"in_features is {args['in_features']:,} but the input has {features:,} features{hint}")
+        weight = features * out
+        params = [Tensor("weight", weight, f"{features}x{out} = {fmt_int(weight)}")]
+        if args["bias"]:
+            params.append(Tensor("bias", out, f"{out} = {fmt_int(out)}"))
+        rows = elements(shape[:-1])
+        macs = weight * rows
+        return LayerResult(
+            output=(*shape[:-1], out),
+            params=params,
+            macs=macs,
+            flops=2 * macs,
+            ops=2 * macs + (out * rows if args["bias"] else 0),
+            rf=WHOLE,
+        )

@@ -1,0 +1,84 @@
+"""Normalisation: batch norm (parameters plus running-statistics buffers) and local response norm."""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from .base import IDENTITY, Arg, LayerResult, LayerType, Tensor, boolean, elements, number, optional, positive_int, register, spatial
+
+
+def _batchnorm(cls, args, shape, channels):
+    if args["num_features"] is not None and args["num_features"] != channels:
+        raise ShapeError(f"num_features is {args['num_features']:,} but the input has {channels:,} channels")
+    params, buffers = [], []
+    if args["affine"]:
+        params = [Tensor("weight", channels, f"{channels} (scale)"), Tensor("bias", channels, f"{channels} (shift)")]
+    if args["track_running_stats"]:
+        buffers = [
+            Tensor("running_mean", channels, f"{channels}"),
+            Tensor("running_var", channels, f"{channels}"),
+            Tensor("num_batches_tracked", 1, "1"),
+        ]
+    return LayerResult(output=shape, params=params, buffers=buffers, ops=2 * elements(shape), rf=IDENTITY)
+
+
+_BN_ARGS = (
+    Arg("num_features", optional(positive_int), None, ("channels",), "checked against the input when given"),
+    Arg("eps", number, 1e-5),
+    Arg("momentum", optional(number), 0.1),
+    Arg("affine", boolean, True, (), "learnable scale and shift"),
+    Arg("track_running_stats", boolean, True, (), "running mean/var buffers"),
+)
+
+
+@register
+class BatchNorm2d(LayerType):
+    name = "batchnorm2d"
+    aliases = ("bn", "batchnorm", "batch_norm2d")
+    family = "normalisation"
+    summary = "Batch normalisation over channels of a feature map (torch.nn.BatchNorm2d)."
+    args = _BN_ARGS
+    params_rule = "2 x C (scale and shift) if affine; buffers 2 x C + 1 (running mean, var, num_batches_tracked)"
+    ops_rule = "2 per element (inference: one scale, one shift)"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, _, _ = spatial(inputs[0], cls.name)
+        return _batchnorm(cls, args, inputs[0], channels)
+
+
+@register
+class BatchNorm1d(LayerType):
+    name = "batchnorm1d"
+    aliases = ("batch_norm1d",)
+    family = "normalisation"
+    summary = "Batch normalisation of a flat feature vector (torch.nn.BatchNorm1d)."
+    args = _BN_ARGS
+    params_rule = BatchNorm2d.params_rule
+    ops_rule = BatchNorm2d.ops_rule
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        if len(shape) != 1:
+            raise ShapeError(f"batchnorm1d needs a flat vector; use batchnorm2d on a {len(shape)}-d feature map")
+        return _batchnorm(cls, args, shape, shape[0])
+
+
+@register
+class LocalResponseNorm(LayerType):
+    name = "local_response_norm"
+    aliases = ("lrn",)
+    family = "normalisation"
+    summary = "Local response normalisation across channels, as in AlexNet (torch.nn.LocalResponseNorm)."
+    args = (
+        Arg("size", positive_int, help="number of neighbouring channels"),
+        Arg("alpha", number, 1e-4),
+        Arg("beta", number, 0.75),
+        Arg("k", number, 1.0),
+    )
+    ops_rule = "(size + 3) per element: squares summed over size channels, scale, power, divide"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        spatial(inputs[0], cls.name)
+        return LayerResult(output=inputs[0], ops=(args["size"] + 3) * elements(inputs[0]), rf=IDENTITY)

@@ -1,0 +1,165 @@
+"""Pooling: max/avg with windows, adaptive and global pooling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ShapeError, SpecError
+from ..rf import adaptive_pool_window, conv_window
+from .base import (
+    WHOLE,
+    Arg,
+    LayerResult,
+    LayerType,
+    boolean,
+    conv_output_size,
+    optional,
+    pair,
+    positive_int,
+    register,
+    spatial,
+)
+from .conv import empty_output_message
+
+
+def _window_pool(cls, args, inputs, dilation=(1, 1)):
+    channels, height, width = spatial(inputs[0], cls.name)
+    kernel, padding = args["kernel_size"], args["padding"]
+    stride = args["stride"] or kernel
+    sizes = [
+        conv_output_size(size, k, s, p, p, d, args["ceil_mode"])
+        for size, k, s, p, d in zip((height, width), kernel, stride, padding, dilation)
+    ]
+    if min(sizes) < 1:
+        raise ShapeError(empty_output_message("pooling", (height, width), kernel, padding, dilation))
+    window = kernel[0] * kernel[1]
+    outputs = channels * sizes[0] * sizes[1]
+    return LayerResult(
+        output=(channels, sizes[0], sizes[1]),
+        ops=outputs * (window - 1 if cls.name == "maxpool2d" else window),
+        rf=[conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation)],
+    )
+
+
+def _check_half_kernel(args, dilation=(1, 1)):
+    for k, p, d in zip(args["kernel_size"], args["padding"], dilation):
+        if p > (d * (k - 1) + 1) // 2:
+            raise SpecError(f"padding {p} must be at most half the kernel size {k} (PyTorch's rule)")
+
+
+@register
+class MaxPool2d(LayerType):
+    name = "maxpool2d"
+    aliases = ("maxpool", "max_pool2d")
+    family = "pooling"
+    summary = "Max pooling (torch.nn.MaxPool2d)."
+    args = (
+        Arg("kernel_size", pair(1), aliases=("kernel", "k")),
+        Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
+        Arg("padding", pair(0), 0, ("pad", "p"), "at most half the kernel"),
+        Arg("dilation", pair(1), 1),
+        Arg("ceil_mode", boolean, False, (), "round the output size up"),
+    )
+    shape_rule = "as conv2d with C unchanged; ceil_mode rounds up, but the last window must start inside the input or left padding"
+    ops_rule = "(kernel_h x kernel_w - 1) comparisons per output element"
+    rf_rule = "as conv2d"
+
+    @classmethod
+    def check(cls, args):
+        _check_half_kernel(args, args["dilation"])
+
+    @classmethod
+    def infer(cls, args, inputs):
+        return _window_pool(cls, args, inputs, args["dilation"])
+
+
+@register
+class AvgPool2d(LayerType):
+    name = "avgpool2d"
+    aliases = ("avgpool", "avg_pool2d")
+    family = "pooling"
+    summary = "Average pooling (torch.nn.AvgPool2d)."
+    args = (
+        Arg("kernel_size", pair(1), aliases=("kernel", "k")),
+        Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
+        Arg("padding", pair(0), 0, ("pad", "p"), "at most half the kernel"),
+        Arg("ceil_mode", boolean, False),
+        Arg("count_include_pad", boolean, True, (), "does not change any count"),
+    )
+    shape_rule = MaxPool2d.shape_rule
+    ops_rule = "kernel_h x kernel_w ops (adds and one divide) per output element"
+    rf_rule = "as conv2d"
+
+    @classmethod
+    def check(cls, args):
+        _check_half_kernel(args)
+
+    @classmethod
+    def infer(cls, args, inputs):
+        return _window_pool(cls, args, inputs)
+
+
+def _output_size(value: Any) -> tuple[Any, Any]:
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise SpecError(f"must be one integer or a pair [h, w], got {len(value)} values")
+        return tuple(None if v is None else positive_int(v) for v in value)  # type: ignore[return-value]
+    v = positive_int(value)
+    return (v, v)
+
+
+def _adaptive(cls, args, inputs):
+    channels, height, width = spatial(inputs[0], cls.name)
+    sizes = [size if want is None else want for size, want in zip((height, width), args["output_size"])]
+    ops = channels
+    for size, out in zip((height, width), sizes):
+        # total bin length along the axis: sum over bins of ceil((o+1)*in/out) - floor(o*in/out)
+        ops *= sum(-((-(o + 1) * size) // out) - (o * size) // out for o in range(out)) if out <= 65536 else size
+    rf = WHOLE if sizes == [1, 1] else [adaptive_pool_window(size, out) for size, out in zip((height, width), sizes)]
+    return LayerResult(output=(channels, sizes[0], sizes[1]), ops=ops, rf=rf)
+
+
+@register
+class AdaptiveAvgPool2d(LayerType):
+    name = "adaptive_avgpool2d"
+    aliases = ("adaptive_avg_pool2d",)
+    family = "pooling"
+    summary = "Adaptive average pooling to a fixed output size (torch.nn.AdaptiveAvgPool2d)."
+    args = (Arg("output_size", _output_size, aliases=("size",), help="int or [h, w]; null keeps that axis"),)
+    shape_rule = "C x output_size"
+    ops_rule = "one op per input element of each bin"
+    rf_rule = "whole input when the output is 1x1; else bin o reads [floor(o*in/out), ceil((o+1)*in/out))"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        return _adaptive(cls, args, inputs)
+
+
+@register
+class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
+    name = "adaptive_maxpool2d"
+    aliases = ("adaptive_max_pool2d",)
+    summary = "Adaptive max pooling (torch.nn.AdaptiveMaxPool2d)."
+
+
+@register
+class GlobalAvgPool2d(LayerType):
+    name = "global_avgpool2d"
+    aliases = ("global_avgpool", "gap")
+    family = "pooling"
+    summary = "Global average pooling to Cx1x1 (torch.nn.AdaptiveAvgPool2d(1))."
+    shape_rule = "C x 1 x 1"
+    ops_rule = "C x H x W"
+    rf_rule = "whole input"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, height, width = spatial(inputs[0], cls.name)
+        return LayerResult(output=(channels, 1, 1), ops=channels * height * width, rf=WHOLE)
+
+
+@register
+class GlobalMaxPool2d(GlobalAvgPool2d):
+    name = "global_maxpool2d"
+    aliases = ("global_maxpool",)
+    summary = "Global max pooling to Cx1x1 (torch.nn.AdaptiveMaxPool2d(1))."
