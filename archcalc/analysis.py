@@ -89,6 +89,8 @@ class Row:
         terms = [t.formula.split(" = ")[0].split(" (")[0] for t in self.param_tensors]
         if len(terms) == 1:
             return self.param_tensors[0].formula.split(" (")[0]
+        if len(set(terms)) == 1:
+            return f"{len(terms)}x{terms[0]} = {self.params:,}"
         return f"{' + '.join(terms)} = {self.params:,}"
 
 
@@ -289,6 +291,8 @@ def fold(report: Report, depth: int | None) -> list[Row]:
         group.activations += row.activations
         group.output = row.output  # the group's last layer in topological order is its output
         group.rf = row.rf
+        group.param_tensors.extend(row.param_tensors)
+        group.buffer_tensors.extend(row.buffer_tensors)
         group.notes.extend(row.notes)
         group.folded += 1
     return [folded[k] for k in order]
