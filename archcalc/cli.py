@@ -121,6 +121,29 @@ def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, batch: Optiona
     show("summary", spec, input, batch, format, depth, dtype)
 
 
+@app.command()
+def layers(format: Format = typer.Option(Format.table, "--format", "-f", help="table, or markdown for the full reference")) -> None:
+    """List the layer types a spec can use, with their arguments (markdown: the full reference)."""
+    from .render import reference
+
+    if format is Format.markdown:
+        sys.stdout.write(reference.markdown())
+        return
+    if format is Format.json:
+        import json
+
+        sys.stdout.write(json.dumps([dict(zip(("type", "aliases", "arguments", "summary"), r)) for r in reference.rows()], indent=2) + "\n")
+        return
+    from rich.table import Table
+
+    table = Table(title="layer types", header_style="bold")
+    for header in ("Type", "Aliases", "Arguments", "What it is"):
+        table.add_column(header, overflow="fold")
+    for row in reference.rows():
+        table.add_row(*row)
+    console().print(table)
+
+
 def main() -> None:
     app()
 

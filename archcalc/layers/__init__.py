@@ -1,6 +1,6 @@
 """Layer types, one module per family; importing this package registers them all."""
 
-from . import activation, conv, linear, merge, norm, pool, reshape  # noqa: F401
+from . import conv, linear, pool, norm, activation, reshape, merge  # noqa: F401,I001 (order = docs order)
 from .base import ALIASES, IDENTITY, MERGE, REGISTRY, WHOLE, LayerResult, LayerType, Tensor, lookup
 from .reshape import UNKNOWN
 
