@@ -127,30 +127,31 @@ class Report:
     def dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
 
-    def as_json(self) -> dict[str, Any]:
+    def row_json(self, r: Row) -> dict[str, Any]:
+        return {
+            "name": r.name,
+            "type": r.type,
+            "output": list(r.output),
+            "params": r.params,
+            "buffers": r.buffers,
+            "macs": r.macs,
+            "flops": r.flops,
+            "ops": r.ops,
+            "rf": r.rf.as_json(),
+            "activations": r.activations,
+            "activation_bytes": r.activations * self.dtype_bytes,
+            "formula": r.formula,
+            "notes": r.notes,
+        }
+
+    def as_json(self, rows: list[Row] | None = None) -> dict[str, Any]:
+        """The JSON contract: name, input, layers[...], total (keys kept stable)."""
         return {
             "name": self.name,
             "input": list(self.input),
             "batch": self.batch,
             "dtype": self.dtype,
-            "layers": [
-                {
-                    "name": r.name,
-                    "type": r.type,
-                    "output": list(r.output),
-                    "params": r.params,
-                    "buffers": r.buffers,
-                    "macs": r.macs,
-                    "flops": r.flops,
-                    "ops": r.ops,
-                    "rf": r.rf.as_json(),
-                    "activations": r.activations,
-                    "activation_bytes": r.activations * self.dtype_bytes,
-                    "formula": r.formula,
-                    "notes": r.notes,
-                }
-                for r in self.rows
-            ],
+            "layers": [self.row_json(r) for r in (self.rows if rows is None else rows)],
             "total": {
                 "params": self.total.params,
                 "trainable": self.total.trainable,

@@ -123,10 +123,7 @@ def total_lines(report: Report, view: str) -> list[str]:
 
 def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
     if fmt == "json":
-        data = report.as_json()
-        if rows is not report.rows:
-            data["layers"] = [layer for layer in _rows_json(report, rows)]
-        return json.dumps(data, indent=2)
+        return json.dumps(report.as_json(rows), indent=2) + "\n"
     columns = COLUMNS[view]
     headers = [c.header for c in columns]
     cells = [[c.cell(r, report) for c in columns] for r in rows]
@@ -144,15 +141,6 @@ def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
         lines += [f"- {line}" for line in total_lines(report, view)]
         return "\n".join(lines) + "\n"
     raise ValueError(fmt)
-
-
-def _rows_json(report: Report, rows: list[Row]):
-    for r in rows:
-        yield {
-            "name": r.name, "type": r.type, "output": list(r.output), "params": r.params, "buffers": r.buffers,
-            "macs": r.macs, "flops": r.flops, "ops": r.ops, "rf": r.rf.as_json(), "activations": r.activations,
-            "activation_bytes": r.activations * report.dtype_bytes, "formula": r.formula, "notes": r.notes,
-        }
 
 
 def print_table(report: Report, rows: list[Row], view: str, console) -> None:
