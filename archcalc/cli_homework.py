@@ -1,3 +1,279 @@
-"""CLI commands for the homework area; registered on archcalc.cli.app (imported by archcalc.cli)."""
+"""CLI commands for the homework area; registered on archcalc.cli.app (imported by archcalc.cli).
 
-from .cli import app  # noqa: F401
+One-liners (conv, deconv, pool, linear/dense) with answer checking, chain, solve, compare, memory.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, app, console, run_guarded
+
+LAYOUT_HELP = ("How to read shapes: hwc = the course's HxWxC (40x50x128 is H=40 W=50 C=128, the default), "
+               "chw = PyTorch's CxHxW.")
+LayoutOpt = typer.Option("hwc", "--layout", "-l", help=LAYOUT_HELP)
+CheckOpt = typer.Option(None, "--check", help="A student's parameter count: prints CORRECT/INCORRECT; exit 0 or 1. "
+                        "Weights only (no bias) also counts as correct, and says so.")
+CheckShapeOpt = typer.Option(None, "--check-shape", help="A student's output shape, in the input's layout (e.g. 40x50x64).")
+CheckMacsOpt = typer.Option(None, "--check-macs", help="A student's MAC count.")
+CheckFlopsOpt = typer.Option(None, "--check-flops", help="A student's FLOP count (2 x MACs for conv/linear).")
+KernelOpt = typer.Option(..., "--kernel", "-k", help="Kernel size: 3, or HxW like 1x7.", show_default=False)
+StrideOpt = typer.Option(None, "--stride", "-s", help="Stride: 2 or HxW. [default: 1; pooling: the kernel]")
+PaddingOpt = typer.Option(None, "--padding", "-p", help="Padding: 1, HxW, or (conv) same / valid. [default: 0]")
+DilationOpt = typer.Option(None, "--dilation", help="Dilation: 2 or HxW. [default: 1]")
+GroupsOpt = typer.Option(None, "--groups", "-g", help="Groups (in and out channels split into this many groups).")
+BiasOpt = typer.Option(True, "--bias/--no-bias", help="Count a bias per output channel.")
+InputArg = typer.Argument(..., help="Input map, e.g. 40x50x128 (HxWxC; see --layout).", show_default=False)
+
+
+def _one_layer(command: str, input_text: str, layout: str, build_options, checks: tuple, fmt: Format) -> None:
+    """Analyse one layer; ``build_options`` turns the raw options into registry arguments."""
+    from .oneliner import run_checks, solve_layer
+
+    def work():
+        answer = solve_layer(command, input_text, layout, build_options())
+        verdicts = run_checks(answer, *checks)
+        if fmt is Format.json:
+            import json
+
+            data = answer.report.as_json()
+            data["read_input_as"] = answer.input.describe()
+            data["checks"] = [{"correct": v.correct, "message": v.line} for v in verdicts]
+            typer.echo(json.dumps(data, indent=2))
+        elif fmt is not Format.table:
+            from .errors import UsageError
+
+            raise UsageError(f"--format {fmt.value} is not available here (table or json)")
+        else:
+            for line in answer.lines:
+                typer.echo(line)
+            for verdict in verdicts:
+                typer.echo(verdict.line)
+        return all(v.correct for v in verdicts)
+
+    if run_guarded(work) is False:
+        raise typer.Exit(1)
+
+
+def _pair(text, what):
+    from .oneliner import pair_option
+
+    return pair_option(text, what)
+
+
+@app.command()
+def conv(input: str = InputArg,
+         out: int = typer.Option(..., "--out", "-o", help="Output channels (number of filters).", show_default=False),
+         kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
+         dilation: Optional[str] = DilationOpt, groups: Optional[int] = GroupsOpt, bias: bool = BiasOpt,
+         layout: str = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+         check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
+         format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+    """One convolution: output shape, parameters with the formula, MACs, FLOPs, receptive field.
+
+    Example: archcalc conv 40x50x128 --out 64 --kernel 3 --padding 1 --check 73728
+    """
+    def arguments():
+        return dict(out_channels=out, kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
+                    padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
+
+    _one_layer("conv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+
+
+@app.command()
+def deconv(input: str = InputArg,
+           out: int = typer.Option(..., "--out", "-o", help="Output channels.", show_default=False),
+           kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
+           output_padding: Optional[str] = typer.Option(None, "--output-padding", help="Extra rows/columns on one side."),
+           dilation: Optional[str] = DilationOpt, groups: Optional[int] = GroupsOpt, bias: bool = BiasOpt,
+           layout: str = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+           check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
+           format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+    """One transposed convolution ("deconvolution"), e.g. archcalc deconv 7x7x16 --out 8 --kernel 4 --stride 2 --padding 1"""
+    def arguments():
+        return dict(out_channels=out, kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
+                    padding=_pair(padding, "padding"), output_padding=_pair(output_padding, "output-padding"),
+                    dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
+
+    _one_layer("deconv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+
+
+class PoolKind(str, Enum):
+    max = "max"
+    avg = "avg"
+
+
+@app.command()
+def pool(input: str = InputArg, kernel: str = KernelOpt, stride: Optional[str] = StrideOpt,
+         padding: Optional[str] = PaddingOpt,
+         type: PoolKind = typer.Option(PoolKind.max, "--type", "-t", help="max or avg pooling."),
+         ceil_mode: bool = typer.Option(False, "--ceil-mode", help="Round the output size up."),
+         layout: str = LayoutOpt, check_shape: Optional[str] = CheckShapeOpt,
+         format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+    """One pooling layer (stride defaults to the kernel), e.g. archcalc pool 224x224x64 --kernel 2"""
+    def arguments():
+        return dict(kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
+                    padding=_pair(padding, "pool padding"), ceil_mode=ceil_mode)
+
+    _one_layer(f"{type.value}pool", input, layout, arguments, (None, check_shape, None, None), format)
+
+
+def _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format):
+    def arguments():
+        return {"out_features": out, "bias": bias}
+
+    _one_layer("linear", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+
+
+DenseInput = typer.Argument(..., help="Input features (1024), or a map (4x4x16, flattened first).", show_default=False)
+DenseOut = typer.Option(..., "--out", "-o", help="Output features.", show_default=False)
+DenseFormat = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")
+
+
+@app.command()
+def linear(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+           check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+           check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
+           format: Format = DenseFormat) -> None:
+    """One dense (fully connected) layer, e.g. archcalc linear 4x4x16 --out 10 --no-bias  (2,560)"""
+    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+
+
+@app.command()
+def dense(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+          check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+          check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
+          format: Format = DenseFormat) -> None:
+    """Same as `linear`: one dense (fully connected) layer."""
+    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+
+
+@app.command(help="A short chain of layers without a file, e.g.\n\n"
+             "archcalc chain 32x32x3 \"conv 5x5 4\" \"pool 2\" \"conv 3x3 16 pad=1\" fc:10\n\n"
+             "archcalc chain \"256x256x128 -> conv 1x1 32 bias=false\"\n\n"
+             "The first item is the input (HxWxC unless --layout chw); each further item is one layer: "
+             "'conv KxK OUT [key=value ...]' (or 'conv 5x5x4'), 'deconv KxK OUT stride=2', "
+             "'pool K [STRIDE]', 'avgpool K', 'fc N' (flattens a map first), 'gap', 'bn', 'relu', "
+             "'dropout', 'flatten', or any layer type with key=value arguments (PyTorch names or aliases: "
+             "pad=1, s=2, bias=false, groups=2). Items may also be joined with '->' in one argument. "
+             "See docs/oneliners.md.")
+def chain(steps: List[str] = typer.Argument(..., help="Input shape, then the layers.", show_default=False),
+          layout: str = LayoutOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
+          dtype: DType = DTypeOpt) -> None:
+    def work():
+        from .chain import analyze_chain
+        from .chain import print_chain, render_chain
+
+        given, _, report = analyze_chain(list(steps), layout, batch or 1, dtype.value)
+        if format is Format.table:
+            print_chain(report, given, console())
+        else:
+            sys.stdout.write(render_chain(report, given, format.value))
+
+    run_guarded(work)
+
+
+@app.command()
+def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one side).", show_default=False),
+          size_out: int = typer.Argument(..., metavar="OUT", help="Wanted output size.", show_default=False),
+          kernel: Optional[int] = typer.Option(None, "--kernel", "-k", help="Fix the kernel size."),
+          stride: Optional[int] = typer.Option(None, "--stride", "-s", help="Fix the stride."),
+          padding: Optional[int] = typer.Option(None, "--padding", "-p", help="Fix the padding."),
+          dilation: int = typer.Option(1, "--dilation", help="Dilation."),
+          transposed: bool = typer.Option(False, "--transposed", "-t", help="Solve for a transposed conv (upsampling)."),
+          max_kernel: int = typer.Option(11, "--max-kernel", help="Largest kernel tried."),
+          max_stride: int = typer.Option(8, "--max-stride", help="Largest stride tried."),
+          limit: int = typer.Option(20, "--limit", help="Show at most N choices."),
+          json_output: bool = typer.Option(False, "--json", help="Print the choices as JSON.")) -> None:
+    """Which (kernel, stride, padding) take a side of IN to OUT? e.g. `solve 32 16`, `solve 40 40 --kernel 3`.
+
+    Conv/pool sizes: floor((in + 2p - d(k-1) - 1)/s) + 1, padding at most half the kernel; simplest first
+    (no input rows dropped, then smaller stride, kernel, padding). Exit status 1 when nothing fits.
+    """
+    from .solve import conv_choices, explain, transposed_choices
+
+    def work():
+        from .errors import UsageError
+
+        if limit < 1:
+            raise UsageError(f"--limit must be at least 1, got {limit}")
+        search = transposed_choices if transposed else conv_choices
+        found = search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride)
+        if json_output:
+            import json
+
+            typer.echo(json.dumps({"in": size_in, "out": size_out, "transposed": transposed,
+                                   "choices": [c.as_dict() for c in found[:limit]], "total": len(found)}, indent=2))
+        else:
+            for line in explain(size_in, size_out, found, transposed, kernel, dilation, limit):
+                typer.echo(line)
+        return bool(found)
+
+    if run_guarded(work) is False:
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files, bundled nets or comparisons "
+                                               "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
+                                               show_default=False),
+            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, dtype: DType = DTypeOpt) -> None:
+    """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
+
+    def work():
+        from .analysis import analyze
+        from .compare import figures, print_table, render_text, resolve_compare_spec
+        from .errors import UsageError
+        from .spec import load_graph
+
+        if len(specs) < 2:
+            raise UsageError("compare needs at least two nets")
+        items = []
+        for spec in specs:
+            graph = load_graph(resolve_compare_spec(spec), batch=batch)
+            items.append(figures(analyze(graph, batch=batch, dtype=dtype.value)))
+        if format is Format.table:
+            print_table(items, console())
+        else:
+            sys.stdout.write(render_text(items, format.value))
+
+    run_guarded(work)
+
+
+class Optimizer(str, Enum):
+    sgd = "sgd"
+    momentum = "momentum"
+    nesterov = "nesterov"
+    adagrad = "adagrad"
+    adadelta = "adadelta"
+    rmsprop = "rmsprop"
+    adam = "adam"
+    adamw = "adamw"
+
+
+@app.command()
+def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or comparison.", show_default=False),
+           batch: Optional[int] = BatchOpt, dtype: DType = DTypeOpt,
+           optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
+           format: Format = FormatOpt) -> None:
+    """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
+    (weights plus peak live activations), each with its formula. Assumptions: docs/memory.md."""
+
+    def work():
+        from .analysis import analyze
+        from .compare import resolve_compare_spec
+        from .memory import memory_report, print_memory, render_memory
+        from .spec import load_graph
+
+        graph = load_graph(resolve_compare_spec(spec), batch=batch)
+        result = memory_report(analyze(graph, batch=batch, dtype=dtype.value), optimizer.value)
+        if format is Format.table:
+            print_memory(result, console())
+        else:
+            sys.stdout.write(render_memory(result, format.value))
+
+    run_guarded(work)

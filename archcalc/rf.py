@@ -91,6 +91,11 @@ def adaptive_pool_window(in_size: int, out_size: int) -> Window:
 IDENTITY_WINDOW = Window(1, 1, lambda o: (o,))
 
 
+def whole_axis_window(in_size: int) -> Window:
+    """Every output reads the whole axis (a dense layer or softmax along it)."""
+    return Window(1, 0, lambda o: range(in_size))
+
+
 @dataclass(frozen=True)
 class AxisField:
     """Exact receptive field along one axis, relative to the net input."""
@@ -149,8 +154,9 @@ class AxisField:
         ends: list[int | None] = []
         for o in range(period):
             positions = window.positions(o)
-            starts.append(next((v for v in map(self.start, positions) if v is not None), None))
-            ends.append(next((v for v in map(self.end, reversed(positions)) if v is not None), None))
+            # min/max, not first/last: after an upsampling layer start(o) is not monotone in o
+            starts.append(min((v for v in map(self.start, positions) if v is not None), default=None))
+            ends.append(max((v for v in map(self.end, positions) if v is not None), default=None))
         return AxisField(period, shift, tuple(starts), tuple(ends))
 
 

@@ -184,3 +184,18 @@ def test_published_receptive_fields(bundled, expected):
     # the field at the last spatial layer before global pooling / flatten
     last = [r for r in report.rows if r.rf.kind == "field"][-1]
     assert (last.rf.size[0], last.rf.stride[0], last.rf.padding[0]) == expected
+
+
+def test_linear_on_a_map_sees_all_of_w_only(spec):
+    report = spec("""
+        input: 2x9x3
+        layers:
+          - {type: conv2d, out: 2, kernel: 3, padding: 1}
+          - {name: fc, type: linear, out: 4}
+    """)
+    fc = row(report, "fc")
+    h, w = fc.rf.axes
+    assert fc.output == (2, 9, 4)
+    assert (h.size, h.stride) == (3, 1)  # H untouched by the linear layer
+    # every output reads all 3 columns, each seeing one more (virtual padding) on either side
+    assert (w.start(0), w.end(0), w.start(3), w.end(3), w.stride) == (-1, 3, -1, 3, 0)

@@ -26,7 +26,13 @@ def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tupl
             from ..errors import ShapeError
 
             raise ShapeError(f"softmax dim {args['dim']} does not exist in a {len(shape)}-d input")
-        return LayerResult(output=shape, ops=ops * elements(shape), rf=IDENTITY)
+        rf = IDENTITY
+        if type_name == "softmax" and args["dim"] > 0 and len(shape) == 3:
+            from ..rf import IDENTITY_WINDOW, whole_axis_window
+
+            # softmax along a spatial axis: every output reads that whole axis
+            rf = [whole_axis_window(shape[1]), IDENTITY_WINDOW] if args["dim"] == 1 else [IDENTITY_WINDOW, whole_axis_window(shape[2])]
+        return LayerResult(output=shape, ops=ops * elements(shape), rf=rf)
 
     return type(
         type_name.title().replace("_", ""),

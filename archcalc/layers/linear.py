@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
+from ..rf import IDENTITY_WINDOW, whole_axis_window
+from ..rf import IDENTITY_WINDOW, whole_axis_window
 from .base import WHOLE, Arg, LayerResult, LayerType, Tensor, boolean, elements, fmt_int, optional, positive_int, register
 
 
@@ -21,7 +23,7 @@ class Linear(LayerType):
     params_rule = "in_features x out_features, + out_features if bias"
     macs_rule = "in_features x out_features x (elements before the last dimension); FLOPs = 2 x MACs"
     ops_rule = "2 x MACs, + outputs for the bias"
-    rf_rule = "whole input"
+    rf_rule = "whole input on a flat vector; on a CxHxW map (acting on W): H unchanged, every output sees all of W (effective stride 0 along W)"
 
     @classmethod
     def infer(cls, args, inputs):
@@ -42,5 +44,6 @@ class Linear(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * rows if args["bias"] else 0),
-            rf=WHOLE,
+            # on a feature map it mixes the last (W) axis only
+            rf=WHOLE if len(shape) != 3 else [IDENTITY_WINDOW, whole_axis_window(shape[2])],
         )

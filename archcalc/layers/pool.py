@@ -66,7 +66,8 @@ class MaxPool2d(LayerType):
 
     @classmethod
     def check(cls, args):
-        _check_half_kernel(args, args["dilation"])
+        # PyTorch checks max-pool padding against kernel_size // 2 whatever the dilation
+        _check_half_kernel(args)
 
     @classmethod
     def infer(cls, args, inputs):

@@ -1,0 +1,224 @@
+"""A short chain of layers typed on the command line, e.g.
+
+    archcalc chain 32x32x3 "conv 5x5 4" "pool 2" "conv 3x3 16 pad=1" fc:10
+    archcalc chain "256x256x128 -> conv 1x1 32 bias=false"
+
+Each step is one layer: a kind, positional sizes, then key=value arguments (any argument the
+layer type takes, by its PyTorch name or alias). The chain becomes an ordinary spec and runs
+through the normal analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import UsageError
+from .homework import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from .layers import lookup
+
+KINDS = {
+    "conv": "conv2d", "conv2d": "conv2d",
+    "deconv": "conv_transpose2d", "convt": "conv_transpose2d", "upconv": "conv_transpose2d",
+    "conv_transpose2d": "conv_transpose2d",
+    "pool": "maxpool2d", "maxpool": "maxpool2d", "max": "maxpool2d", "maxpool2d": "maxpool2d",
+    "avgpool": "avgpool2d", "avg": "avgpool2d", "avgpool2d": "avgpool2d",
+    "gap": "global_avgpool2d", "gmp": "global_maxpool2d",
+    "fc": "linear", "dense": "linear", "linear": "linear",
+    "bn": "batchnorm2d",
+}
+SIZED = {"conv2d", "conv_transpose2d"}  # positional: kernel[xout | xinxout], out
+POOLS = {"maxpool2d", "avgpool2d"}  # positional: kernel, stride
+FILLER = {"to", "->", "filters", "of"}
+MAX_STEPS = 200
+
+SYNTAX = (
+    "steps: 'conv KxK OUT [key=value ...]' (also 'conv 5x5x4', 'conv 3 16', 'conv 1x1 to 32'), "
+    "'deconv KxK OUT stride=2', 'pool K [STRIDE]' / 'avgpool K', 'fc N' (dense; flattens a map first), "
+    "'gap', 'bn', 'relu', 'dropout p=0.5', 'flatten', or any layer type with key=value arguments; "
+    "':' may stand for a space (fc:10)"
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    index: int
+    text: str
+    entry: dict[str, Any]
+
+
+def split_steps(arguments: list[str]) -> tuple[str, list[str]]:
+    """The input shape and the step texts; any argument may hold several steps joined by '->'."""
+    pieces = [p.strip() for argument in arguments for p in re.split(r"->|→", argument)]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        raise UsageError("chain needs an input shape and at least one layer, e.g. 32x32x3 \"conv 5x5 4\"")
+    if len(pieces) < 2:
+        raise UsageError(f"chain needs at least one layer after the input {pieces[0]}; {SYNTAX}")
+    if len(pieces) - 1 > MAX_STEPS:
+        raise UsageError(f"chain has {len(pieces) - 1} steps; write a spec file for more than {MAX_STEPS}")
+    return pieces[0], pieces[1:]
+
+
+def _sizes(token: str) -> list[int] | None:
+    if re.fullmatch(r"\d+(\s*[x×]\s*\d+)*", token):
+        return [int(t) for t in re.split(r"\s*[x×]\s*", token)]
+    return None
+
+
+def parse_step(index: int, text: str) -> Step:
+    tokens = [t for t in re.split(r"[\s:]+", text.strip()) if t and t.lower() not in FILLER]
+    word = tokens[0].lower()
+    layer_type = KINDS.get(word, word)
+    layer = lookup(layer_type)
+    if layer is None:
+        raise UsageError(f"step {index} '{text}': unknown layer kind '{tokens[0]}'; {SYNTAX}")
+    layer_type = layer.name
+    entry: dict[str, Any] = {"type": layer_type}
+    positional: list[list[int]] = []
+    for token in tokens[1:]:
+        if "=" in token:
+            key, _, raw = token.partition("=")
+            if not key or not raw:
+                raise UsageError(f"step {index} '{text}': '{token}' should be key=value")
+            entry[key.strip().lower()] = parse_value(raw)
+            continue
+        sizes = _sizes(token)
+        if sizes is None:
+            raise UsageError(f"step {index} '{text}': cannot read '{token}' (sizes like 3x3 or 16, or key=value)")
+        positional.append(sizes)
+    _place(index, text, layer_type, positional, entry)
+    return Step(index, text, entry)
+
+
+def _place(index: int, text: str, layer_type: str, positional: list[list[int]], entry: dict[str, Any]) -> None:
+    where = f"step {index} '{text}'"
+    if not positional:
+        return
+    if layer_type in SIZED:
+        kernel, rest = positional[0], positional[1:]
+        if len(kernel) == 1:
+            entry["kernel_size"] = kernel[0]
+        elif len(kernel) in (2, 3, 4):
+            entry["kernel_size"] = kernel[:2] if kernel[0] != kernel[1] else kernel[0]
+            if len(kernel) == 3:
+                entry["out_channels"] = kernel[2]
+            if len(kernel) == 4:
+                entry["in_channels"], entry["out_channels"] = kernel[2], kernel[3]
+        else:
+            raise UsageError(f"{where}: '{'x'.join(map(str, kernel))}' is not KxK, KxKxOUT or KxKxINxOUT")
+        for sizes in rest:
+            if len(sizes) != 1 or "out_channels" in entry:
+                raise UsageError(f"{where}: too many sizes; write 'conv KxK OUT' and key=value for the rest")
+            entry["out_channels"] = sizes[0]
+    elif layer_type in POOLS:
+        if len(positional) > 2 or any(len(s) > 2 for s in positional):
+            raise UsageError(f"{where}: write 'pool K [STRIDE]' and key=value for the rest")
+        entry["kernel_size"] = positional[0] if len(positional[0]) == 2 else positional[0][0]
+        if len(positional) == 2:
+            entry["stride"] = positional[1] if len(positional[1]) == 2 else positional[1][0]
+    elif layer_type == "linear":
+        if len(positional) != 1 or len(positional[0]) != 1:
+            raise UsageError(f"{where}: write 'fc N' (N outputs)")
+        entry["out_features"] = positional[0][0]
+    else:
+        raise UsageError(f"{where}: {layer_type} takes only key=value arguments")
+
+
+def build_chain(arguments: list[str], layout: str = "hwc") -> tuple[InputMap, list[Step], list[dict[str, Any]]]:
+    """Parse the command line into the input map, the steps and the spec's layer entries.
+
+    A dense step after a feature map gets a flatten in front of it, as a student would assume.
+    """
+    input_text, texts = split_steps(arguments)
+    given = parse_map(input_text, layout)
+    steps = [parse_step(i, t) for i, t in enumerate(texts, start=1)]
+    layers: list[dict[str, Any]] = []
+    spatial = len(given.shape) == 3
+    for step in steps:
+        kind = step.entry["type"]
+        if kind == "linear" and spatial:
+            layers.append({"type": "flatten", "name": f"flatten{step.index}"})
+            spatial = False
+        if kind in ("flatten", "global_avgpool2d", "global_maxpool2d"):
+            spatial = kind != "flatten"
+        short = {"conv2d": "conv", "conv_transpose2d": "deconv", "maxpool2d": "pool", "avgpool2d": "pool",
+                 "linear": "fc"}.get(kind, kind)
+        layers.append({**step.entry, "name": f"{short}{step.index}"})
+    return given, steps, layers
+
+
+def analyze_chain(arguments: list[str], layout: str = "hwc", batch: int = 1, dtype: str = "float32"):
+    given, steps, layers = build_chain(arguments, layout)
+    by_name = {layer["name"]: steps[int(re.sub(r"\D", "", layer["name"])) - 1] for layer in layers}
+
+    def describe(name: str) -> str:
+        step = by_name.get(name)
+        return f"step {step.index} '{step.text}'" if step else f"layer '{name}'"
+
+    report = analyze_layers(layers, given.shape, "chain", batch=batch, dtype=dtype, describe=describe)
+    return given, steps, report
+
+
+# --------------------------------------------------------------------------- output
+HEADERS = ("Layer", "Type", "Output", "Params", "Formula", "MACs", "RF", "Stride")
+
+
+def chain_cells(report, given: InputMap) -> list[list[str]]:
+    from .render import rf_cells
+
+    return [[r.name, r.type, shape_in_layout(r.output, given.layout), f"{r.params:,}", r.formula, f"{r.macs:,}",
+             *rf_cells(r.rf)[:2]] for r in report.rows]
+
+
+def chain_totals(report, given: InputMap) -> list[str]:
+    from .render import human, rf_cells
+
+    t = report.total
+    order = "HxWxC" if given.layout == "hwc" else "CxHxW"
+    size, stride, padding = rf_cells(report.final_rf)
+    rf = (f"{size}, effective stride {stride}, effective padding {padding}" if report.final_rf.kind == "field"
+          else report.final_rf.reason)
+    return [
+        f"input {given.describe()}; shapes above are {order}; batch {report.batch}",
+        f"output: {shape_in_layout(report.output, given.layout)}",
+        f"parameters: {t.params:,} ({human(t.params)})",
+        f"MACs: {t.macs:,}; FLOPs: {t.flops:,}",
+        f"final receptive field: {rf}",
+    ] + [f"warning: {w}" for w in report.warnings]
+
+
+def print_chain(report, given: InputMap, console) -> None:
+    from rich.table import Table
+
+    table = Table(title="chain", header_style="bold")
+    for header in HEADERS:
+        table.add_column(header, justify="left" if header in ("Layer", "Type", "Formula") else "right", overflow="fold")
+    for cells in chain_cells(report, given):
+        table.add_row(*cells)
+    console.print(table)
+    for line in chain_totals(report, given):
+        console.print(line, highlight=False, markup=False)
+
+
+def render_chain(report, given: InputMap, fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        data = report.as_json()
+        data["read_input_as"] = given.describe()
+        data["layout"] = given.layout
+        return json.dumps(data, indent=2) + "\n"
+    cells = chain_cells(report, given)
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(HEADERS)
+        writer.writerows([[c if i in (0, 1, 4) else c.replace(",", "") for i, c in enumerate(row)] for row in cells])
+        return buffer.getvalue()
+    lines = ["| " + " | ".join(HEADERS) + " |", "|---|---|---|---:|---|---:|---:|---:|"]
+    lines += ["| " + " | ".join(row) + " |" for row in cells]
+    return "\n".join(lines + [""] + [f"- {line}" for line in chain_totals(report, given)]) + "\n"

@@ -1,0 +1,146 @@
+"""Compare nets side by side: each figure and its ratio to the first net."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .analysis import DTYPE_BYTES, Report
+from .errors import SpecError
+from .memory import peak_live, saved_activation_elements
+from .render import human, human_bytes, rf_cells, shape_text
+
+COMPARE_DIR = "compare"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """The compared figures of one net."""
+
+    name: str
+    file: str
+    params: int
+    macs: int
+    flops: int
+    rf: str
+    peak_activation_bytes: int
+    total_activation_bytes: int
+    output: tuple[int, ...]
+
+    def as_json(self) -> dict:
+        return {"name": self.name, "file": self.file, "params": self.params, "macs": self.macs, "flops": self.flops,
+                "rf": self.rf, "peak_activation_bytes": self.peak_activation_bytes,
+                "total_activation_bytes": self.total_activation_bytes, "output": list(self.output)}
+
+
+NUMERIC = ("params", "macs", "flops", "peak_activation_bytes", "total_activation_bytes")
+LABELS = {"params": "Parameters", "macs": "MACs", "flops": "FLOPs", "rf": "Final receptive field",
+          "peak_activation_bytes": "Peak activations", "total_activation_bytes": "All activations (input + outputs)",
+          "output": "Output"}
+
+
+def figures(report: Report) -> Figures:
+    size = DTYPE_BYTES[report.dtype]
+    if report.final_rf.kind == "field":
+        rf = rf_cells(report.final_rf)[0]
+    else:
+        rf = "whole input" if report.final_rf.kind == "whole" else "n/a"
+    return Figures(report.name, report.file, report.total.params, report.total.macs, report.total.flops, rf,
+                   peak_live(report).elements * size, saved_activation_elements(report) * size, report.output)
+
+
+def resolve_compare_spec(argument: str) -> str:
+    """A file, a bundled net, or a bundled comparison ('compare/vgg_3x3' or a bare 'vgg_3x3')."""
+    from .zoo import architectures_dir, resolve_spec
+
+    path = Path(argument)
+    if path.exists():
+        return str(path)
+    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
+    candidate = architectures_dir() / COMPARE_DIR / f"{stem}.yaml"
+    if candidate.exists() and (len(path.parts) == 1 or path.parent.name == COMPARE_DIR):
+        return str(candidate)
+    try:
+        return str(resolve_spec(argument))
+    except SpecError:
+        names = ", ".join(sorted(p.stem for p in (architectures_dir() / COMPARE_DIR).glob("*.yaml")))
+        raise SpecError(f"no such file, bundled net or comparison (comparisons: {names})", file=argument) from None
+
+
+def ratio(value: int, first: int) -> str:
+    if first == 0:
+        return "-" if value == 0 else "n/a"
+    return f"{value / first:.2f}x"
+
+
+def warnings(items: list[Figures]) -> list[str]:
+    first = items[0]
+    return [
+        f"output shapes differ: {first.name} gives {shape_text(first.output)}, {f.name} gives {shape_text(f.output)}; "
+        "the comparison is not like for like"
+        for f in items[1:] if f.output != first.output
+    ]
+
+
+def cell(key: str, item: Figures, first: Figures, exact: bool = False) -> str:
+    value = getattr(item, key)
+    if key == "output":
+        return shape_text(value)
+    if key == "rf":
+        return value
+    if exact:
+        return str(value)
+    text = human_bytes(value) if key.endswith("bytes") else f"{value:,}"
+    if item is first:
+        return text
+    return f"{text} ({ratio(value, getattr(first, key))})"
+
+
+def render_text(items: list[Figures], fmt: str) -> str:
+    keys = list(LABELS)
+    if fmt == "json":
+        first = items[0]
+        nets = []
+        for f in items:
+            data = f.as_json()
+            data["ratio"] = {k: (getattr(f, k) / getattr(first, k) if getattr(first, k) else None) for k in NUMERIC}
+            nets.append(data)
+        return json.dumps({"nets": nets, "warnings": warnings(items)}, indent=2) + "\n"
+    headers = ["Figure"] + [f.name for f in items]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(headers)
+        for key in keys:
+            writer.writerow([LABELS[key]] + [cell(key, f, items[0], exact=True) for f in items])
+        return buffer.getvalue()
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * len(items)]
+        for key in keys:
+            lines.append("| " + " | ".join([LABELS[key]] + [cell(key, f, items[0]) for f in items]) + " |")
+        lines.append("")
+        lines += [f"- ratios are to {items[0].name}"] + [f"- warning: {w}" for w in warnings(items)]
+        return "\n".join(lines) + "\n"
+    raise ValueError(fmt)
+
+
+def print_table(items: list[Figures], console) -> None:
+    from rich.table import Table
+
+    table = Table(title="comparison (ratios to the first net)", header_style="bold")
+    table.add_column("Figure")
+    for f in items:
+        table.add_column(f.name, justify="right", overflow="fold")
+    for key in LABELS:
+        table.add_row(LABELS[key], *[cell(key, f, items[0]) for f in items])
+    console.print(table)
+    first = items[0]
+    for f in items[1:]:
+        console.print(f"{f.name}: {human(f.params)} parameters, {human(f.macs, 'MACs')} "
+                      f"({ratio(f.params, first.params)} and {ratio(f.macs, first.macs)} of {first.name})",
+                      highlight=False, markup=False)
+    for w in warnings(items):
+        console.print(f"warning: {w}", highlight=False, markup=False)

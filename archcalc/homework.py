@@ -1,0 +1,111 @@
+"""Shared pieces of the homework commands (one-liners, chains, solve): reading the course's
+HxWxC notation, and analysing a list of layers given on the command line.
+
+A command-line net is turned into an ordinary spec (JSON is YAML) and goes through the normal
+loader and analysis, so shapes, formulas, MACs and receptive fields come from the layer registry.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ArchcalcError, UsageError
+
+LAYOUTS = ("hwc", "chw")
+MAX_DIM = 1 << 20
+COMMAND_LINE = "<command line>"
+
+
+@dataclass(frozen=True)
+class InputMap:
+    """A feature map as the user typed it: the dims in PyTorch order plus how they were read."""
+
+    shape: tuple[int, ...]  # (C, H, W) or (F,)
+    layout: str  # "hwc" or "chw"
+
+    def describe(self) -> str:
+        return describe_shape(self.shape, self.layout)
+
+    def text(self, shape: tuple[int, ...] | None = None) -> str:
+        return shape_in_layout(self.shape if shape is None else shape, self.layout)
+
+
+def parse_layout(layout: str) -> str:
+    value = layout.strip().lower()
+    if value not in LAYOUTS:
+        raise UsageError(f"--layout must be hwc (the course's HxWxC) or chw (PyTorch's CxHxW), got '{layout}'")
+    return value
+
+
+def parse_map(text: str, layout: str = "hwc", what: str = "input") -> InputMap:
+    """'40x50x128' (HxWxC by default, CxHxW with layout chw) or a feature count '1024'."""
+    layout = parse_layout(layout)
+    parts = [p for p in re.split(r"\s*[x×X*,]\s*|\s+", str(text).strip()) if p]
+    try:
+        dims = [int(p) for p in parts]
+    except ValueError:
+        raise UsageError(f"{what} '{text}' is not a shape like 40x50x128 (HxWxC) or a feature count like 1024") from None
+    if len(dims) not in (1, 3):
+        raise UsageError(f"{what} '{text}' must have 3 sizes (HxWxC, or CxHxW with --layout chw) or 1 (features)")
+    for d in dims:
+        if d < 1:
+            raise UsageError(f"{what} '{text}': sizes must be positive, got {d}")
+        if d > MAX_DIM:
+            raise UsageError(f"{what} '{text}': size {d:,} exceeds the limit of {MAX_DIM:,}")
+    if len(dims) == 3 and layout == "hwc":
+        dims = [dims[2], dims[0], dims[1]]
+    return InputMap(tuple(dims), layout)
+
+
+def shape_in_layout(shape: tuple[int, ...], layout: str) -> str:
+    if len(shape) == 3 and layout == "hwc":
+        c, h, w = shape
+        return f"{h}x{w}x{c}"
+    return "x".join(str(d) for d in shape)
+
+
+def describe_shape(shape: tuple[int, ...], layout: str) -> str:
+    if len(shape) == 3:
+        c, h, w = shape
+        order = "HxWxC" if layout == "hwc" else "CxHxW"
+        return f"{shape_in_layout(shape, layout)} = H={h} W={w} C={c} (read as {order})"
+    return f"{shape[0]} features (a flat vector)"
+
+
+def parse_value(text: str) -> Any:
+    """A command-line argument value: int, 'AxB' pair, true/false, number, else the text."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    if re.fullmatch(r"-?\d+", low):
+        return int(low)
+    pair = re.fullmatch(r"(\d+)\s*[x×,]\s*(\d+)", low)
+    if pair:
+        return [int(pair.group(1)), int(pair.group(2))]
+    try:
+        return float(low)
+    except ValueError:
+        return low
+
+
+def analyze_layers(layers: list[dict[str, Any]], shape: tuple[int, ...], name: str, batch: int = 1,
+                   dtype: str = "float32", describe=None):
+    """Analyse layers given as spec entries (dicts with 'type' and 'name') on an input shape.
+
+    Errors lose the spec location (there is no file) and are named by ``describe(layer name)``.
+    """
+    from .analysis import analyze
+    from .spec import load_graph
+
+    text = json.dumps({"name": name, "input": list(shape), "batch": batch, "layers": layers})
+    try:
+        graph = load_graph(COMMAND_LINE, text=text)
+        return analyze(graph, dtype=dtype)
+    except ArchcalcError as exc:
+        where = describe(exc.layer) if (describe and exc.layer) else (exc.layer or name)
+        raise UsageError(f"{where}: {exc.message}") from None

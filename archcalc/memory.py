@@ -1,0 +1,186 @@
+"""Training and inference memory, from a Report (pure arithmetic, no tensors).
+
+Training = weights (+ buffers) + gradients + optimizer state + activations saved for backward.
+Inference = weights (+ buffers) + the peak of live activations in topological order.
+The assumptions are spelled out in docs/memory.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .analysis import DTYPE_BYTES, Report
+from .errors import UsageError
+
+# Per-parameter state tensors each optimizer keeps (torch.optim's defaults).
+OPTIMIZER_SLOTS = {
+    "sgd": (0, "plain SGD keeps no state"),
+    "momentum": (1, "SGD with momentum keeps a velocity buffer"),
+    "nesterov": (1, "Nesterov momentum keeps a velocity buffer"),
+    "adagrad": (1, "Adagrad keeps the sum of squared gradients"),
+    "rmsprop": (1, "RMSprop keeps a running mean of squared gradients"),
+    "adadelta": (2, "Adadelta keeps running means of squared gradients and of squared updates"),
+    "adam": (2, "Adam keeps first and second moments"),
+    "adamw": (2, "AdamW keeps first and second moments"),
+}
+
+
+@dataclass(frozen=True)
+class Line:
+    """One line of the breakdown: what it is, its size in bytes and the formula behind it."""
+
+    name: str
+    bytes: int
+    formula: str
+
+
+@dataclass(frozen=True)
+class PeakPoint:
+    step: str  # the layer running when live activations peak
+    elements: int  # live activation elements then (batch included)
+    live: tuple[str, ...]  # the tensors live then
+
+
+@dataclass
+class MemoryReport:
+    name: str
+    batch: int
+    dtype: str
+    optimizer: str
+    training: list[Line]
+    inference: list[Line]
+    peak: PeakPoint
+
+    @property
+    def training_total(self) -> int:
+        return sum(line.bytes for line in self.training)
+
+    @property
+    def inference_total(self) -> int:
+        return sum(line.bytes for line in self.inference)
+
+    def as_json(self) -> dict:
+        def lines(items):
+            return [{"name": i.name, "bytes": i.bytes, "formula": i.formula} for i in items]
+
+        return {
+            "name": self.name, "batch": self.batch, "dtype": self.dtype, "optimizer": self.optimizer,
+            "training": lines(self.training), "training_total": self.training_total,
+            "inference": lines(self.inference), "inference_total": self.inference_total,
+            "peak": {"layer": self.peak.step, "elements": self.peak.elements, "live": list(self.peak.live)},
+        }
+
+
+def check_optimizer(optimizer: str) -> str:
+    name = optimizer.strip().lower()
+    if name not in OPTIMIZER_SLOTS:
+        raise UsageError(f"unknown optimizer '{optimizer}' (choose from {', '.join(OPTIMIZER_SLOTS)})")
+    return name
+
+
+def elements_of(shape) -> int:
+    total = 1
+    for d in shape:
+        total *= d
+    return total
+
+
+def peak_live(report: Report) -> PeakPoint:
+    """Walk the layers in topological order; a tensor is live from its producer until its last
+    consumer has run (the net's output until the end). The peak counts, while a layer runs, its
+    inputs, its output and everything still waiting for a later consumer."""
+    rows = report.rows
+    sizes = {"input": elements_of(report.input) * report.batch}
+    produced = {"input": -1}
+    last_use = {"input": -1}
+    for index, row in enumerate(rows):
+        sizes[row.name] = row.activations
+        produced[row.name] = index
+        last_use[row.name] = index
+        for source in row.inputs:
+            last_use[source] = max(last_use[source], index)
+    graph = report.graph
+    final = graph.output.name if graph is not None and graph.output is not None else "input"
+    last_use[final] = len(rows)
+    best = PeakPoint("input", sizes["input"], ("input",))
+    for index, row in enumerate(rows):
+        live = tuple(name for name in sizes if produced[name] <= index <= last_use[name])
+        total = sum(sizes[name] for name in live)
+        if total > best.elements:
+            best = PeakPoint(row.name, total, live)
+    return best
+
+
+def memory_report(report: Report, optimizer: str = "adam") -> MemoryReport:
+    optimizer = check_optimizer(optimizer)
+    size = DTYPE_BYTES[report.dtype]
+    unit = f"{size} B ({report.dtype})"
+    t = report.total
+    slots, why = OPTIMIZER_SLOTS[optimizer]
+    weights = Line("weights", t.params * size, f"{t.params:,} parameters x {unit}")
+    buffers = Line("buffers", t.buffers * size, f"{t.buffers:,} buffer elements x {unit} (BN running statistics)")
+    input_elements = elements_of(report.input) * report.batch
+    saved = saved_activation_elements(report)
+    training = [
+        weights,
+        buffers,
+        Line("gradients", t.trainable * size, f"{t.trainable:,} trainable parameters x {unit}"),
+        Line("optimizer state", slots * t.trainable * size,
+             f"{slots} x {t.trainable:,} trainable parameters x {unit} ({optimizer}: {why})"),
+        Line("activations saved for backward", saved * size,
+             f"({input_elements:,} input + {t.activations:,} layer outputs) elements, batch {report.batch} included, x {unit}"),
+    ]
+    peak = peak_live(report)
+    inference = [
+        weights,
+        buffers,
+        Line("peak live activations", peak.elements * size,
+             f"{peak.elements:,} elements live while '{peak.step}' runs ({len(peak.live)} tensors), x {unit}"),
+    ]
+    return MemoryReport(report.name, report.batch, report.dtype, optimizer, training, inference, peak)
+
+
+def saved_activation_elements(report: Report) -> int:
+    """The net input plus every layer's output, once each, batch included."""
+    return elements_of(report.input) * report.batch + report.total.activations
+
+
+def print_memory(result: MemoryReport, console) -> None:
+    from rich.table import Table
+
+    from .render import human_bytes
+
+    for title, lines, total in (("training", result.training, result.training_total),
+                                ("inference", result.inference, result.inference_total)):
+        table = Table(title=f"{result.name} - {title} memory (batch {result.batch}, {result.dtype})", header_style="bold")
+        for header in ("Part", "Bytes", "Size", "Formula"):
+            table.add_column(header, justify="right" if header in ("Bytes", "Size") else "left", overflow="fold")
+        for line in lines:
+            table.add_row(line.name, f"{line.bytes:,}", human_bytes(line.bytes), line.formula)
+        table.add_row("total", f"{total:,}", human_bytes(total), "")
+        console.print(table)
+    console.print(f"optimizer: {result.optimizer}; peak live activations while '{result.peak.step}' runs",
+                  highlight=False, markup=False)
+
+
+def render_memory(result: MemoryReport, fmt: str) -> str:
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        return json.dumps(result.as_json(), indent=2) + "\n"
+    rows = [("training", line) for line in result.training] + [("inference", line) for line in result.inference]
+    totals = [("training", "total", result.training_total), ("inference", "total", result.inference_total)]
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(["phase", "part", "bytes", "formula"])
+        writer.writerows([(phase, line.name, line.bytes, line.formula) for phase, line in rows])
+        writer.writerows([(phase, name, value, "") for phase, name, value in totals])
+        return buffer.getvalue()
+    lines = [f"## {result.name} memory (batch {result.batch}, {result.dtype}, {result.optimizer})", "",
+             "| Phase | Part | Bytes | Formula |", "|---|---|---:|---|"]
+    lines += [f"| {phase} | {line.name} | {line.bytes:,} | {line.formula} |" for phase, line in rows]
+    lines += [f"| {phase} | **{name}** | **{value:,}** | |" for phase, name, value in totals]
+    return "\n".join(lines) + "\n"

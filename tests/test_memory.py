@@ -1,0 +1,93 @@
+"""`archcalc memory`: training and inference memory against hand-computed values."""
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from archcalc import analyze_text
+from archcalc.cli import app
+from archcalc.memory import OPTIMIZER_SLOTS, memory_report
+
+runner = CliRunner()
+
+RESIDUAL = """
+input: 4x8x8
+batch: 2
+layers:
+  - {name: conv1, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, bias: false, trainable: false}
+  - {name: bn, type: batchnorm2d}
+  - {name: relu, type: relu}
+  - {name: conv2, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: add, type: add, inputs: [input, conv2]}
+"""
+
+
+def parts(result, phase="training"):
+    return {line.name: line.bytes for line in getattr(result, phase)}
+
+
+def test_slots_per_optimizer():
+    assert {k: v[0] for k, v in OPTIMIZER_SLOTS.items()} == {
+        "sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adadelta": 2, "adam": 2, "adamw": 2}
+
+
+@pytest.mark.parametrize("optimizer, state", [("sgd", 0), ("momentum", 10_240), ("adam", 20_480)])
+def test_dense_classifier_by_hand(optimizer, state):
+    # fcn_dense: 16x4x4 -> flatten (256) -> linear 10, no bias: 2,560 weights, float32
+    result = json.loads(runner.invoke(app, ["memory", "fcn_dense", "-O", optimizer, "-f", "json"]).output)
+    training = {line["name"]: line["bytes"] for line in result["training"]}
+    assert training == {"weights": 10_240, "buffers": 0, "gradients": 10_240, "optimizer state": state,
+                        "activations saved for backward": (256 + 256 + 10) * 4}
+    assert result["training_total"] == 10_240 * 2 + state + 2_088
+    # peak while flatten runs: the input and its flattened copy, 2 x 256 floats
+    assert result["peak"] == {"layer": "flatten", "elements": 512, "live": ["input", "flatten"]}
+    assert result["inference_total"] == 10_240 + 2_048
+
+
+@pytest.mark.parametrize("optimizer, state", [("rmsprop", 312), ("adadelta", 624), ("nesterov", 312), ("sgd", 0)])
+def test_residual_with_frozen_conv_and_bn_by_hand(optimizer, state):
+    # params: conv1 3x3x4x4 = 144 (frozen) + bn 2x4 = 8 + conv2 144 + 4 = 148 -> 300, trainable 156
+    # buffers: bn running mean 4 + var 4 + num_batches_tracked 1 = 9; float16 = 2 bytes
+    report = analyze_text(RESIDUAL, dtype="float16")
+    result = memory_report(report, optimizer)
+    assert parts(result) == {"weights": 600, "buffers": 18, "gradients": 312, "optimizer state": state,
+                             "activations saved for backward": (512 + 5 * 512) * 2}
+    # the input stays live until the add: 3 tensors of 2x4x8x8 = 512 elements at the peak
+    assert result.peak.elements == 3 * 512 and result.peak.step == "bn"
+    assert parts(result, "inference") == {"weights": 600, "buffers": 18, "peak live activations": 3 * 512 * 2}
+    assert result.training_total == 600 + 18 + 312 + state + 6_144
+
+
+def test_alexnet_adam_batch_and_dtype():
+    result = memory_report(analyze_text((Path(__file__).resolve().parent.parent / "architectures" / "alexnet.yaml").read_text(), batch=8, dtype="bfloat16"), "adamw")
+    p = 61_100_840
+    assert parts(result)["weights"] == p * 2 and parts(result)["optimizer state"] == 2 * p * 2
+    saved = parts(result)["activations saved for backward"]
+    assert saved == (3 * 224 * 224 + 1_107_432) * 8 * 2
+
+
+def test_table_and_formulas():
+    result = runner.invoke(app, ["memory", "alexnet", "--optimizer", "momentum", "--batch", "4"])
+    assert result.exit_code == 0, result.output
+    assert "1 x 61,100,840 trainable parameters x 4 B (float32)" in result.output
+    assert "peak live activations" in result.output and "total" in result.output
+    assert "| training | weights |" in runner.invoke(app, ["memory", "fcn_dense", "-f", "markdown"]).output
+    assert "training,gradients,10240" in runner.invoke(app, ["memory", "fcn_dense", "-f", "csv"]).output
+
+
+@pytest.mark.parametrize("args", [["fcn_dense", "-O", "lbfgs"], ["no_such_net"], ["fcn_dense", "--dtype", "int4"]])
+def test_memory_mistakes(args):
+    result = runner.invoke(app, ["memory", *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_homework_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, archcalc.cli, archcalc.oneliner, archcalc.chain, archcalc.solve, archcalc.compare, "
+            "archcalc.memory; from typer.testing import CliRunner; "
+            "CliRunner().invoke(archcalc.cli.app, ['memory', 'fcn_dense']); assert 'torch' not in sys.modules")
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
