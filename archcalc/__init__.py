@@ -31,3 +31,13 @@ def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="fl
 
     graph = load_graph(name, text=text, input_shape=input_shape, batch=batch)
     return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
+
+
+def to_torch(spec, *, input_shape=None, geometric=False):
+    """The spec's PyTorch twin (torch.nn.Module, module names = the spec's layer names).
+    Imports torch; needs the 'torch' extra."""
+    from .torchbuild import build_module
+    from .verify import require_torch
+
+    require_torch()
+    return build_module(load(spec, input_shape=input_shape), geometric=geometric)

@@ -204,6 +204,15 @@ def _field_after(rule: Any, fields: list[ReceptiveField], node: Node) -> tuple[R
     return ReceptiveField(axes, same_stride=field_in.same_stride, aligned=field_in.aligned), []  # type: ignore[arg-type]
 
 
+def _reads_nothing(windows: list, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
+    """Whether some output position reads no real input position along an axis (padding only,
+    a transposed conv's output_padding or dilation gaps)."""
+    for window, size_in, size_out in zip(windows, in_shape[1:], out_shape[1:]):
+        if any(not any(0 <= p < size_in for p in window.positions(o)) for o in range(size_out)):
+            return True
+    return False
+
+
 def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32") -> Report:
     """Analyse every node: shapes, parameters, buffers, MACs/FLOPs/ops, receptive field."""
     if dtype not in DTYPE_BYTES:
@@ -226,6 +235,8 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
             field_out, notes = WHOLE_FIELD, []
         else:
             field_out, notes = _field_after(result.rf, in_fields, node)
+            if field_out.kind == "whole" and isinstance(result.rf, list) and _reads_nothing(result.rf, in_shapes[0], result.output):
+                field_out = ReceptiveField(None, "unknown", "some outputs read only padding (or nothing), so not every output sees the whole input")
         fields[id(node)] = field_out
         params = result.param_count
         rows.append(

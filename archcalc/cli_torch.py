@@ -1,3 +1,177 @@
-"""CLI commands for the torch area; registered on archcalc.cli.app (imported by archcalc.cli)."""
+"""`archcalc verify` and `archcalc export`: the commands that need PyTorch (imported lazily,
+only when they run). Registered on archcalc.cli.app."""
 
-from .cli import app  # noqa: F401
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .cli import BatchOpt, InputOpt, SpecArg, app, console, run_guarded
+from .errors import UsageError
+
+
+class Device(str, Enum):
+    cpu = "cpu"
+    cuda = "cuda"
+    meta = "meta"
+
+
+class VerifyFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class Target(str, Enum):
+    pytorch = "pytorch"
+
+
+MARKS = {True: "ok", False: "FAIL", None: "-"}
+COLUMNS = ("output", "params", "buffers", "flops", "rf")
+
+
+def _load(spec: str, input_shape: Optional[str], batch: Optional[int]):
+    from .spec import load_graph, parse_cli_shape
+    from .zoo import resolve_spec
+
+    shape = parse_cli_shape(input_shape) if input_shape else None
+    return load_graph(resolve_spec(spec), input_shape=shape, batch=batch), shape
+
+
+def _progress_reporter():
+    """A rich progress bar on stderr (transient); returns (callback, stop)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    err = Console(stderr=True)
+    if not err.is_terminal:
+        return (lambda stage, done, total: None), (lambda: None)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                        TimeElapsedColumn(), console=err, transient=True)
+    tasks: dict[str, int] = {}
+    progress.start()
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=max(total, 1))
+        progress.update(tasks[stage], completed=done, total=max(total, 1))
+
+    return update, progress.stop
+
+
+def _cell(checks) -> str:
+    if not checks:
+        return MARKS[None]
+    if any(not c.ok for c in checks):
+        return MARKS[False]
+    if all(c.skipped for c in checks):
+        return "skip"
+    return MARKS[True]
+
+
+def print_verification(result, rows) -> None:
+    from rich.table import Table
+
+    by_layer: dict[str, dict[str, list]] = {}
+    for check in result.checks:
+        by_layer.setdefault(check.layer, {}).setdefault(check.quantity, []).append(check)
+    table = Table(title=f"archcalc verify {result.name} ({result.device}, input {'x'.join(map(str, result.input))}, "
+                        f"batch {result.batch})", header_style="bold")
+    table.add_column("layer")
+    table.add_column("type")
+    for column in COLUMNS:
+        table.add_column(column, justify="center")
+    for name, type_name in rows + [("total", "")]:
+        quantities = by_layer.get(name, {})
+        cells = [_cell(quantities.get(q, [])) for q in COLUMNS]
+        style = "red" if "FAIL" in cells else None
+        table.add_row(name, type_name, *cells, style=style)
+    out = console()
+    out.print(table)
+    for check in result.mismatches:
+        detail = f" ({check.detail})" if check.detail else ""
+        out.print(f"MISMATCH {check.layer} {check.quantity}: analysis {check.expected} vs PyTorch {check.actual}{detail}",
+                  highlight=False, markup=False)
+    skipped = result.skipped
+    if skipped:
+        reasons = sorted({c.detail.removeprefix("skipped: ") for c in skipped})
+        out.print(f"{len(skipped)} receptive-field check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
+    out.print(summary_line(result), highlight=False, markup=False)
+
+
+def summary_line(result) -> str:
+    checked = len(result.checks) - len(result.skipped)
+    if result.ok:
+        return f"{result.name}: all {checked} checks agree with PyTorch"
+    layers = list(dict.fromkeys(c.layer for c in result.mismatches))
+    return (f"{result.name}: {len(result.mismatches)} of {checked} checks disagree with PyTorch, in "
+            f"{len(layers)} row(s): {', '.join(layers[:12])}{' ...' if len(layers) > 12 else ''}")
+
+
+@app.command()
+def verify(
+    spec: str = SpecArg,
+    device: Device = typer.Option(Device.cpu, "--device", help="cpu, cuda, or meta (shapes, params and FLOPs without memory)."),
+    input: Optional[str] = InputOpt,
+    batch: Optional[int] = BatchOpt,
+    format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
+    rf: bool = typer.Option(True, "--rf/--no-rf", help="Also measure receptive fields (CPU, float64 probe twin)."),
+) -> None:
+    """Prove the analysis against PyTorch: build the net, run it, compare every layer's output shape,
+    parameters, buffers, FLOPs (FlopCounterMode) and receptive field. Exit 1 on any mismatch."""
+
+    def work():
+        from .verify import check_device
+        from .verify import verify as run_verify
+
+        check_device(device.value)
+        from .analysis import analyze
+
+        graph, shape = _load(spec, input, batch)
+        analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
+        update, stop = _progress_reporter()
+        try:
+            result = run_verify(graph, device=device.value, input_shape=shape, batch=batch or graph.batch, rf=rf,
+                                progress=update)
+        finally:
+            stop()
+        if format is VerifyFormat.json:
+            sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+        else:
+            print_verification(result, [(n.name, n.type_name) for n in graph.nodes])
+        return result
+
+    result = run_guarded(work)
+    if result is not None and not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    spec: str = SpecArg,
+    to: Target = typer.Option(Target.pytorch, "--to", help="Target framework."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    input: Optional[str] = InputOpt,
+) -> None:
+    """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
+
+    def work():
+        from .export import to_pytorch_source
+
+        graph, _ = _load(spec, input, None)
+        text = to_pytorch_source(graph)
+        if output is None:
+            sys.stdout.write(text)
+            return
+        try:
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        typer.echo(f"wrote {output} ({len(text.splitlines())} lines): {graph.name} as PyTorch, build() returns the model",
+                   err=True)
+
+    run_guarded(work)

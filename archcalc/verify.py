@@ -1,0 +1,170 @@
+"""Prove the analysis against PyTorch: build the spec's twin (archcalc.torchbuild), run it, and
+compare, layer by layer, the output shape, parameter and buffer counts (per tensor), FLOPs
+(torch.utils.flop_counter.FlopCounterMode, equal, not close) and the receptive field
+(archcalc.rfprobe). torch is imported lazily, only when verify runs.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable
+
+from .analysis import analyze
+from .errors import ArchcalcError, UsageError
+from .graph import Graph
+
+QUANTITIES = ("output", "params", "buffers", "flops", "rf")
+TORCH_MISSING = "PyTorch is not installed; verify and export need it: pip install 'archcalc[torch]'"
+
+
+@dataclass
+class Check:
+    layer: str
+    quantity: str
+    expected: Any
+    actual: Any
+    ok: bool
+    detail: str = ""
+    skipped: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"layer": self.layer, "quantity": self.quantity, "expected": _plain(self.expected),
+                "actual": _plain(self.actual), "ok": self.ok, "skipped": self.skipped, "detail": self.detail}
+
+
+@dataclass
+class Verification:
+    name: str
+    device: str
+    input: tuple[int, ...]
+    batch: int
+    checks: list[Check] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def mismatches(self) -> list[Check]:
+        return [c for c in self.checks if not c.ok]
+
+    @property
+    def skipped(self) -> list[Check]:
+        return [c for c in self.checks if c.skipped]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"name": self.name, "device": self.device, "input": list(self.input), "batch": self.batch,
+                "ok": self.ok, "checks": [c.as_json() for c in self.checks],
+                "mismatches": sorted({c.layer for c in self.mismatches})}
+
+
+def _plain(value):
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def require_torch():
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ArchcalcError(TORCH_MISSING) from None
+    return torch
+
+
+def check_device(device: str):
+    torch = require_torch()
+    if device not in ("cpu", "cuda", "meta"):
+        raise UsageError(f"unknown device '{device}' (choose cpu, cuda or meta)")
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UsageError("CUDA is not available here (no GPU or a CPU-only PyTorch); use --device cpu or meta")
+    return torch
+
+
+def verify(graph: Graph, *, device: str = "cpu", input_shape=None, batch: int = 1, rf: bool = True,
+           progress: Callable[[str, int, int], None] | None = None) -> Verification:
+    """Run the twin and compare every layer with the analysis. ``progress(stage, done, total)``
+    is called as work proceeds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch's performance hints are no concern of the user's
+        return _verify(graph, device, input_shape, batch, rf, progress)
+
+
+def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
+    torch = check_device(device)
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .torchbuild import build_module
+
+    if input_shape is not None:
+        graph = replace(graph, input_shape=tuple(input_shape))
+    report = analyze(graph, batch=batch)
+    result = Verification(graph.name, device, tuple(report.input), report.batch)
+    if progress:
+        progress("building the PyTorch twin", 0, 1)
+    with torch.device(device):
+        net = build_module(graph)
+    net.eval()
+    modules = dict(net.named_modules())
+    shapes: dict[str, tuple[int, ...]] = {}
+
+    def keep_shape(name):
+        def hook(module, inputs, output):
+            shapes[name] = tuple(output.shape[1:])
+
+        return hook
+
+    hooks = [modules[n.name].register_forward_hook(keep_shape(n.name)) for n in graph.nodes]
+    if progress:
+        progress("running the forward pass", 0, 1)
+    counter = FlopCounterMode(display=False)
+    try:
+        x = torch.zeros((report.batch, *report.input), device=device)
+        with torch.no_grad(), counter:
+            net(x)
+    except RuntimeError as exc:
+        raise ArchcalcError(f"PyTorch could not run the net on {device}: {str(exc).splitlines()[0]}") from None
+    finally:
+        for h in hooks:
+            h.remove()
+    counts = counter.get_flop_counts()
+    prefix = type(net).__name__ + "."
+
+    rf_results = {}
+    if rf:
+        from .rfprobe import probe
+
+        for r in probe(graph, report, progress):
+            rf_results[r.name] = r
+
+    for row in report.rows:
+        module = modules[row.name]
+        want_p = {t.name: t.count for t in row.param_tensors}
+        got_p = {n: p.numel() for n, p in module.named_parameters(recurse=False)}
+        want_b = {t.name: t.count for t in row.buffer_tensors}
+        got_b = {n: b.numel() for n, b in module.named_buffers(recurse=False)}
+        flops = sum(counts.get(prefix + row.name, {}).values())
+        result.checks += [
+            Check(row.name, "output", tuple(row.output), shapes.get(row.name), tuple(row.output) == shapes.get(row.name)),
+            Check(row.name, "params", row.params, sum(got_p.values()), want_p == got_p, _tensors(want_p, got_p)),
+            Check(row.name, "buffers", row.buffers, sum(got_b.values()), want_b == got_b, _tensors(want_b, got_b)),
+            Check(row.name, "flops", row.flops, flops, row.flops == flops),
+        ]
+        probe_result = rf_results.get(row.name)
+        if probe_result is not None:
+            result.checks.append(Check(row.name, "rf", probe_result.expected, probe_result.actual, probe_result.ok,
+                                       probe_result.detail, probe_result.skipped))
+    total = counter.get_total_flops()
+    result.checks.append(Check("total", "flops", report.total.flops, total, report.total.flops == total))
+    total_params = sum(p.numel() for p in net.parameters())
+    result.checks.append(Check("total", "params", report.total.params, total_params, report.total.params == total_params))
+    return result
+
+
+def _tensors(want: dict, got: dict) -> str:
+    if want == got:
+        return ""
+    return f"analysis {want or '{}'} vs torch {got or '{}'}"

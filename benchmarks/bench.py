@@ -1,0 +1,152 @@
+"""archcalc against torchinfo, fvcore and ptflops on the same nets.
+
+    python benchmarks/bench.py [--repeat 3] [--sizes 224 2048] [--nets vgg16 resnet50 resnet152]
+                               [--peer-nets-large resnet50] [--json results.json]
+
+Every measurement is a fresh process, so process start and imports count, as a user pays them:
+- archcalc: the whole `archcalc params SPEC --input 3xHxW` command, with its default (rich)
+  table output and again with `--format csv`;
+- each peer: `benchmarks/peer.py`, which imports torch, builds the module from the same spec with
+  archcalc.torchbuild.build_module and runs the tool once on a batch-1 input.
+Wall time is measured around the process; peak memory is the process's own maximum resident set
+size (os.wait4's rusage). Each measurement is repeated and the median taken.
+
+At large inputs the peers run a real forward pass (ResNet-152 or VGG-16 at 2048x2048 on a CPU
+takes minutes and many GB), so by default only ResNet-50 is run by the peers at sizes above 224;
+archcalc runs every net at every size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PEERS = ("torchinfo", "fvcore", "ptflops")
+
+
+def measure_rusage(command: list[str]) -> tuple[float, int, str]:
+    """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout)."""
+    read, write = os.pipe()
+    start = time.perf_counter()
+    pid = os.fork()
+    if pid == 0:  # child: stdout to the pipe, stderr to /dev/null
+        os.chdir(ROOT)
+        os.dup2(write, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(read)
+        os.execv(command[0], command)
+    os.close(write)
+    chunks = []
+    while True:
+        chunk = os.read(read, 1 << 16)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(read)
+    _, status, usage = os.wait4(pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"{' '.join(command)} failed with status {os.waitstatus_to_exitcode(status)}")
+    return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode()
+
+
+def repeated(command: list[str], repeat: int) -> dict:
+    runs = [measure_rusage(command) for _ in range(repeat)]
+    return {
+        "wall_s": statistics.median(r[0] for r in runs),
+        "peak_bytes": int(statistics.median(r[1] for r in runs)),
+        "stdout": runs[-1][2],
+        "runs": len(runs),
+    }
+
+
+def archcalc_numbers(spec: str, size: int) -> dict:
+    """archcalc's own totals (a separate, untimed JSON run)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "archcalc", "params", spec, "--input", f"3x{size}x{size}", "-f", "json"],
+        capture_output=True, text=True, check=True, cwd=ROOT,
+    ).stdout
+    total = json.loads(out)["total"]
+    return {"params": total["params"], "macs": total["macs"]}
+
+
+def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int, peer_repeat_large: int) -> list[dict]:
+    rows = []
+    for size in sizes:
+        for net in nets:
+            command = [sys.executable, "-m", "archcalc", "params", net, "--input", f"3x{size}x{size}"]
+            own = repeated(command, repeat)
+            own.update(archcalc_numbers(net, size))
+            plain = repeated(command + ["--format", "csv"], repeat)
+            plain.pop("stdout")
+            row = {"net": net, "size": size, "archcalc": own, "archcalc_csv": plain, "peers": {}}
+            if size <= 224 or net in peer_large:
+                for peer in PEERS:
+                    runs = repeat if size <= 224 else peer_repeat_large
+                    result = repeated([sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)], runs)
+                    result.update(json.loads(result.pop("stdout").strip().splitlines()[-1]))
+                    row["peers"][peer] = result
+            own.pop("stdout")
+            rows.append(row)
+            print(f"  measured {net} at {size}x{size}", file=sys.stderr, flush=True)
+    return rows
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:,.0f} MiB"
+
+
+def table(rows: list[dict]) -> str:
+    lines = [
+        "| net | input | tool | wall (median) | peak RSS | archcalc faster | archcalc memory share | params | MACs |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in rows:
+        own = row["archcalc"]
+        lines.append(
+            f"| {row['net']} | {row['size']}x{row['size']} | archcalc | {own['wall_s']:.2f} s | {mib(own['peak_bytes'])} | | "
+            f"| {own['params']:,} | {own['macs']:,} |"
+        )
+        for peer, r in row["peers"].items():
+            lines.append(
+                f"| | | {peer} | {r['wall_s']:.2f} s | {mib(r['peak_bytes'])} | {r['wall_s'] / own['wall_s']:.1f}x "
+                f"| 1/{r['peak_bytes'] / own['peak_bytes']:.1f} | {r['params']:,} | {r['macs']:,} |"
+            )
+        plain = row["archcalc_csv"]
+        lines.append(f"| | | archcalc `-f csv` | {plain['wall_s']:.2f} s | {mib(plain['peak_bytes'])} | | | | |")
+        if row["peers"]:
+            fastest = min(row["peers"].values(), key=lambda r: r["wall_s"])
+            leanest = min(row["peers"].values(), key=lambda r: r["peak_bytes"])
+            for label, mine in (("table", own), ("`-f csv`", plain)):
+                lines.append(
+                    f"| | | **archcalc ({label}) vs fastest / leanest peer** | | | **{fastest['wall_s'] / mine['wall_s']:.1f}x** "
+                    f"| **1/{leanest['peak_bytes'] / mine['peak_bytes']:.1f}** | | |"
+                )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--nets", nargs="+", default=["vgg16", "resnet50", "resnet152"])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[224, 2048])
+    parser.add_argument("--peer-nets-large", nargs="*", default=["resnet50"], help="nets the peers run at sizes above 224")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--peer-repeat-large", type=int, default=1, help="peer repeats at sizes above 224 (each is a full CPU forward)")
+    parser.add_argument("--json", type=Path, help="also write the raw measurements here")
+    args = parser.parse_args()
+    rows = bench(args.nets, args.sizes, args.peer_nets_large, args.repeat, args.peer_repeat_large)
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,272 @@
+"""verify(): the analysis proven against PyTorch, layer by layer (shapes, params, buffers, FLOPs,
+receptive fields), on cpu and meta; mismatches are named and exit 1; unusable devices exit 2."""
+
+import dataclasses
+import json
+import sys
+import textwrap
+
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from typer.testing import CliRunner  # noqa: E402
+
+from archcalc import load  # noqa: E402
+from archcalc.cli import app  # noqa: E402
+from archcalc.layers.conv import Conv2d  # noqa: E402
+from archcalc.spec import load_graph  # noqa: E402
+from archcalc.verify import verify  # noqa: E402
+
+runner = CliRunner()
+
+
+def graph_of(text):
+    return load_graph("inline.yaml", text=textwrap.dedent(text))
+
+
+def assert_all_agree(result):
+    assert result.ok, "\n".join(str(c) for c in result.mismatches)
+
+
+CONVS = """
+name: convs
+input: 3x37x41
+layers:
+  - {name: c1, type: conv2d, out_channels: 8, kernel_size: 3, dilation: 2, padding: same}
+  - {name: c2, type: conv2d, out_channels: 8, kernel_size: [3, 5], groups: 4, stride: [2, 1], padding: [1, 2]}
+  - {name: dw, type: conv2d, out_channels: 8, kernel_size: 4, groups: 8, padding: same}
+  - {name: mp, type: maxpool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}
+  - {name: mpd, type: maxpool2d, kernel_size: 2, stride: 1, dilation: 2}
+  - {name: ap, type: avgpool2d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false}
+  - {name: valid, type: conv2d, out_channels: 4, kernel_size: 2, padding: valid, bias: false}
+  - {name: up, type: conv_transpose2d, out_channels: 6, kernel_size: 3, stride: 2, padding: 1, output_padding: 1}
+  - {name: up2, type: conv_transpose2d, out_channels: 6, kernel_size: 4, stride: 3, dilation: 2, groups: 2, output_padding: 1}
+  - {name: aap, type: adaptive_avgpool2d, output_size: [5, 7]}
+  - {name: amp, type: adaptive_maxpool2d, output_size: [3, null]}
+  - {name: gmp, type: global_maxpool2d}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 10}
+  - {name: bn, type: batchnorm1d}
+  - {name: sm, type: softmax, dim: 0}
+"""
+
+MIX = """
+name: mix
+input: 3x16x16
+layers:
+  - {name: stem, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: lrn, type: local_response_norm, size: 5}
+  - {name: bn, type: batchnorm2d, trainable: false}
+  - relu
+  - relu6
+  - {type: leaky_relu, negative_slope: 0.2}
+  - {type: elu, alpha: 0.5}
+  - sigmoid
+  - tanh
+  - {type: gelu, approximate: tanh}
+  - silu
+  - hardswish
+  - {type: softmax, dim: 0}
+  - {type: dropout, p: 0.1}
+  - identity
+  - {name: a, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: 1}
+  - {name: b, type: maxpool2d, kernel_size: 2, inputs: stem}
+  - {name: sum, type: add, inputs: [a, b]}
+  - name: block
+    layers:
+      - {type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+      - relu
+      - {name: res, type: add, inputs: [1, input]}
+  - {name: near, type: upsample, scale_factor: 2, inputs: sum}
+  - {name: bil, type: upsample, scale_factor: 2, mode: bilinear, inputs: block}
+  - {name: cat, type: concat, inputs: [near, bil, lrn]}
+  - {name: bil3, type: upsample, scale_factor: 3, mode: bilinear}
+  - {name: tail, type: conv2d, out_channels: 4, kernel_size: 3, stride: 2}
+  - {name: ac, type: upsample, size: [30, 20], mode: bilinear, align_corners: true}
+  - {name: gap, type: global_avgpool2d}
+  - flatten
+"""
+
+# Dense and softmax layers along a spatial axis: the field is that whole axis, not the whole input.
+AXES = """
+name: axes
+input: 3x12x10
+layers:
+  - {name: c, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: lin, type: linear, out_features: 6}
+  - {name: c2, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - {name: sm, type: softmax, dim: 1, inputs: c}
+  - {name: sm2, type: softmax, dim: 2}
+"""
+
+FLAT = """
+name: mlp
+input: [20]
+layers:
+  - {type: linear, out_features: 8}
+  - {type: batchnorm1d}
+  - relu
+  - {type: linear, out_features: 3}
+"""
+
+
+@pytest.mark.parametrize("text", [CONVS, MIX, AXES, FLAT], ids=["convs-pools", "activations-merges-upsample", "axes", "flat"])
+def test_every_layer_type_agrees_with_pytorch(text):
+    result = verify(graph_of(text))
+    assert_all_agree(result)
+    quantities = {c.quantity for c in result.checks}
+    assert quantities == {"output", "params", "buffers", "flops", "rf"}
+    measured_rf = [c for c in result.checks if c.quantity == "rf" and not c.skipped]
+    assert measured_rf, "receptive fields must actually be measured"
+
+
+def test_inline_specs_cover_every_layer_type():
+    from archcalc.layers.base import REGISTRY
+
+    covered = {n.type_name for text in (CONVS, MIX, AXES, FLAT) for n in graph_of(text).nodes}
+    assert covered == set(REGISTRY)
+
+
+def test_periodic_and_whole_axis_fields_are_measured():
+    result = verify(graph_of(CONVS))
+    rf = {c.layer: c for c in result.checks if c.quantity == "rf"}
+    assert not rf["up2"].skipped and "positions" in rf["up2"].detail  # transposed conv: every phase probed
+    assert not rf["aap"].skipped  # adaptive bins after a transposed conv
+    assert rf["gmp"].expected == "whole" and rf["gmp"].actual == "whole"
+    assert rf["flat"].skipped  # flatten's "whole" is a convention, said so
+    axes = {c.layer: c for c in verify(graph_of(AXES)).checks if c.quantity == "rf"}
+    assert not axes["lin"].skipped and axes["lin"].actual == axes["lin"].expected
+    assert axes["lin"].actual[1][0] == 0  # a dense layer on a map reads its whole W axis
+
+
+def test_resnet50_agrees_on_cpu():
+    result = verify(load("resnet50"))
+    assert_all_agree(result)
+    checks = {(c.layer, c.quantity): c for c in result.checks}
+    assert checks[("total", "flops")].actual == 2 * 4_089_184_256
+    assert checks[("total", "params")].actual == 25_557_032
+    assert checks[("layer4.0.downsample.1", "buffers")].actual == 2 * 2048 + 1
+    assert not checks[("layer4.2.conv3", "rf")].skipped
+
+
+def test_resnet50_agrees_on_meta_with_batch():
+    result = verify(load("resnet50"), device="meta", batch=2, rf=False)
+    assert_all_agree(result)
+    assert dict(((c.layer, c.quantity), c.actual) for c in result.checks)[("total", "flops")] == 2 * 2 * 4_089_184_256
+
+
+VGG16 = """
+name: vgg16
+input: 3x224x224
+blocks:
+  stage:
+    args: {width: null, convs: null}
+    layers:
+      - {type: conv2d, out_channels: width, kernel_size: 3, padding: 1, repeat: convs}
+      - {type: maxpool2d, kernel_size: 2}
+layers:
+  - {name: s1, type: stage, width: 64, convs: 2}
+  - {name: s2, type: stage, width: 128, convs: 2}
+  - {name: s3, type: stage, width: 256, convs: 3}
+  - {name: s4, type: stage, width: 512, convs: 3}
+  - {name: s5, type: stage, width: 512, convs: 3}
+  - {name: avgpool, type: adaptive_avgpool2d, output_size: 7}
+  - flatten
+  - {type: linear, out_features: 4096}
+  - {type: linear, out_features: 1000}
+"""
+
+
+def test_meta_device_verifies_a_huge_input_without_memory():
+    result = verify(graph_of(VGG16), device="meta", input_shape=(3, 4096, 4096))
+    assert_all_agree(result)
+    rf = [c for c in result.checks if c.quantity == "rf"]
+    assert any(not c.skipped for c in rf)
+    assert all("too large" in c.detail for c in rf if c.expected == "whole" and c.skipped)
+
+
+def test_cli_verify_passes_with_table_and_json():
+    result = runner.invoke(app, ["verify", "architectures/resnet50.yaml", "--no-rf"])
+    assert result.exit_code == 0, result.output
+    assert "all" in result.stdout and "agree with PyTorch" in result.stdout
+    result = runner.invoke(app, ["verify", "alexnet", "--device", "meta", "-f", "json", "--input", "3x227x227"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["ok"] and data["input"] == [3, 227, 227] and data["mismatches"] == []
+
+
+def test_broken_formula_fails_and_names_the_row(monkeypatch):
+    original = Conv2d.infer
+
+    def off_by_one(cls, args, inputs):
+        result = original(args, inputs)
+        return dataclasses.replace(result, macs=result.macs + 1, flops=result.flops + 2)
+
+    monkeypatch.setattr(Conv2d, "infer", classmethod(off_by_one))
+    result = runner.invoke(app, ["verify", "architectures/resnet50.yaml", "--no-rf"])
+    assert result.exit_code == 1, result.output
+    assert "MISMATCH layer1.0.conv2 flops" in result.stdout
+    assert "disagree with PyTorch" in result.stdout and "layer4.2.conv3" in result.stdout
+
+
+def test_broken_parameter_count_fails(monkeypatch):
+    original = Conv2d.infer
+
+    def extra_param(cls, args, inputs):
+        result = original(args, inputs)
+        params = [dataclasses.replace(result.params[0], count=result.params[0].count + 1), *result.params[1:]]
+        return dataclasses.replace(result, params=params)
+
+    monkeypatch.setattr(Conv2d, "infer", classmethod(extra_param))
+    result = verify(graph_of(MIX), rf=False)
+    assert not result.ok
+    assert {(c.layer, c.quantity) for c in result.mismatches} >= {("stem", "params"), ("a", "params"), ("total", "params")}
+
+
+def test_broken_receptive_field_fails(monkeypatch):
+    from archcalc import rf as rf_module
+    from archcalc.layers import conv
+
+    def shifted(kernel, stride, padding, dilation=1):
+        return rf_module.conv_window(kernel, stride, padding + 1, dilation)
+
+    monkeypatch.setattr(conv, "conv_window", shifted)
+    result = verify(graph_of(CONVS))
+    assert ("c1", "rf") in {(c.layer, c.quantity) for c in result.mismatches}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message shown where CUDA is missing")
+def test_cuda_unavailable_is_a_clear_error():
+    result = runner.invoke(app, ["verify", "alexnet", "--device", "cuda"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: CUDA is not available")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_resnet50_agrees_on_cuda():
+    assert_all_agree(verify(load("resnet50"), device="cuda", batch=4))
+
+
+def test_missing_torch_is_a_clear_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torch", None)
+    result = runner.invoke(app, ["verify", "alexnet"])
+    assert result.exit_code == 2
+    assert "pip install 'archcalc[torch]'" in result.stderr
+
+
+def test_spec_errors_exit_2_without_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\ninput: 3x8x8\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 9}\n")
+    result = runner.invoke(app, ["verify", str(bad)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("name", sorted(__import__("archcalc.zoo", fromlist=["bundled"]).bundled()))
+def test_every_bundled_spec_agrees_with_pytorch(name):
+    """Shapes, params, buffers and FLOPs on meta (no memory); receptive fields on the CPU probe."""
+    result = verify(load(name), device="meta")
+    assert_all_agree(result)
+    rf = [c for c in result.checks if c.quantity == "rf"]
+    assert sum(not c.skipped for c in rf) >= len(rf) - 3  # only flatten-like conventions are skipped
