@@ -9,15 +9,24 @@ __version__ = "0.1.0"
 
 
 def load(spec, *, input_shape=None, batch=None):
-    """Load a spec file (or bundled net name) into a Graph."""
+    """Load a spec file (or bundled net name) into a Graph; a Graph is returned as it is (with
+    ``input_shape``/``batch`` applied)."""
+    from dataclasses import replace
+
+    from .graph import Graph
     from .spec import load_graph
     from .zoo import resolve_spec
 
+    if isinstance(spec, Graph):
+        changes = {k: v for k, v in (("input_shape", input_shape), ("batch", batch)) if v is not None}
+        return replace(spec, **{k: tuple(v) if k == "input_shape" else v for k, v in changes.items()})
+    if not isinstance(spec, str) and not hasattr(spec, "__fspath__"):
+        raise TypeError(f"spec must be a path, a bundled net's name or a Graph, not {type(spec).__name__}")
     return load_graph(resolve_spec(str(spec)), input_shape=input_shape, batch=batch)
 
 
 def analyze(spec, *, input_shape=None, batch=None, dtype="float32"):
-    """Analyse a spec file (or bundled net name); returns a Report."""
+    """Analyse a spec file, bundled net name or Graph; returns a Report."""
     from .analysis import analyze as _analyze
 
     graph = load(spec, input_shape=input_shape, batch=batch)

@@ -152,7 +152,8 @@ def dense(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, la
     _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
 
 
-@app.command(help="A short chain of layers without a file, e.g.\n\n"
+@app.command(short_help="A short chain of layers without a file: per-layer table and totals.",
+             help="A short chain of layers without a file, e.g.\n\n"
              "archcalc chain 32x32x3 \"conv 5x5 4\" \"pool 2\" \"conv 3x3 16 pad=1\" fc:10\n\n"
              "archcalc chain \"256x256x128 -> conv 1x1 32 bias=false\"\n\n"
              "The first item is the input (HxWxC unless --layout chw); each further item is one layer: "

@@ -43,20 +43,23 @@ def _load(spec: str, input_shape: Optional[str], batch: Optional[int]):
 
 
 def _progress_reporter():
-    """A rich progress bar on stderr (transient); returns (callback, stop)."""
+    """Progress on stderr, one line per stage (transient; only on a terminal): returns
+    (callback(stage, done, total), stop). A new stage marks the one before it finished."""
     from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     err = Console(stderr=True)
     if not err.is_terminal:
         return (lambda stage, done, total: None), (lambda: None)
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+    progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), console=err, transient=True)
     tasks: dict[str, int] = {}
     progress.start()
 
     def update(stage: str, done: int, total: int) -> None:
         if stage not in tasks:
+            for task in tasks.values():
+                progress.update(task, completed=progress.tasks[task].total)
             tasks[stage] = progress.add_task(stage, total=max(total, 1))
         progress.update(tasks[stage], completed=done, total=max(total, 1))
 
@@ -121,20 +124,24 @@ def verify(
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     rf: bool = typer.Option(True, "--rf/--no-rf", help="Also measure receptive fields (CPU, float64 probe twin)."),
 ) -> None:
-    """Prove the analysis against PyTorch: build the net, run it, compare every layer's output shape,
-    parameters, buffers, FLOPs (FlopCounterMode) and receptive field. Exit 1 on any mismatch."""
+    """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field.
+
+    Builds the spec's PyTorch twin (module names = layer names), runs it under FlopCounterMode and
+    probes receptive fields by gradients on a one-channel geometric twin. Exit status 0 when all
+    agree, 1 on any mismatch (named), 2 on a spec error or an unusable device. See docs/verify.md."""
 
     def work():
         from .verify import check_device
         from .verify import verify as run_verify
 
-        check_device(device.value)
         from .analysis import analyze
 
         graph, shape = _load(spec, input, batch)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
+            update("loading PyTorch", 0, 1)
+            check_device(device.value)
             result = run_verify(graph, device=device.value, input_shape=shape, batch=batch or graph.batch, rf=rf,
                                 progress=update)
         finally:

@@ -39,24 +39,7 @@ names (dict(model.named_modules())["{example}"]). build() returns a fresh model.
 import torch
 from torch import nn
 
-
-class Add(nn.Module):
-    """Element-wise sum of the inputs (a residual join)."""
-
-    def forward(self, *inputs):
-        out = inputs[0]
-        for other in inputs[1:]:
-            out = out + other
-        return out
-
-
-class Concat(nn.Module):
-    """Joins the inputs along the channels."""
-
-    def forward(self, *inputs):
-        return torch.cat(inputs, dim=1)
-
-
+{joins}
 def _attach(root, path, module):
     """Put module at a dotted path such as 'layer1.0.conv1', creating containers on the way."""
     *parents, name = path.split(".")
@@ -81,6 +64,29 @@ def _put(parent, name, module):
         parent.add_module(name, module)
 
 '''
+
+# the join modules, written out only where the net uses them
+JOINS = {
+    "Add": '''
+class Add(nn.Module):
+    """Element-wise sum of the inputs (a residual join)."""
+
+    def forward(self, *inputs):
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = out + other
+        return out
+
+''',
+    "Concat": '''
+class Concat(nn.Module):
+    """Joins the inputs along the channels."""
+
+    def forward(self, *inputs):
+        return torch.cat(inputs, dim=1)
+
+''',
+}
 
 
 def _literal(value) -> str:
@@ -119,7 +125,13 @@ def to_pytorch_source(graph: Graph) -> str:
     shapes = {r.name: r.output for r in report.rows}
     input_shape = tuple(report.input)
     cls = class_name(graph.name)
+    calls = {}
+    for node in graph.nodes:
+        in_shapes = [input_shape if p is None else shapes[p.name] for p in node.inputs]
+        calls[node.name] = module_call(node, in_shapes)
+    joins = "".join(source for name, source in JOINS.items() if any(call[0] == name for call in calls.values()))
     text = HEADER.format(
+        joins=joins,
         name=_docstring(graph.name), file=_docstring(Path(str(graph.file)).name), input="x".join(map(str, input_shape)),
         output="x".join(map(str, report.output)), params=report.total.params,
         example=graph.nodes[0].name if graph.nodes else "",
@@ -128,8 +140,7 @@ def to_pytorch_source(graph: Graph) -> str:
              "    def __init__(self):", "        super().__init__()"]
     frozen = []
     for node in graph.nodes:
-        in_shapes = [input_shape if p is None else shapes[p.name] for p in node.inputs]
-        lines.append(f"        _attach(self, {node.name!r}, {constructor_source(module_call(node, in_shapes))})")
+        lines.append(f"        _attach(self, {node.name!r}, {constructor_source(calls[node.name])})")
         if not node.trainable:
             frozen.append(node.name)
     for name in frozen:

@@ -33,9 +33,9 @@ class Node:
     line: int | None = None
     column: int | None = None
     trainable: bool = True
-    sources: list["Endpoint"] = field(default_factory=list)
+    sources: list["Endpoint"] = field(default_factory=list, repr=False)
     # after resolution: producer nodes, None meaning the net input
-    inputs: list["Node | None"] = field(default_factory=list)
+    inputs: list["Node | None"] = field(default_factory=list, repr=False)  # repr=False: a DAG repr is exponential
     index: int = 0
 
     @property

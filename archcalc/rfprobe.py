@@ -226,8 +226,10 @@ def _probe_fields(graph, report, field_rows, progress) -> dict[str, RFResult]:
     # columns' on a one-row input (every layer acts on the two axes separately)
     rows_twin = _axis_graph(probe_graph, 0, (channels, shape[1], 1))
     cols_twin = _axis_graph(probe_graph, 1, (channels, 1, shape[2]))
-    by_rows = _measure(rows_twin, rows_twin.input_shape, {n: [(0, a, 0) for a, _ in spots] for n, spots in plan.items()}, progress)
-    by_cols = _measure(cols_twin, cols_twin.input_shape, {n: [(0, 0, b) for _, b in spots] for n, spots in plan.items()}, progress)
+    by_rows = _measure(rows_twin, rows_twin.input_shape, {n: [(0, a, 0) for a, _ in spots] for n, spots in plan.items()},
+                       progress, "receptive fields: rows")
+    by_cols = _measure(cols_twin, cols_twin.input_shape, {n: [(0, 0, b) for _, b in spots] for n, spots in plan.items()},
+                       progress, "receptive fields: columns")
     measured = {n: [(r[0], c[1]) for r, c in zip(by_rows[n], by_cols[n])] for n in plan}
     where = (f"rows on a {shape[1]}x1 input, columns on a 1x{shape[2]} one"
              + (" (the spec's size)" if at_spec else f" (analysis at {shape[1]}x{shape[2]})"))
@@ -333,7 +335,7 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
         centre = tuple(d // 2 for d in out[1:]) if len(out) == 3 else None
         wanted[r.name] = [(0, *centre) if centre else None, ALL]
     sub = _subgraph(graph, names | _ancestors(graph, names), shape)
-    measured = _measure(sub, shape, wanted, progress)
+    measured = _measure(sub, shape, wanted, progress, "receptive fields: whole input")
     sides = shape[1:] if len(shape) == 3 else shape
     for r in whole_rows:
         one, everything = measured[r.name]
@@ -368,7 +370,7 @@ def _twin_source(node):
 
 
 # --------------------------------------------------------------------------- measuring
-def _measure(graph: Graph, shape, wanted: dict[str, list], progress) -> dict[str, list]:
+def _measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) -> dict[str, list]:
     """For each node and each requested output index (None = the middle of a flat output),
     the (first, last) non-zero gradient position along each input axis."""
     import torch
@@ -426,7 +428,7 @@ def _measure(graph: Graph, shape, wanted: dict[str, list], progress) -> dict[str
                 p.measured = [_extent(g)]
         done += len(chunk)
         if progress:
-            progress("receptive fields", done, len(work))
+            progress(stage, done, len(work))
     for h in hooks:
         h.remove()
     captured.clear()

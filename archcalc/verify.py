@@ -103,23 +103,26 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
         graph = replace(graph, input_shape=tuple(input_shape))
     report = analyze(graph, batch=batch)
     result = Verification(graph.name, device, tuple(report.input), report.batch)
-    if progress:
-        progress("building the PyTorch twin", 0, 1)
+    progress = progress or (lambda stage, done, total: None)
+    progress("building the PyTorch twin", 0, 1)
     with torch.device(device):
         net = build_module(graph)
     net.eval()
+    progress("building the PyTorch twin", 1, 1)
     modules = dict(net.named_modules())
     shapes: dict[str, tuple[int, ...]] = {}
+
+    stage = f"forward pass on {device} (FlopCounterMode)"
 
     def keep_shape(name):
         def hook(module, inputs, output):
             shapes[name] = tuple(output.shape[1:])
+            progress(stage, len(shapes), len(graph.nodes))
 
         return hook
 
     hooks = [modules[n.name].register_forward_hook(keep_shape(n.name)) for n in graph.nodes]
-    if progress:
-        progress("running the forward pass", 0, 1)
+    progress(stage, 0, len(graph.nodes))
     counter = FlopCounterMode(display=False)
     try:
         x = torch.zeros((report.batch, *report.input), device=device)

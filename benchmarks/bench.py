@@ -31,6 +31,18 @@ ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("torchinfo", "fvcore", "ptflops")
 
 
+# Children run as an installed tool does: with compiled bytecode. Where PYTHONDONTWRITEBYTECODE is
+# set (as on the project's machines), every import of a source tree would be compiled afresh on
+# each run; an untimed warm-up run with it unset writes the caches first, for every tool alike.
+CHILD_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
+def archcalc_command() -> list[str]:
+    """The console script a user types, next to this interpreter (else ``python -m archcalc``)."""
+    script = Path(sys.executable).with_name("archcalc")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "archcalc"]
+
+
 def measure_rusage(command: list[str]) -> tuple[float, int, str]:
     """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout)."""
     read, write = os.pipe()
@@ -42,7 +54,7 @@ def measure_rusage(command: list[str]) -> tuple[float, int, str]:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 2)
         os.close(read)
-        os.execv(command[0], command)
+        os.execve(command[0], command, CHILD_ENV)
     os.close(write)
     chunks = []
     while True:
@@ -58,7 +70,9 @@ def measure_rusage(command: list[str]) -> tuple[float, int, str]:
     return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode()
 
 
-def repeated(command: list[str], repeat: int) -> dict:
+def repeated(command: list[str], repeat: int, warm_up: bool = True) -> dict:
+    if warm_up:
+        measure_rusage(command)
     runs = [measure_rusage(command) for _ in range(repeat)]
     return {
         "wall_s": statistics.median(r[0] for r in runs),
@@ -82,7 +96,7 @@ def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int,
     rows = []
     for size in sizes:
         for net in nets:
-            command = [sys.executable, "-m", "archcalc", "params", net, "--input", f"3x{size}x{size}"]
+            command = archcalc_command() + ["params", net, "--input", f"3x{size}x{size}"]
             own = repeated(command, repeat)
             own.update(archcalc_numbers(net, size))
             plain = repeated(command + ["--format", "csv"], repeat)
@@ -90,8 +104,9 @@ def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int,
             row = {"net": net, "size": size, "archcalc": own, "archcalc_csv": plain, "peers": {}}
             if size <= 224 or net in peer_large:
                 for peer in PEERS:
-                    runs = repeat if size <= 224 else peer_repeat_large
-                    result = repeated([sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)], runs)
+                    large = size > 224  # a full CPU forward pass: no warm-up run, fewer repeats
+                    result = repeated([sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)],
+                                      peer_repeat_large if large else repeat, warm_up=not large)
                     result.update(json.loads(result.pop("stdout").strip().splitlines()[-1]))
                     row["peers"][peer] = result
             own.pop("stdout")

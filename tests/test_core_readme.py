@@ -24,3 +24,10 @@ def test_readme_test_command_is_what_ci_runs():
     ci = (README.parent / ".ci" / "run").read_text()
     command = 'pip install ".[test]" && python -m pytest'
     assert command in README.read_text() and command in ci
+
+
+def test_readme_links_point_at_existing_docs():
+    links = re.findall(r"\]\(([^)#]+\.md)\)", README.read_text())
+    assert links, "the README links the docs"
+    missing = [link for link in links if not (README.parent / link).is_file()]
+    assert not missing, f"README links to missing files: {missing}"

@@ -143,16 +143,27 @@ def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
     raise ValueError(fmt)
 
 
-def print_table(report: Report, rows: list[Row], view: str, console) -> None:
-    from rich.table import Table
+PIPED_WIDTH = 220  # piped output is laid out this wide (cli.console), so tables do not wrap
+
+
+def plain_table(report: Report, rows: list[Row], view: str) -> str | None:
+    """The table and totals as plain text for piped output, without loading rich; None when the
+    table is wider than PIPED_WIDTH (rich then folds it)."""
+    from .boxtable import draw, fits
 
     columns = COLUMNS[view]
-    title = f"{report.name} - {view}"
-    table = Table(title=title, show_lines=False, header_style="bold")
-    for c in columns:
-        table.add_column(c.header, justify="right" if c.numeric else "left", overflow="fold")
-    for r in rows:
-        table.add_row(*[c.cell(r, report) for c in columns])
-    console.print(table)
+    title, headers = f"{report.name} - {view}", [c.header for c in columns]
+    cells = [[c.cell(r, report) for c in columns] for r in rows]
+    if not fits(title, headers, cells, PIPED_WIDTH):
+        return None
+    return "\n".join(draw(title, headers, [c.numeric for c in columns], cells) + total_lines(report, view)) + "\n"
+
+
+def print_table(report: Report, rows: list[Row], view: str, console) -> None:
+    from .boxtable import print_box_table
+
+    columns = COLUMNS[view]
+    cells = [[c.cell(r, report) for c in columns] for r in rows]
+    print_box_table(console, f"{report.name} - {view}", [c.header for c in columns], [c.numeric for c in columns], cells)
     for line in total_lines(report, view):
         console.print(line, highlight=False, markup=False)

@@ -32,8 +32,9 @@ class PosList(list):
     column: int | None = None
 
 
-class _PositionLoader(yaml.SafeLoader):
-    """SafeLoader that returns PosDict/PosList with 1-based line and column numbers."""
+class _PositionLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader (libyaml's C parser where PyYAML has it: 7x faster on a ResNet spec; the
+    same safe constructors either way) returning PosDict/PosList with 1-based line and column."""
 
 
 def _construct_mapping(loader: _PositionLoader, node: yaml.MappingNode) -> PosDict:
