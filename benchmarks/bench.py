@@ -1,7 +1,7 @@
 """archcalc against torchinfo, fvcore and ptflops on the same nets.
 
     python benchmarks/bench.py [--repeat 3] [--sizes 224 2048] [--nets vgg16 resnet50 resnet152]
-                               [--peer-nets-large resnet50] [--json results.json]
+                               [--peer-nets-large NET ...] [--json results.json]
 
 Every measurement is a fresh process, so process start and imports count, as a user pays them:
 - archcalc: the whole `archcalc params SPEC --input 3xHxW` command, with its default (rich)
@@ -11,9 +11,10 @@ Every measurement is a fresh process, so process start and imports count, as a u
 Wall time is measured around the process; peak memory is the process's own maximum resident set
 size (os.wait4's rusage). Each measurement is repeated and the median taken.
 
-At large inputs the peers run a real forward pass (ResNet-152 or VGG-16 at 2048x2048 on a CPU
-takes minutes and many GB), so by default only ResNet-50 is run by the peers at sizes above 224;
-archcalc runs every net at every size.
+At large inputs the peers run a real forward pass (VGG-16 at 2048x2048 takes ~25 s and ~4 GB on
+two CPU cores), so there they run once, without a warm-up; the whole default run takes about ten
+minutes. `--peer-nets-large resnet50` limits the peers' large runs to one net.
+Results and the machine they were measured on: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -152,12 +153,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nets", nargs="+", default=["vgg16", "resnet50", "resnet152"])
     parser.add_argument("--sizes", nargs="+", type=int, default=[224, 2048])
-    parser.add_argument("--peer-nets-large", nargs="*", default=["resnet50"], help="nets the peers run at sizes above 224")
+    parser.add_argument("--peer-nets-large", nargs="*", default=None,
+                        help="nets the peers run at sizes above 224 (default: all of --nets; each is a full CPU forward pass)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--peer-repeat-large", type=int, default=1, help="peer repeats at sizes above 224 (each is a full CPU forward)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args()
-    rows = bench(args.nets, args.sizes, args.peer_nets_large, args.repeat, args.peer_repeat_large)
+    peer_large = args.nets if args.peer_nets_large is None else args.peer_nets_large
+    rows = bench(args.nets, args.sizes, peer_large, args.repeat, args.peer_repeat_large)
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))

@@ -67,12 +67,15 @@ def check_model(module, graph, report, device="meta"):
     assert tuple(out.shape) == (2, *report.output)
 
 
-@pytest.mark.parametrize("name", sorted(zoo.bundled()))
+SHIPPED = {**zoo.bundled(), **{f"compare/{p.stem}": p for p in sorted((zoo.architectures_dir() / "compare").glob("*.yaml"))}}
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
 def test_every_bundled_spec_exports(tmp_path, name):
-    graph = load_graph(zoo.bundled()[name])
+    graph = load_graph(SHIPPED[name])
     text = to_pytorch_source(graph)
     assert only_torch_imports(text)
-    check_model(import_source(tmp_path, text, f"model_{name}"), graph, analyze(name))
+    check_model(import_source(tmp_path, text, f"model_{name.replace('/', '_')}"), graph, analyze(SHIPPED[name]))
 
 
 def test_inline_decoder_with_concat_upsample_and_transposed_conv(tmp_path):
