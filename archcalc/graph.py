@@ -17,7 +17,7 @@ from .errors import SpecError
 from .layers import lookup
 from .layers.base import REGISTRY, LayerType
 from .spec.expr import evaluate
-from .spec.loader import PosDict, PosList
+from .spec.loader import PosDict
 
 MAX_NODES = 100_000
 MAX_NESTING = 64

@@ -200,7 +200,6 @@ def _torch_classes():
 
         def __init__(self, in_size, out_size, align_corners):
             super().__init__()
-            mats = []
             for axis, (n, m) in enumerate(zip(in_size, out_size)):
                 eye = torch.eye(n, dtype=torch.float64).reshape(1, n, n, 1)
                 scale = (m // n, 1) if m % n == 0 else None

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Sequence
 
 from ..errors import ShapeError, SpecError
-from ..rf import Window
 
 Shape = tuple[int, ...]
 

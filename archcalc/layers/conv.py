@@ -16,7 +16,6 @@ from .base import (
     check_channels,
     conv_output_size,
     fmt_int,
-    nonneg_int,
     optional,
     pair,
     positive_int,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import MERGE, Arg, LayerResult, LayerType, elements, register, shape_text
+from .base import MERGE, LayerResult, LayerType, elements, register, shape_text
 
 
 @register

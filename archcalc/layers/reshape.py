@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..errors import ShapeError, SpecError
+from ..errors import SpecError
 from ..rf import bilinear_upsample_window, nearest_upsample_window
-from .base import WHOLE, Arg, LayerResult, LayerType, boolean, choice, elements, optional, pair, positive_int, register, spatial
+from .base import WHOLE, Arg, LayerResult, LayerType, boolean, choice, elements, optional, pair, register, spatial
 
 UNKNOWN = "unknown"
 

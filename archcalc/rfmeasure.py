@@ -1,0 +1,145 @@
+"""The torch side of the receptive-field probe (archcalc.rfprobe decides what to probe and
+compares): one-axis geometric twins, and batched gradient measurements on them.
+
+Every layer acts on rows and columns separately, so the first/last row of a field is measured on
+a twin that keeps only the rows' geometry (kernels k x 1 on an H x 1 input), and the columns
+likewise. Probes are batched: sample k of a batch carries probe k, so one forward and one
+backward measure many (node, position) pairs, within a memory budget. torch is imported lazily.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+
+from .graph import Graph, Node
+
+BUDGET_BYTES = 384 << 20  # memory for one batched forward + backward
+MAX_BATCH = 256
+ALL = "all"  # probe index: every element of the output at once
+
+@dataclass
+class _Probe:
+    node: str  # representative node whose output tensor is probed
+    index: tuple  # position in the output (without batch); channels are summed
+    measured: list = field(default_factory=list)  # per axis (first, last) or None
+
+
+def axis_graph(graph: Graph, axis: int, input_shape) -> Graph:
+    """The graph with every layer's geometry kept along ``axis`` (0 rows, 1 columns) and made
+    trivial (kernel 1, stride 1, no padding) along the other; widths left to the input."""
+
+    def keep(value, trivial):
+        return tuple(v if i == axis else trivial for i, v in enumerate(value))
+
+    made: dict[str, Node] = {}
+    nodes = []
+    for node in graph.nodes:
+        args, kind = dict(node.args), node.layer.name
+        if kind in ("conv2d", "conv_transpose2d", "maxpool2d", "avgpool2d"):
+            for key, trivial in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("output_padding", 0)):
+                if args.get(key) is not None:
+                    args[key] = keep(args[key], trivial)
+            if not isinstance(args["padding"], str):
+                args["padding"] = keep(args["padding"], 0)
+            if kind.startswith("conv"):
+                # channels stay as the spec has them (the probe module itself has one channel):
+                # a join with a branch that keeps its width (a pool, the group input) still adds up
+                args["in_channels"] = None
+        elif kind.startswith("adaptive_"):
+            args["output_size"] = keep(args["output_size"], None)
+        elif kind == "upsample":
+            key = "size" if args["size"] is not None else "scale_factor"
+            args[key] = keep(args[key], 1)
+        elif kind == "linear":  # on a map it reads the columns; with one column it is 1 -> 1
+            args.update(in_features=None, out_features=args["out_features"] if axis == 1 else 1)
+        elif kind.startswith("batchnorm"):
+            args["num_features"] = None
+        copy = replace(node, args=args, inputs=[None if p is None else made[p.name] for p in node.inputs])
+        made[node.name] = copy
+        nodes.append(copy)
+    return Graph(graph.name, graph.file, nodes, None, graph.groups, tuple(input_shape), 1, graph.description)
+
+
+def measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) -> dict[str, list]:
+    """For each node and each requested output index (None = the middle of a flat output),
+    the (first, last) non-zero gradient position along each input axis."""
+    import torch
+
+    from .torchbuild import build_module
+
+    net = build_module(graph, geometric=True).eval()
+    modules = dict(net.named_modules())
+    geo_input = (1, *shape[1:]) if len(shape) == 3 else tuple(shape)
+    # which nodes produce a tensor of their own in the probe (identities share their input's)
+    captured: dict[str, object] = {}
+    hooks = [modules[n.name].register_forward_hook(_keeper(captured, n.name)) for n in graph.nodes]
+    with torch.no_grad():
+        net(torch.zeros((1, *geo_input), dtype=torch.float64))
+    owner, representative = {}, {}
+    for n in graph.nodes:
+        key = id(captured[n.name])
+        owner.setdefault(key, n.name)
+        representative[n.name] = owner[key]
+    sample_bytes = 3 * 8 * sum(math.prod(t.shape) for t in {id(t): t for t in captured.values()}.values())
+    captured.clear()
+    probes = []
+    for name, indices in wanted.items():
+        for index in indices:
+            probes.append((name, _Probe(representative[name], index)))
+    distinct: dict[tuple, _Probe] = {}
+    for _, p in probes:
+        distinct.setdefault((p.node, p.index), p)
+    order = {n.name: i for i, n in enumerate(graph.nodes)}
+    work = sorted(distinct.values(), key=lambda p: order[p.node])  # a chunk runs only up to its last node
+    batch = max(1, min(MAX_BATCH, BUDGET_BYTES // max(sample_bytes, 1)))
+    done = 0
+    for start in range(0, len(work), batch):
+        chunk = work[start:start + batch]
+        x = torch.zeros((len(chunk), *geo_input), dtype=torch.float64, requires_grad=True)
+        captured.clear()
+        net(x, until=chunk[-1].node)
+        total = x.new_zeros(())
+        for k, p in enumerate(chunk):
+            out = captured[p.node][k]
+            if p.index == ALL:
+                total = total + out.sum()
+            elif p.index is None:
+                out = out.reshape(-1)
+                total = total + out[out.shape[0] // 2]
+            else:
+                total = total + out[:, p.index[1], p.index[2]].sum()
+        (grad,) = torch.autograd.grad(total, x)
+        for k, p in enumerate(chunk):
+            g = grad[k].abs()
+            if len(geo_input) == 3:
+                g = g.sum(0)
+                p.measured = [_extent(g.sum(1)), _extent(g.sum(0))]
+            else:
+                p.measured = [_extent(g)]
+        done += len(chunk)
+        if progress:
+            progress(stage, done, len(work))
+    for h in hooks:
+        h.remove()
+    captured.clear()
+    out: dict[str, list] = {name: [] for name in wanted}
+    for name, p in probes:
+        out[name].append(tuple(distinct[(p.node, p.index)].measured))
+    return out
+
+
+def _keeper(store: dict, name: str):
+    def hook(module, inputs, output):
+        store[name] = output
+
+    return hook
+
+
+def _extent(line) -> tuple[int, int] | None:
+    import torch
+
+    hits = torch.nonzero(line > 0).flatten()
+    if hits.numel() == 0:
+        return None
+    return (int(hits[0]), int(hits[-1]))
