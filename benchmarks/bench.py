@@ -30,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PEERS = ("torchinfo", "fvcore", "ptflops")
+sys.path.insert(0, str(ROOT))  # archcalc from this checkout, installed or not
 
 
 # Children run as an installed tool does: with compiled bytecode. Where PYTHONDONTWRITEBYTECODE is
@@ -83,28 +84,36 @@ def repeated(command: list[str], repeat: int, warm_up: bool = True) -> dict:
     }
 
 
+def input_arg(spec: str, size: int) -> str:
+    """The --input for a square size, with the spec's own channel count (LeNet-5 reads 1)."""
+    from archcalc import load
+
+    return f"{load(spec).input_shape[0]}x{size}x{size}"
+
+
 def archcalc_numbers(spec: str, size: int) -> dict:
     """archcalc's own totals (a separate, untimed JSON run)."""
     out = subprocess.run(
-        [sys.executable, "-m", "archcalc", "params", spec, "--input", f"3x{size}x{size}", "-f", "json"],
+        [sys.executable, "-m", "archcalc", "params", spec, "--input", input_arg(spec, size), "-f", "json"],
         capture_output=True, text=True, check=True, cwd=ROOT,
     ).stdout
     total = json.loads(out)["total"]
     return {"params": total["params"], "macs": total["macs"]}
 
 
-def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int, peer_repeat_large: int) -> list[dict]:
+def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int, peer_repeat_large: int,
+          peers: tuple[str, ...] = PEERS) -> list[dict]:
     rows = []
     for size in sizes:
         for net in nets:
-            command = archcalc_command() + ["params", net, "--input", f"3x{size}x{size}"]
+            command = archcalc_command() + ["params", net, "--input", input_arg(net, size)]
             own = repeated(command, repeat)
             own.update(archcalc_numbers(net, size))
             plain = repeated(command + ["--format", "csv"], repeat)
             plain.pop("stdout")
             row = {"net": net, "size": size, "archcalc": own, "archcalc_csv": plain, "peers": {}}
             if size <= 224 or net in peer_large:
-                for peer in PEERS:
+                for peer in peers:
                     large = size > 224  # a full CPU forward pass: no warm-up run, fewer repeats
                     result = repeated([sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)],
                                       peer_repeat_large if large else repeat, warm_up=not large)
@@ -157,10 +166,11 @@ def main() -> None:
                         help="nets the peers run at sizes above 224 (default: all of --nets; each is a full CPU forward pass)")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--peer-repeat-large", type=int, default=1, help="peer repeats at sizes above 224 (each is a full CPU forward)")
+    parser.add_argument("--peers", nargs="*", default=list(PEERS), choices=PEERS, help="peer tools to run (default: all)")
     parser.add_argument("--json", type=Path, help="also write the raw measurements here")
     args = parser.parse_args()
     peer_large = args.nets if args.peer_nets_large is None else args.peer_nets_large
-    rows = bench(args.nets, args.sizes, peer_large, args.repeat, args.peer_repeat_large)
+    rows = bench(args.nets, args.sizes, peer_large, args.repeat, args.peer_repeat_large, tuple(args.peers))
     print(table(rows))
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
