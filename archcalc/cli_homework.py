@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, app, console, run_guarded
+from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, app, console, run_guarded
 
 LAYOUT_HELP = ("How to read shapes: hwc = the course's HxWxC (40x50x128 is H=40 W=50 C=128, the default), "
                "chw = PyTorch's CxHxW.")
@@ -222,21 +222,23 @@ def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one
 def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files, bundled nets or comparisons "
                                                "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
                                                show_default=False),
-            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, dtype: DType = DTypeOpt) -> None:
+            input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
+            dtype: DType = DTypeOpt) -> None:
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
         from .analysis import analyze
         from .compare import figures, print_table, render_text, resolve_compare_spec
         from .errors import UsageError
-        from .spec import load_graph
+        from .spec import load_graph, parse_cli_shape
 
         if len(specs) < 2:
             raise UsageError("compare needs at least two nets")
+        shape = parse_cli_shape(input) if input else None
         items = []
         for spec in specs:
-            graph = load_graph(resolve_compare_spec(spec), batch=batch)
-            items.append(figures(analyze(graph, batch=batch, dtype=dtype.value)))
+            graph = load_graph(resolve_compare_spec(spec), input_shape=shape, batch=batch)
+            items.append(figures(analyze(graph, input_shape=shape, batch=batch, dtype=dtype.value)))
         if format is Format.table:
             print_table(items, console())
         else:
@@ -258,7 +260,7 @@ class Optimizer(str, Enum):
 
 @app.command()
 def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or comparison.", show_default=False),
-           batch: Optional[int] = BatchOpt, dtype: DType = DTypeOpt,
+           input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, dtype: DType = DTypeOpt,
            optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
            format: Format = FormatOpt) -> None:
     """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
@@ -268,10 +270,11 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
         from .analysis import analyze
         from .compare import resolve_compare_spec
         from .memory import memory_report, print_memory, render_memory
-        from .spec import load_graph
+        from .spec import load_graph, parse_cli_shape
 
-        graph = load_graph(resolve_compare_spec(spec), batch=batch)
-        result = memory_report(analyze(graph, batch=batch, dtype=dtype.value), optimizer.value)
+        shape = parse_cli_shape(input) if input else None
+        graph = load_graph(resolve_compare_spec(spec), input_shape=shape, batch=batch)
+        result = memory_report(analyze(graph, input_shape=shape, batch=batch, dtype=dtype.value), optimizer.value)
         if format is Format.table:
             print_memory(result, console())
         else:

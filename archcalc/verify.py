@@ -84,6 +84,38 @@ def check_device(device: str):
     return torch
 
 
+def available_memory(device: str) -> int | None:
+    """Bytes free for tensors on ``device`` (None where unknown: then nothing is refused)."""
+    if device == "cuda":
+        import torch
+
+        return torch.cuda.mem_get_info()[0]
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def check_memory(report, device: str) -> None:
+    """Refuse a forward pass that cannot fit, before torch tries (and the OS kills the process)."""
+    if device == "meta":
+        return
+    from .memory import memory_report
+    from .render import human_bytes
+
+    need = memory_report(report).inference_total  # weights, buffers and peak live activations (float32)
+    free = available_memory(device)
+    if free is not None and need > 0.9 * free:
+        raise UsageError(
+            f"the forward pass on {device} needs about {human_bytes(need)} (weights and peak live activations, "
+            f"float32) but {human_bytes(free)} is free; use --device meta (shapes, parameters and FLOPs without "
+            "memory) or a smaller --input or --batch")
+
+
 def verify(graph: Graph, *, device: str = "cpu", input_shape=None, batch: int = 1, rf: bool = True,
            progress: Callable[[str, int, int], None] | None = None) -> Verification:
     """Run the twin and compare every layer with the analysis. ``progress(stage, done, total)``
@@ -102,6 +134,7 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))
     report = analyze(graph, batch=batch)
+    check_memory(report, device)
     result = Verification(graph.name, device, tuple(report.input), report.batch)
     progress = progress or (lambda stage, done, total: None)
     progress("building the PyTorch twin", 0, 1)

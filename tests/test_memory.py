@@ -91,3 +91,13 @@ def test_homework_modules_do_not_import_torch():
             "archcalc.memory; from typer.testing import CliRunner; "
             "CliRunner().invoke(archcalc.cli.app, ['memory', 'fcn_dense']); assert 'torch' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
+
+
+def test_memory_and_compare_take_an_input_size():
+    runner = CliRunner()
+    small = json.loads(runner.invoke(app, ["memory", "vgg16", "-f", "json"]).stdout)
+    large = json.loads(runner.invoke(app, ["memory", "vgg16", "--input", "3x448x448", "-f", "json"]).stdout)
+    # the first conv's output and the ReLU beside it dominate: 4x the pixels, 4x the peak
+    assert large["peak"]["elements"] == 4 * small["peak"]["elements"]
+    result = runner.invoke(app, ["compare", "resnet50", "resnet152", "--input", "3x512x512", "-f", "csv"])
+    assert result.exit_code == 0 and "MACs,21355249664,60144173056" in result.stdout

@@ -270,3 +270,14 @@ def test_every_bundled_spec_agrees_with_pytorch(name):
     assert_all_agree(result)
     rf = [c for c in result.checks if c.quantity == "rf"]
     assert sum(not c.skipped for c in rf) >= len(rf) - 3  # only flatten-like conventions are skipped
+
+
+def test_a_forward_pass_that_cannot_fit_is_refused_before_torch_runs(monkeypatch):
+    from archcalc import verify as verify_module
+
+    monkeypatch.setattr(verify_module, "available_memory", lambda device: 64 << 20)  # 64 MiB free
+    result = runner.invoke(app, ["verify", "vgg16", "--no-rf"])
+    assert result.exit_code == 2
+    assert "needs about" in result.stderr and "--device meta" in result.stderr and "Traceback" not in result.output
+    result = runner.invoke(app, ["verify", "vgg16", "--device", "meta", "--no-rf"])  # meta allocates nothing
+    assert result.exit_code == 0, result.output
