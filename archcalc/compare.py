@@ -6,14 +6,11 @@ import csv
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 
 from .analysis import DTYPE_BYTES, Report
 from .errors import SpecError
 from .memory import peak_live, saved_activation_elements
 from .render import human, human_bytes, rf_cells, shape_text
-
-COMPARE_DIR = "compare"
 
 
 @dataclass(frozen=True)
@@ -53,20 +50,14 @@ def figures(report: Report) -> Figures:
 
 
 def resolve_compare_spec(argument: str) -> str:
-    """A file, a bundled net, or a bundled comparison ('compare/vgg_3x3' or a bare 'vgg_3x3')."""
-    from .zoo import architectures_dir, resolve_spec
+    """A file, a bundled net, or a bundled comparison (archcalc.zoo.resolve_spec), with the
+    comparisons listed when nothing matches."""
+    from .zoo import comparisons, resolve_spec
 
-    path = Path(argument)
-    if path.exists():
-        return str(path)
-    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
-    candidate = architectures_dir() / COMPARE_DIR / f"{stem}.yaml"
-    if candidate.exists() and (len(path.parts) == 1 or path.parent.name == COMPARE_DIR):
-        return str(candidate)
     try:
         return str(resolve_spec(argument))
     except SpecError:
-        names = ", ".join(sorted(p.stem for p in (architectures_dir() / COMPARE_DIR).glob("*.yaml")))
+        names = ", ".join(comparisons())
         raise SpecError(f"no such file, bundled net or comparison (comparisons: {names})", file=argument) from None
 
 

@@ -37,23 +37,28 @@ def bundled() -> dict[str, Path]:
     return {p.stem: p for p in sorted(root.glob("*.yaml"), key=lambda p: natural_key(p.stem))}
 
 
+def comparisons() -> dict[str, Path]:
+    """The bundled comparison specs (architectures/compare/*.yaml)."""
+    root = architectures_dir() / "compare"
+    return {p.stem: p for p in sorted(root.glob("*.yaml"), key=lambda p: natural_key(p.stem))} if root.is_dir() else {}
+
+
 def resolve_spec(argument: str) -> Path:
-    """An existing file wins; else a bundled name ('alexnet' or 'alexnet.yaml')."""
+    """An existing file wins; else a bundled net ('alexnet', 'alexnet.yaml'), else a bundled
+    comparison ('bottleneck' or 'compare/bottleneck.yaml'), from any directory."""
     path = Path(argument)
     if path.exists():
         return path
-    nets = bundled()
+    nets, pairs = bundled(), comparisons()
     stem = path.name[:-5] if path.name.endswith(".yaml") else path.name[:-4] if path.name.endswith(".yml") else path.name
-    if stem in nets and (len(path.parts) == 1 or path.parent.name == "architectures"):
+    bare = len(path.parts) == 1
+    if stem in nets and (bare or path.parent.name == "architectures"):
         return nets[stem]
-    if path.parent.name == "compare" and not path.is_absolute():
-        # a bundled comparison spec, e.g. 'compare/bottleneck.yaml', from any directory
-        candidate = architectures_dir() / "compare" / f"{stem}.yaml"
-        if candidate.is_file():
-            return candidate
-    if len(path.parts) == 1 or path.parent.name == "architectures":
-        near = difflib.get_close_matches(stem, list(nets), n=4, cutoff=0.5)
-        hint = f"; close bundled nets: {', '.join(near)}" if near else "; `archcalc zoo` lists the bundled nets"
+    if stem in pairs and (bare or (path.parent.name == "compare" and not path.is_absolute())):
+        return pairs[stem]
+    if bare or path.parent.name == "architectures":
+        near = difflib.get_close_matches(stem, list(nets) + list(pairs), n=4, cutoff=0.5)
+        hint = f"; close matches: {', '.join(near)}" if near else "; `archcalc zoo` lists the bundled nets"
         raise SpecError(f"no such file, and no bundled net named '{stem}'{hint}", file=argument)
     raise SpecError("file not found", file=argument)
 

@@ -138,3 +138,13 @@ def test_bundled_comparison_resolves_by_relative_path(tmp_path, monkeypatch):
     assert list(zoo.bundled()) == ["tiny"]  # comparisons are not bundled nets
     with pytest.raises(zoo.SpecError, match="file not found"):
         zoo.resolve_spec("compare/tiny.yaml")
+
+
+def test_comparison_specs_resolve_by_name_for_every_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for spec in ("bottleneck", "compare/bottleneck", "compare/bottleneck.yaml"):
+        result = invoke("params", spec, "-f", "json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["total"]["params"] == 69_632
+    result = invoke("params", "bottlenek")
+    assert result.exit_code == 2 and "bottleneck" in result.output  # a close match is offered
