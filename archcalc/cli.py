@@ -70,13 +70,20 @@ def console():
     return out if out.is_terminal else Console(width=PIPED_WIDTH)
 
 
-def build_report(spec: str, input_shape: Optional[str], batch: Optional[int], dtype: str = "float32"):
-    from .analysis import analyze
+def load_spec(spec: str, input_shape: Optional[str], batch: Optional[int], resolve=None):
+    """(graph, parsed --input) for a SPEC argument; ``resolve`` maps the argument to a file
+    (default archcalc.zoo.resolve_spec)."""
     from .spec import load_graph, parse_cli_shape
     from .zoo import resolve_spec
 
     shape = parse_cli_shape(input_shape) if input_shape else None
-    graph = load_graph(resolve_spec(spec), input_shape=shape, batch=batch)
+    return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch), shape
+
+
+def build_report(spec: str, input_shape: Optional[str], batch: Optional[int], dtype: str = "float32", resolve=None):
+    from .analysis import analyze
+
+    graph, shape = load_spec(spec, input_shape, batch, resolve)
     return analyze(graph, input_shape=shape, batch=batch, dtype=dtype)
 
 

@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, app, console, run_guarded
+from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, app, build_report, console, run_guarded
 
 LAYOUT_HELP = ("How to read shapes: hwc = the course's HxWxC (40x50x128 is H=40 W=50 C=128, the default), "
                "chw = PyTorch's CxHxW.")
@@ -227,18 +227,12 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
-        from .analysis import analyze
         from .compare import figures, print_table, render_text, resolve_compare_spec
         from .errors import UsageError
-        from .spec import load_graph, parse_cli_shape
 
         if len(specs) < 2:
             raise UsageError("compare needs at least two nets")
-        shape = parse_cli_shape(input) if input else None
-        items = []
-        for spec in specs:
-            graph = load_graph(resolve_compare_spec(spec), input_shape=shape, batch=batch)
-            items.append(figures(analyze(graph, input_shape=shape, batch=batch, dtype=dtype.value)))
+        items = [figures(build_report(spec, input, batch, dtype.value, resolve_compare_spec)) for spec in specs]
         if format is Format.table:
             print_table(items, console())
         else:
@@ -267,14 +261,10 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
     (weights plus peak live activations), each with its formula. Assumptions: docs/memory.md."""
 
     def work():
-        from .analysis import analyze
         from .compare import resolve_compare_spec
         from .memory import memory_report, print_memory, render_memory
-        from .spec import load_graph, parse_cli_shape
 
-        shape = parse_cli_shape(input) if input else None
-        graph = load_graph(resolve_compare_spec(spec), input_shape=shape, batch=batch)
-        result = memory_report(analyze(graph, input_shape=shape, batch=batch, dtype=dtype.value), optimizer.value)
+        result = memory_report(build_report(spec, input, batch, dtype.value, resolve_compare_spec), optimizer.value)
         if format is Format.table:
             print_memory(result, console())
         else:

@@ -11,7 +11,7 @@ from typing import Optional
 
 import typer
 
-from .cli import BatchOpt, InputOpt, SpecArg, app, console, run_guarded
+from .cli import BatchOpt, InputOpt, SpecArg, app, console, load_spec, run_guarded
 from .errors import UsageError
 
 
@@ -32,14 +32,6 @@ class Target(str, Enum):
 
 MARKS = {True: "ok", False: "FAIL", None: "-"}
 COLUMNS = ("output", "params", "buffers", "flops", "rf")
-
-
-def _load(spec: str, input_shape: Optional[str], batch: Optional[int]):
-    from .spec import load_graph, parse_cli_shape
-    from .zoo import resolve_spec
-
-    shape = parse_cli_shape(input_shape) if input_shape else None
-    return load_graph(resolve_spec(spec), input_shape=shape, batch=batch), shape
 
 
 def _progress_reporter():
@@ -136,7 +128,7 @@ def verify(
 
         from .analysis import analyze
 
-        graph, shape = _load(spec, input, batch)
+        graph, shape = load_spec(spec, input, batch)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
@@ -169,7 +161,7 @@ def export(
     def work():
         from .export import to_pytorch_source
 
-        graph, _ = _load(spec, input, None)
+        graph, _ = load_spec(spec, input, None)
         text = to_pytorch_source(graph)
         if output is None:
             sys.stdout.write(text)

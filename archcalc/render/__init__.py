@@ -124,18 +124,16 @@ def total_lines(report: Report, view: str) -> list[str]:
 def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report.as_json(rows), indent=2) + "\n"
-    columns = COLUMNS[view]
-    headers = [c.header for c in columns]
-    cells = [[c.cell(r, report) for c in columns] for r in rows]
+    _, headers, numeric, cells = table_parts(report, rows, view)
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(headers)
-        writer.writerows([[cell.replace(",", "") if c.numeric else cell for c, cell in zip(columns, row)] for row in cells])
+        writer.writerows([[cell.replace(",", "") if number else cell for number, cell in zip(numeric, row)] for row in cells])
         return buffer.getvalue()
     if fmt == "markdown":
         lines = [f"## {report.name}", "", "| " + " | ".join(headers) + " |"]
-        lines.append("|" + "|".join("---:" if c.numeric else "---" for c in columns) + "|")
+        lines.append("|" + "|".join("---:" if number else "---" for number in numeric) + "|")
         lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
         lines.append("")
         lines += [f"- {line}" for line in total_lines(report, view)]
@@ -146,24 +144,25 @@ def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
 PIPED_WIDTH = 220  # piped output is laid out this wide (cli.console), so tables do not wrap
 
 
+def table_parts(report: Report, rows: list[Row], view: str):
+    """(title, headers, right-aligned flags, cells) of a view's per-layer table."""
+    columns = COLUMNS[view]
+    cells = [[c.cell(r, report) for c in columns] for r in rows]
+    return f"{report.name} - {view}", [c.header for c in columns], [c.numeric for c in columns], cells
+
+
 def plain_table(report: Report, rows: list[Row], view: str) -> str | None:
     """The table and totals as plain text for piped output, without loading rich; None when the
     table is wider than PIPED_WIDTH (rich then folds it)."""
-    from .boxtable import draw, fits
+    from .boxtable import draw
 
-    columns = COLUMNS[view]
-    title, headers = f"{report.name} - {view}", [c.header for c in columns]
-    cells = [[c.cell(r, report) for c in columns] for r in rows]
-    if not fits(title, headers, cells, PIPED_WIDTH):
-        return None
-    return "\n".join(draw(title, headers, [c.numeric for c in columns], cells) + total_lines(report, view)) + "\n"
+    lines = draw(*table_parts(report, rows, view), width=PIPED_WIDTH)
+    return None if lines is None else "\n".join(lines + total_lines(report, view)) + "\n"
 
 
 def print_table(report: Report, rows: list[Row], view: str, console) -> None:
     from .boxtable import print_box_table
 
-    columns = COLUMNS[view]
-    cells = [[c.cell(r, report) for c in columns] for r in rows]
-    print_box_table(console, f"{report.name} - {view}", [c.header for c in columns], [c.numeric for c in columns], cells)
+    print_box_table(console, *table_parts(report, rows, view))
     for line in total_lines(report, view):
         console.print(line, highlight=False, markup=False)

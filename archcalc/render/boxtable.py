@@ -37,13 +37,16 @@ def _line(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool], ru
     return rule + rule.join(parts) + rule
 
 
-def draw(title: str | None, headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]]) -> list[str]:
-    """The table's lines: title (centred), header, rows. Assumes ``fits``: no cell folds, the title
-    does not wrap."""
+def draw(title: str | None, headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]],
+         width: int | None = None) -> list[str] | None:
+    """The table's lines: title (centred), header, rows; None when it is wider than ``width``
+    (a cell would fold or the title wrap: rich's Table must lay it out then)."""
     widths = layout(headers, rows)
     total = table_width(widths)
-    lines = []
     title = title.rstrip() if title else title  # as rich centres it (trailing blanks dropped)
+    if width is not None and (total > width or (title and cell_len(title) > total)):
+        return None
+    lines = []
     if title:
         excess = total - cell_len(title)
         left = excess // 2
@@ -66,7 +69,8 @@ def print_box_table(console, title: str | None, headers: Sequence[str], right: S
                     rows: Sequence[Sequence[str]]) -> None:
     """Print on a rich console: the fast drawing when it fits, else rich's own (folding) Table.
     On a terminal the title is italic and the header bold, as rich styles them."""
-    if not fits(title, headers, rows, console.width):
+    lines = draw(title, headers, right, rows, console.width)
+    if lines is None:
         from rich.table import Table
 
         table = Table(title=title, header_style="bold")
@@ -76,7 +80,6 @@ def print_box_table(console, title: str | None, headers: Sequence[str], right: S
             table.add_row(*row)
         console.print(table, markup=False, highlight=False, emoji=False)
         return
-    lines = draw(title, headers, right, rows)
     if console.is_terminal and not console.no_color:
         from rich.text import Text
 
