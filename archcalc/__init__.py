@@ -14,8 +14,8 @@ def load(spec, *, input_shape=None, batch=None):
     from dataclasses import replace
 
     from .graph import Graph
-    from .spec import load_graph
-    from .zoo import resolve_spec
+    from .graph import load_graph
+    from .spec.bundled import resolve_spec
 
     if isinstance(spec, Graph):
         changes = {k: v for k, v in (("input_shape", input_shape), ("batch", batch)) if v is not None}
@@ -36,7 +36,7 @@ def analyze(spec, *, input_shape=None, batch=None, dtype="float32"):
 def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="float32"):
     """Analyse a spec given as YAML text."""
     from .analysis import analyze as _analyze
-    from .spec import load_graph
+    from .graph import load_graph
 
     graph = load_graph(name, text=text, input_shape=input_shape, batch=batch)
     return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
@@ -45,8 +45,8 @@ def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="fl
 def to_torch(spec, *, input_shape=None, geometric=False):
     """The spec's PyTorch twin (torch.nn.Module, module names = the spec's layer names).
     Imports torch; needs the 'torch' extra."""
-    from .torchbuild import build_module
-    from .verify import require_torch
+    from .pytorch.twin import build_module
+    from .pytorch.verify import require_torch
 
     require_torch()
     return build_module(load(spec, input_shape=input_shape), geometric=geometric)

@@ -7,7 +7,7 @@ Every measurement is a fresh process, so process start and imports count, as a u
 - archcalc: the whole `archcalc params SPEC --input 3xHxW` command, with its default (rich)
   table output and again with `--format csv`;
 - each peer: `benchmarks/peer.py`, which imports torch, builds the module from the same spec with
-  archcalc.torchbuild.build_module and runs the tool once on a batch-1 input.
+  archcalc.pytorch.twin.build_module and runs the tool once on a batch-1 input.
 Wall time is measured around the process; peak memory is the process's own maximum resident set
 size (os.wait4's rusage). Each measurement is repeated and the median taken.
 

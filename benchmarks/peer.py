@@ -3,7 +3,7 @@
     python benchmarks/peer.py TOOL SPEC HEIGHT WIDTH
 
 TOOL is torchinfo, fvcore or ptflops. The process builds the PyTorch module from the spec with
-archcalc.torchbuild.build_module (as a user's code would build the model; that time counts),
+archcalc.pytorch.twin.build_module (as a user's code would build the model; that time counts),
 runs the tool on a batch-1 input and prints one JSON line: the parameters and MACs the tool
 reports, and the seconds spent building and in the tool.
 """
@@ -51,9 +51,9 @@ def main(argv: list[str]) -> None:
     start = time.perf_counter()
     import torch
 
-    from archcalc.spec import load_graph
-    from archcalc.torchbuild import build_module
-    from archcalc.zoo import resolve_spec
+    from archcalc.graph import load_graph
+    from archcalc.pytorch.twin import build_module
+    from archcalc.spec.bundled import resolve_spec
 
     torch.set_grad_enabled(False)
     graph = load_graph(resolve_spec(spec))

@@ -7,10 +7,11 @@ import textwrap
 
 import pytest
 
-from archcalc import analyze, analyze_text, zoo
+from archcalc import analyze, analyze_text
+from archcalc.spec import bundled as zoo
 from archcalc.cli import app
-from archcalc.export import to_pytorch_source
-from archcalc.spec import load_graph
+from archcalc.pytorch.export import to_pytorch_source
+from archcalc.graph import load_graph
 
 torch = pytest.importorskip("torch")
 
@@ -93,7 +94,7 @@ def test_inline_decoder_with_concat_upsample_and_transposed_conv(tmp_path):
 
 def test_export_matches_the_twin_numerically(tmp_path):
     """Same modules, same names: the exported model loads the twin's weights and computes the same."""
-    from archcalc.torchbuild import build_module
+    from archcalc.pytorch.twin import build_module
 
     graph = load_graph("decoder.yaml", text=textwrap.dedent(DECODER))
     twin = build_module(graph).eval()

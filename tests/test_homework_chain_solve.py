@@ -7,10 +7,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from archcalc.chain import analyze_chain, parse_step
+from archcalc.homework.chain import analyze_chain, parse_step
 from archcalc.cli import app
 from archcalc.errors import UsageError
-from archcalc.solve import conv_choices, transposed_choices
+from archcalc.homework.solve import conv_choices, transposed_choices
 
 runner = CliRunner()
 

@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 
 from archcalc import analyze_text
 from archcalc.cli import app
-from archcalc.memory import OPTIMIZER_SLOTS, memory_report
+from archcalc.figures.memory import OPTIMIZER_SLOTS, memory_report
 
 runner = CliRunner()
 
@@ -87,8 +87,8 @@ def test_homework_modules_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, archcalc.cli, archcalc.oneliner, archcalc.chain, archcalc.solve, archcalc.compare, "
-            "archcalc.memory; from typer.testing import CliRunner; "
+    code = ("import sys, archcalc.cli, archcalc.homework.oneliner, archcalc.homework.chain, archcalc.homework.solve, archcalc.figures.compare, "
+            "archcalc.figures.memory; from typer.testing import CliRunner; "
             "CliRunner().invoke(archcalc.cli.app, ['memory', 'fcn_dense']); assert 'torch' not in sys.modules")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True).returncode == 0
 

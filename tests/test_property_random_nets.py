@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, example, given, settings
 
 from archcalc.analysis import analyze
 from archcalc.errors import ArchcalcError
-from archcalc.spec import load_graph
+from archcalc.graph import load_graph
 
 from netgen import free_nets, valid_nets
 
@@ -50,7 +50,7 @@ CROPPED = ("name: random\ninput: 1x17x5\nlayers:\n- {name: stem, type: adaptive_
 @example(JOIN_AFTER_ADAPTIVE)
 @example(CROPPED)
 def test_valid_random_nets_verify_against_torch(text):
-    from archcalc.verify import verify
+    from archcalc.pytorch.verify import verify
 
     graph = load_graph("random.yaml", text=text)
     analyze(graph)  # a valid net must analyse without error

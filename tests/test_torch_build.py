@@ -10,8 +10,8 @@ import pytest
 torch = pytest.importorskip("torch")
 
 import archcalc  # noqa: E402
-from archcalc.spec import load_graph  # noqa: E402
-from archcalc.torchbuild import build_module  # noqa: E402
+from archcalc.graph import load_graph  # noqa: E402
+from archcalc.pytorch.twin import build_module  # noqa: E402
 
 BRANCHES = """
 name: branches
@@ -65,11 +65,11 @@ def test_to_torch_wrapper():
 
 
 def test_analysis_path_never_imports_torch():
-    code = ("import sys, archcalc, archcalc.cli, archcalc.cli_torch\n"
+    code = ("import sys, archcalc, archcalc.cli, archcalc.cli.pytorch\n"
             "archcalc.analyze('resnet50')\n"
             "assert 'torch' not in sys.modules, 'torch was imported'\n")
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=archcalc.zoo.architectures_dir().parent)
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=archcalc.spec.bundled.architectures_dir().parent)
     out = subprocess.run([sys.executable, "-X", "importtime", "-m", "archcalc", "params", "architectures/resnet50.yaml"],
-                         capture_output=True, text=True, cwd=archcalc.zoo.architectures_dir().parent)
+                         capture_output=True, text=True, cwd=archcalc.spec.bundled.architectures_dir().parent)
     assert out.returncode == 0
     assert not [line for line in out.stderr.splitlines() if line.rstrip().endswith((" torch", " torch.nn"))]

@@ -15,8 +15,8 @@ from typer.testing import CliRunner  # noqa: E402
 from archcalc import load  # noqa: E402
 from archcalc.cli import app  # noqa: E402
 from archcalc.layers.conv import Conv2d  # noqa: E402
-from archcalc.spec import load_graph  # noqa: E402
-from archcalc.verify import verify  # noqa: E402
+from archcalc.graph import load_graph  # noqa: E402
+from archcalc.pytorch.verify import verify  # noqa: E402
 
 runner = CliRunner()
 
@@ -225,7 +225,7 @@ def test_broken_parameter_count_fails(monkeypatch):
 
 
 def test_broken_receptive_field_fails(monkeypatch):
-    from archcalc import rf as rf_module
+    from archcalc.layers import windows as rf_module
     from archcalc.layers import conv
 
     def shifted(kernel, stride, padding, dilation=1):
@@ -263,7 +263,7 @@ def test_spec_errors_exit_2_without_traceback(tmp_path):
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
 
 
-@pytest.mark.parametrize("name", sorted(__import__("archcalc.zoo", fromlist=["bundled"]).bundled()))
+@pytest.mark.parametrize("name", sorted(__import__("archcalc.spec.bundled", fromlist=["bundled"]).bundled()))
 def test_every_bundled_spec_agrees_with_pytorch(name):
     """Shapes, params, buffers and FLOPs on meta (no memory); receptive fields on the CPU probe."""
     result = verify(load(name), device="meta")
@@ -273,7 +273,7 @@ def test_every_bundled_spec_agrees_with_pytorch(name):
 
 
 def test_a_forward_pass_that_cannot_fit_is_refused_before_torch_runs(monkeypatch):
-    from archcalc import verify as verify_module
+    from archcalc.pytorch import verify as verify_module
 
     monkeypatch.setattr(verify_module, "available_memory", lambda device: 64 << 20)  # 64 MiB free
     result = runner.invoke(app, ["verify", "vgg16", "--no-rf"])

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archcalc.cli import app
-from archcalc.zoo import bundled, natural_key, resolve_spec
+from archcalc.spec.bundled import bundled, natural_key, resolve_spec
 
 runner = CliRunner()
 
@@ -122,7 +122,7 @@ def test_missing_file_in_a_directory_is_file_not_found(tmp_path, monkeypatch):
 
 
 def test_bundled_comparison_resolves_by_relative_path(tmp_path, monkeypatch):
-    import archcalc.zoo as zoo
+    import archcalc.spec.bundled as zoo
 
     root = tmp_path / "architectures"
     (root / "compare").mkdir(parents=True)

@@ -5,8 +5,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from archcalc.cli import app
-from archcalc.cli_zoo import ZOO_DOC_COMMAND
-from archcalc.zoo import bundled
+from archcalc.cli.zoo import ZOO_DOC_COMMAND
+from archcalc.spec.bundled import bundled
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "zoo.md"
 

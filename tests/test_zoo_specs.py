@@ -6,7 +6,7 @@ from fractions import Fraction
 import pytest
 
 import archcalc
-from archcalc.zoo import bundled
+from archcalc.spec.bundled import bundled
 
 # name -> (parameters, output shape). torchvision's published counts where the net is torchvision's.
 EXPECTED = {

@@ -28,7 +28,7 @@ def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tupl
             raise ShapeError(f"softmax dim {args['dim']} does not exist in a {len(shape)}-d input")
         rf = IDENTITY
         if type_name == "softmax" and args["dim"] > 0 and len(shape) == 3:
-            from ..rf import IDENTITY_WINDOW, whole_axis_window
+            from .windows import IDENTITY_WINDOW, whole_axis_window
 
             # softmax along a spatial axis: every output reads that whole axis
             rf = [whole_axis_window(shape[1]), IDENTITY_WINDOW] if args["dim"] == 1 else [IDENTITY_WINDOW, whole_axis_window(shape[2])]

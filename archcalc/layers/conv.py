@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
-from ..rf import conv_window, transposed_conv_window
+from .windows import conv_window, transposed_conv_window
 from .base import (
     Arg,
     LayerResult,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from ..rf import IDENTITY_WINDOW, whole_axis_window
+from .windows import IDENTITY_WINDOW, whole_axis_window
 from .base import WHOLE, Arg, LayerResult, LayerType, Tensor, boolean, elements, fmt_int, optional, positive_int, register
 
 

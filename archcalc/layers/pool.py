@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import ShapeError, SpecError
-from ..rf import adaptive_pool_window, conv_window
+from .windows import adaptive_pool_window, conv_window
 from .base import (
     WHOLE,
     Arg,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import SpecError
-from ..rf import bilinear_upsample_window, nearest_upsample_window
+from .windows import bilinear_upsample_window, nearest_upsample_window
 from .base import WHOLE, Arg, LayerResult, LayerType, boolean, choice, elements, optional, pair, register, spatial
 
 UNKNOWN = "unknown"

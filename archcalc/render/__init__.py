@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..analysis import ReceptiveField, Report, Row
-from ..rf import as_text
+from ..analysis.rf import as_text
 
 FORMATS = ("table", "json", "csv", "markdown")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .errors import UsageError
-from .layers.base import conv_output_size
+from ..errors import UsageError
+from ..layers.base import conv_output_size
 
 MAX_SIZE = 1 << 20
 DEFAULT_MAX_KERNEL = 11

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ArchcalcError, UsageError
+from ..errors import ArchcalcError, UsageError
 
 LAYOUTS = ("hwc", "chw")
 MAX_DIM = 1 << 20
@@ -99,8 +99,8 @@ def analyze_layers(layers: list[dict[str, Any]], shape: tuple[int, ...], name: s
 
     Errors lose the spec location (there is no file) and are named by ``describe(layer name)``.
     """
-    from .analysis import analyze
-    from .spec import load_graph
+    from ..analysis import analyze
+    from ..graph import load_graph
 
     text = json.dumps({"name": name, "input": list(shape), "batch": batch, "layers": layers})
     try:

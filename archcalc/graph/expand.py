@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import SpecError
-from .layers import lookup
-from .layers.base import REGISTRY, LayerType
-from .spec.expr import evaluate
-from .spec.loader import PosDict
+from ..errors import SpecError
+from ..layers import ALIASES, REGISTRY, lookup
+from ..spec.expr import evaluate
+from ..spec.loader import PosDict
+from .model import Endpoint, Group, Node
 
 MAX_NODES = 100_000
 MAX_NESTING = 64
@@ -25,62 +24,7 @@ RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", 
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
-@dataclass(eq=False)
-class Node:
-    name: str
-    layer: type[LayerType]
-    args: dict[str, Any]
-    line: int | None = None
-    column: int | None = None
-    trainable: bool = True
-    sources: list["Endpoint"] = field(default_factory=list, repr=False)
-    # after resolution: producer nodes, None meaning the net input
-    inputs: list["Node | None"] = field(default_factory=list, repr=False)  # repr=False: a DAG repr is exponential
-    index: int = 0
-
-    @property
-    def type_name(self) -> str:
-        return self.layer.name
-
-    @property
-    def path(self) -> tuple[str, ...]:
-        return tuple(self.name.split("."))
-
-
-class Endpoint:
-    """Where a tensor comes from: a node, the net input, or an alias resolved later."""
-
-    __slots__ = ("node", "target", "lazy", "is_input")
-
-    def __init__(self, node=None, target=None, lazy=None, is_input=False):
-        self.node = node
-        self.target = target
-        self.lazy = lazy  # (scope, name, line, column, layer) until the scope is complete
-        self.is_input = is_input
-
-
-@dataclass
-class Group:
-    """A sequential or block instance: used to fold rows with --depth."""
-
-    name: str
-    kind: str
-    line: int | None
-
-
-@dataclass
-class Graph:
-    name: str
-    file: str
-    nodes: list[Node]  # topological order
-    output: Node | None
-    groups: dict[str, Group]
-    input_shape: tuple[int, ...]
-    batch: int
-    description: str = ""
-
-
-class _Scope:
+class Scope:
     def __init__(self, input_endpoint: Endpoint, prefix: str):
         self.input = input_endpoint
         self.prefix = prefix
@@ -152,7 +96,7 @@ class Expander:
         return result
 
     # -- expansion -------------------------------------------------------------------------
-    def expand(self, entries: Any, scope: _Scope, env: dict, where_list: Any) -> Endpoint:
+    def expand(self, entries: Any, scope: Scope, env: dict, where_list: Any) -> Endpoint:
         if not isinstance(entries, list):
             raise self.error("'layers' must be a list of layers", where_list, scope.prefix or None)
         if len(self.stack) > MAX_NESTING:
@@ -206,7 +150,7 @@ class Expander:
             pending.lazy = None
         return previous
 
-    def entry(self, entry: PosDict, scope: _Scope, env: dict, previous: Endpoint, index: int):
+    def entry(self, entry: PosDict, scope: Scope, env: dict, previous: Endpoint, index: int):
         """Expand one entry; returns (endpoint, name) or (None, None) when dropped by 'when'."""
         if "name" in entry:
             local = self.template(entry["name"], env, entry, scope.prefix or None, "name")
@@ -252,7 +196,7 @@ class Expander:
             if len(sources) != 1:
                 raise self.error("a group of layers takes exactly one input", entry, full, "inputs")
             group_input = Endpoint(target=sources[0])
-            inner = _Scope(group_input, full)
+            inner = Scope(group_input, full)
             if type_name in (None, "sequential"):
                 extra = set(entry) - RESERVED
                 if extra:
@@ -275,7 +219,7 @@ class Expander:
             layer = lookup(type_name)
             if layer is None:
                 choices = list(REGISTRY) + list(self.blocks)
-                near = difflib.get_close_matches(type_name, choices + list(__import__("archcalc.layers", fromlist=["ALIASES"]).ALIASES), n=1)
+                near = difflib.get_close_matches(type_name, choices + list(ALIASES), n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise self.error(f"unknown layer type '{type_name}'{hint}", entry, full, "type")
             for key in ("layers", "output"):
@@ -306,7 +250,7 @@ class Expander:
         scope.names[local] = endpoint
         return endpoint, local
 
-    def block(self, type_name: str, entry: PosDict, inner: _Scope, env: dict, full: str):
+    def block(self, type_name: str, entry: PosDict, inner: Scope, env: dict, full: str):
         definition = self.blocks[type_name]
         if type_name in self.stack:
             chain = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
@@ -336,45 +280,3 @@ class Expander:
         finally:
             self.stack.pop()
         return output, definition.get("output")
-
-
-def resolve(endpoint: Endpoint, file: str, node: Node) -> Node | None:
-    seen = set()
-    while endpoint.node is None:
-        if endpoint.is_input:
-            return None
-        if id(endpoint) in seen or endpoint.target is None:
-            raise SpecError("the layers' inputs form a cycle", file=file, line=node.line, layer=node.name)
-        seen.add(id(endpoint))
-        endpoint = endpoint.target
-    return endpoint.node
-
-
-def topological_order(nodes: list[Node], file: str) -> list[Node]:
-    """Kahn's algorithm, keeping spec order among ready nodes; names the cycle if there is one."""
-    for i, node in enumerate(nodes):
-        node.index = i
-    consumers: dict[int, list[Node]] = {id(n): [] for n in nodes}
-    waiting = {}
-    for node in nodes:
-        producers = {id(p) for p in node.inputs if p is not None}
-        waiting[id(node)] = len(producers)
-        for pid in producers:
-            consumers[pid].append(node)
-    import heapq
-
-    ready = [(n.index, n) for n in nodes if waiting[id(n)] == 0]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        _, node = heapq.heappop(ready)
-        order.append(node)
-        for consumer in consumers[id(node)]:
-            waiting[id(consumer)] -= 1
-            if waiting[id(consumer)] == 0:
-                heapq.heappush(ready, (consumer.index, consumer))
-    if len(order) < len(nodes):
-        stuck = [n for n in nodes if waiting[id(n)] > 0]
-        names = ", ".join(n.name for n in stuck[:6])
-        raise SpecError(f"the layers' inputs form a cycle through {names}", file=file, line=stuck[0].line, layer=stuck[0].name)
-    return order

@@ -10,9 +10,9 @@ import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from .analysis import analyze
-from .errors import ArchcalcError, UsageError
-from .graph import Graph
+from ..analysis import analyze
+from ..errors import ArchcalcError, UsageError
+from ..graph import Graph
 
 QUANTITIES = ("output", "params", "buffers", "flops", "rf")
 TORCH_MISSING = "PyTorch is not installed; verify and export need it: pip install 'archcalc[torch]'"
@@ -104,8 +104,8 @@ def check_memory(report, device: str) -> None:
     """Refuse a forward pass that cannot fit, before torch tries (and the OS kills the process)."""
     if device == "meta":
         return
-    from .memory import memory_report
-    from .render import human_bytes
+    from ..figures.memory import memory_report
+    from ..render import human_bytes
 
     need = memory_report(report).inference_total  # weights, buffers and peak live activations (float32)
     free = available_memory(device)
@@ -129,7 +129,7 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
     torch = check_device(device)
     from torch.utils.flop_counter import FlopCounterMode
 
-    from .torchbuild import build_module
+    from .twin import build_module
 
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))

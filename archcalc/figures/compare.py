@@ -7,10 +7,10 @@ import io
 import json
 from dataclasses import dataclass
 
-from .analysis import DTYPE_BYTES, Report
-from .errors import SpecError
+from ..analysis import DTYPE_BYTES, Report
+from ..errors import SpecError
 from .memory import peak_live, saved_activation_elements
-from .render import human, human_bytes, rf_cells, shape_text
+from ..render import human, human_bytes, rf_cells, shape_text
 
 
 @dataclass(frozen=True)
@@ -47,18 +47,6 @@ def figures(report: Report) -> Figures:
         rf = "whole input" if report.final_rf.kind == "whole" else "n/a"
     return Figures(report.name, report.file, report.total.params, report.total.macs, report.total.flops, rf,
                    peak_live(report).elements * size, saved_activation_elements(report) * size, report.output)
-
-
-def resolve_compare_spec(argument: str) -> str:
-    """A file, a bundled net, or a bundled comparison (archcalc.zoo.resolve_spec), with the
-    comparisons listed when nothing matches."""
-    from .zoo import comparisons, resolve_spec
-
-    try:
-        return str(resolve_spec(argument))
-    except SpecError:
-        names = ", ".join(comparisons())
-        raise SpecError(f"no such file, bundled net or comparison (comparisons: {names})", file=argument) from None
 
 
 def ratio(value: int, first: int) -> str:

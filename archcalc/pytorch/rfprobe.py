@@ -31,10 +31,10 @@ import math
 from dataclasses import dataclass
 from typing import Callable
 
-from .analysis import Report, analyze
-from .errors import ArchcalcError
-from .graph import Graph
-from .layers.base import IDENTITY, MERGE, WHOLE
+from ..analysis import Report, analyze
+from ..errors import ArchcalcError
+from ..graph import Graph
+from ..layers.base import IDENTITY, MERGE, WHOLE
 from .rfmeasure import ALL, axis_graph, measure
 
 MAX_SIDE = 16384  # largest probe input side (probed one axis at a time: cheap)
@@ -317,7 +317,7 @@ def _unread_note(extents, sides) -> str:
 
 def _twin_source(node):
     """The node whose output tensor this node passes on unchanged in the probe twin."""
-    from .torchbuild import ELEMENTWISE
+    from .twin import ELEMENTWISE
 
     while node.layer.name in ELEMENTWISE and not (node.layer.name == "softmax" and node.args["dim"] > 0) \
             and node.inputs[0] is not None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .analysis import DTYPE_BYTES, Report
-from .errors import UsageError
+from ..analysis import DTYPE_BYTES, Report
+from ..errors import UsageError
 
 # Per-parameter state tensors each optimizer keeps (torch.optim's defaults).
 OPTIMIZER_SLOTS = {
@@ -148,7 +148,7 @@ def saved_activation_elements(report: Report) -> int:
 def print_memory(result: MemoryReport, console) -> None:
     from rich.table import Table
 
-    from .render import human_bytes
+    from ..render import human_bytes
 
     for title, lines, total in (("training", result.training, result.training_total),
                                 ("inference", result.inference, result.inference_total)):

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .analysis import analyze
-from .graph import Graph, Node
-from .layers.base import conv_output_size, elements
+from ..analysis import analyze
+from ..graph import Graph, Node
+from ..layers.base import conv_output_size, elements
 
 ACTIVATIONS = {
     "relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "elu": "ELU", "sigmoid": "Sigmoid",

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import UsageError
-from .homework import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
-from .layers import lookup
+from ..errors import UsageError
+from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from ..layers import lookup
 
 KINDS = {
     "conv": "conv2d", "conv2d": "conv2d",
@@ -166,14 +166,14 @@ HEADERS = ("Layer", "Type", "Output", "Params", "Formula", "MACs", "RF", "Stride
 
 
 def chain_cells(report, given: InputMap) -> list[list[str]]:
-    from .render import rf_cells
+    from ..render import rf_cells
 
     return [[r.name, r.type, shape_in_layout(r.output, given.layout), f"{r.params:,}", r.formula, f"{r.macs:,}",
              *rf_cells(r.rf)[:2]] for r in report.rows]
 
 
 def chain_totals(report, given: InputMap) -> list[str]:
-    from .render import human, rf_cells
+    from ..render import human, rf_cells
 
     t = report.total
     order = "HxWxC" if given.layout == "hwc" else "CxHxW"

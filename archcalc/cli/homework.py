@@ -1,7 +1,5 @@
-"""CLI commands for the homework area; registered on archcalc.cli.app (imported by archcalc.cli).
-
-One-liners (conv, deconv, pool, linear/dense) with answer checking, chain, solve, compare, memory.
-"""
+"""The homework commands: one-liners (conv, deconv, pool, linear/dense) with answer checking,
+chain and solve."""
 
 from __future__ import annotations
 
@@ -11,7 +9,7 @@ from typing import List, Optional
 
 import typer
 
-from .cli import BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, app, build_report, console, run_guarded
+from .app import BatchOpt, DType, DTypeOpt, Format, FormatOpt, app, console, run_guarded
 
 LAYOUT_HELP = ("How to read shapes: hwc = the course's HxWxC (40x50x128 is H=40 W=50 C=128, the default), "
                "chw = PyTorch's CxHxW.")
@@ -32,7 +30,7 @@ InputArg = typer.Argument(..., help="Input map, e.g. 40x50x128 (HxWxC; see --lay
 
 def _one_layer(command: str, input_text: str, layout: str, build_options, checks: tuple, fmt: Format) -> None:
     """Analyse one layer; ``build_options`` turns the raw options into registry arguments."""
-    from .oneliner import run_checks, solve_layer
+    from ..homework.oneliner import run_checks, solve_layer
 
     def work():
         answer = solve_layer(command, input_text, layout, build_options())
@@ -45,7 +43,7 @@ def _one_layer(command: str, input_text: str, layout: str, build_options, checks
             data["checks"] = [{"correct": v.correct, "message": v.line} for v in verdicts]
             typer.echo(json.dumps(data, indent=2))
         elif fmt is not Format.table:
-            from .errors import UsageError
+            from ..errors import UsageError
 
             raise UsageError(f"--format {fmt.value} is not available here (table or json)")
         else:
@@ -60,7 +58,7 @@ def _one_layer(command: str, input_text: str, layout: str, build_options, checks
 
 
 def _pair(text, what):
-    from .oneliner import pair_option
+    from ..homework.oneliner import pair_option
 
     return pair_option(text, what)
 
@@ -166,8 +164,8 @@ def chain(steps: List[str] = typer.Argument(..., help="Input shape, then the lay
           layout: str = LayoutOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
           dtype: DType = DTypeOpt) -> None:
     def work():
-        from .chain import analyze_chain
-        from .chain import print_chain, render_chain
+        from ..homework.chain import analyze_chain
+        from ..homework.chain import print_chain, render_chain
 
         given, _, report = analyze_chain(list(steps), layout, batch or 1, dtype.value)
         if format is Format.table:
@@ -195,10 +193,10 @@ def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one
     Conv/pool sizes: floor((in + 2p - d(k-1) - 1)/s) + 1, padding at most half the kernel; simplest first
     (no input rows dropped, then smaller stride, kernel, padding). Exit status 1 when nothing fits.
     """
-    from .solve import conv_choices, explain, transposed_choices
+    from ..homework.solve import conv_choices, explain, transposed_choices
 
     def work():
-        from .errors import UsageError
+        from ..errors import UsageError
 
         if limit < 1:
             raise UsageError(f"--limit must be at least 1, got {limit}")
@@ -216,58 +214,3 @@ def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one
 
     if run_guarded(work) is False:
         raise typer.Exit(1)
-
-
-@app.command()
-def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files, bundled nets or comparisons "
-                                               "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
-                                               show_default=False),
-            input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
-            dtype: DType = DTypeOpt) -> None:
-    """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
-
-    def work():
-        from .compare import figures, print_table, render_text, resolve_compare_spec
-        from .errors import UsageError
-
-        if len(specs) < 2:
-            raise UsageError("compare needs at least two nets")
-        items = [figures(build_report(spec, input, batch, dtype.value, resolve_compare_spec)) for spec in specs]
-        if format is Format.table:
-            print_table(items, console())
-        else:
-            sys.stdout.write(render_text(items, format.value))
-
-    run_guarded(work)
-
-
-class Optimizer(str, Enum):
-    sgd = "sgd"
-    momentum = "momentum"
-    nesterov = "nesterov"
-    adagrad = "adagrad"
-    adadelta = "adadelta"
-    rmsprop = "rmsprop"
-    adam = "adam"
-    adamw = "adamw"
-
-
-@app.command()
-def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or comparison.", show_default=False),
-           input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, dtype: DType = DTypeOpt,
-           optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
-           format: Format = FormatOpt) -> None:
-    """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
-    (weights plus peak live activations), each with its formula. Assumptions: docs/memory.md."""
-
-    def work():
-        from .compare import resolve_compare_spec
-        from .memory import memory_report, print_memory, render_memory
-
-        result = memory_report(build_report(spec, input, batch, dtype.value, resolve_compare_spec), optimizer.value)
-        if format is Format.table:
-            print_memory(result, console())
-        else:
-            sys.stdout.write(render_memory(result, format.value))
-
-    run_guarded(work)

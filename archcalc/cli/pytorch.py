@@ -11,8 +11,8 @@ from typing import Optional
 
 import typer
 
-from .cli import BatchOpt, InputOpt, SpecArg, app, console, load_spec, run_guarded
-from .errors import UsageError
+from .app import BatchOpt, InputOpt, SpecArg, app, console, load_spec, run_guarded
+from ..errors import UsageError
 
 
 class Device(str, Enum):
@@ -123,10 +123,10 @@ def verify(
     agree, 1 on any mismatch (named), 2 on a spec error or an unusable device. See docs/verify.md."""
 
     def work():
-        from .verify import check_device
-        from .verify import verify as run_verify
+        from ..pytorch.verify import check_device
+        from ..pytorch.verify import verify as run_verify
 
-        from .analysis import analyze
+        from ..analysis import analyze
 
         graph, shape = load_spec(spec, input, batch)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
@@ -159,7 +159,7 @@ def export(
     """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
 
     def work():
-        from .export import to_pytorch_source
+        from ..pytorch.export import to_pytorch_source
 
         graph, _ = load_spec(spec, input, None)
         text = to_pytorch_source(graph)

@@ -10,9 +10,9 @@ import keyword
 from pathlib import Path
 import re
 
-from .analysis import analyze
-from .graph import Graph
-from .torchbuild import module_call
+from ..analysis import analyze
+from ..graph import Graph
+from .twin import module_call
 
 # keyword values equal to torch's defaults are left out of the source
 DEFAULTS = {

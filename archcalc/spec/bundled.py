@@ -1,27 +1,23 @@
-"""The bundled architectures: resolve a SPEC argument that names one instead of a file."""
+"""Bundled specs by name: `archcalc params resnet50` or `bottleneck` works from any directory.
+An existing file always wins."""
 
 from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from .errors import SpecError
+from ..errors import SpecError
 
-if TYPE_CHECKING:
-    from .analysis import ReceptiveField
-
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent
 
 
 def architectures_dir() -> Path:
     """Installed wheels carry the specs inside the package; a source checkout has them beside it."""
-    for candidate in (_HERE / "architectures", _HERE.parent / "architectures"):
+    for candidate in (_PACKAGE / "architectures", _PACKAGE.parent / "architectures"):
         if candidate.is_dir():
             return candidate
-    return _HERE / "architectures"
+    return _PACKAGE / "architectures"
 
 
 def natural_key(name: str) -> list:
@@ -63,41 +59,11 @@ def resolve_spec(argument: str) -> Path:
     raise SpecError("file not found", file=argument)
 
 
-@dataclass(frozen=True)
-class ZooEntry:
-    """One bundled net's headline figures, as `archcalc zoo` lists them."""
-
-    name: str
-    file: Path
-    description: str
-    input: tuple[int, ...]
-    output: tuple[int, ...]
-    params: int
-    trainable: int
-    buffers: int
-    macs: int
-    flops: int
-    final_rf: "ReceptiveField"
-    last_map_rf: "ReceptiveField | None"  # the last layer whose output is still a map
-    last_map_layer: str | None
-
-
-def survey() -> list[ZooEntry]:
-    """Analyse every bundled net (architectures/*.yaml, top level only), in name order."""
-    from .analysis import analyze
-    from .spec import load_graph
-
-    entries = []
-    for name, path in bundled().items():
-        graph = load_graph(path)
-        report = analyze(graph)
-        last = next((r for r in reversed(report.rows) if r.rf.kind == "field"), None)
-        entries.append(
-            ZooEntry(
-                name=name, file=path, description=graph.description, input=report.input, output=report.output,
-                params=report.total.params, trainable=report.total.trainable, buffers=report.total.buffers,
-                macs=report.total.macs, flops=report.total.flops, final_rf=report.final_rf,
-                last_map_rf=last.rf if last else None, last_map_layer=last.name if last else None,
-            )
-        )
-    return entries
+def resolve_compare_spec(argument: str) -> str:
+    """A file, a bundled net, or a bundled comparison (resolve_spec), with the
+    comparisons listed when nothing matches."""
+    try:
+        return str(resolve_spec(argument))
+    except SpecError:
+        names = ", ".join(comparisons())
+        raise SpecError(f"no such file, bundled net or comparison (comparisons: {names})", file=argument) from None

@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .analysis import Report, Row
-from .errors import UsageError
-from .homework import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
-from .render import rf_cells
+from ..analysis import Report, Row
+from ..errors import UsageError
+from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from ..render import rf_cells
 
 # command -> registry layer type
 LAYER_OF = {"conv": "conv2d", "deconv": "conv_transpose2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from .graph import Graph, Node
+from ..graph import Graph, Node
 
 BUDGET_BYTES = 384 << 20  # memory for one batched forward + backward
 MAX_BATCH = 256
@@ -66,7 +66,7 @@ def measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) 
     the (first, last) non-zero gradient position along each input axis."""
     import torch
 
-    from .torchbuild import build_module
+    from .twin import build_module
 
     net = build_module(graph, geometric=True).eval()
     modules = dict(net.named_modules())

@@ -7,8 +7,8 @@ import io
 import json
 import sys
 
-from .cli import Format, FormatOpt, app, console, run_guarded
-from .zoo import ZooEntry, survey
+from .app import Format, FormatOpt, app, console, run_guarded
+from ..figures.zoo import ZooEntry, survey
 
 ZOO_DOC_COMMAND = "archcalc zoo --format markdown > docs/zoo.md"
 HEADERS = ("Net", "Input", "Output", "Parameters", "MACs", "Final RF", "Last map RF")
@@ -17,7 +17,7 @@ NUMERIC = (False, False, False, True, True, False, False)
 
 def rf_text(rf) -> str:
     """'212 (stride 32, padding 90)'; 'whole input' once a dense layer sees everything."""
-    from .render import rf_cells
+    from ..render import rf_cells
 
     if rf is None:
         return "-"
@@ -28,7 +28,7 @@ def rf_text(rf) -> str:
 
 
 def cells(entry: ZooEntry) -> list[str]:
-    from .render import human, shape_text
+    from ..render import human, shape_text
 
     last = f"{rf_text(entry.last_map_rf)} at {entry.last_map_layer}" if entry.last_map_layer else "-"
     return [
@@ -61,7 +61,7 @@ def as_json(entries: list[ZooEntry]) -> str:
 
 
 def as_csv(entries: list[ZooEntry]) -> str:
-    from .render import rf_cells, shape_text
+    from ..render import rf_cells, shape_text
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")

@@ -1,0 +1,167 @@
+"""The Report: per-layer rows, totals and receptive fields (plain data, JSON contract)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from ..graph import Graph
+from ..layers import Tensor
+from .rf import AxisField, as_number
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
+
+@dataclass(frozen=True)
+class ReceptiveField:
+    """Per-axis (H, W) receptive field of one output, relative to the net input."""
+
+    axes: tuple[AxisField, AxisField] | None
+    # "whole": every output sees the whole input; "unknown": not expressible (with reason)
+    kind: str = "field"
+    reason: str = ""
+    same_stride: bool = True
+    aligned: bool = True
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return tuple(a.size for a in self.axes)  # type: ignore[return-value]
+
+    @property
+    def stride(self) -> tuple[Fraction, Fraction]:
+        return tuple(a.stride for a in self.axes)  # type: ignore[return-value]
+
+    @property
+    def padding(self) -> tuple[Fraction, Fraction]:
+        return tuple(a.padding for a in self.axes)  # type: ignore[return-value]
+
+    def as_json(self) -> dict | None:
+        if self.axes is None:
+            return None
+        return {
+            "size": list(self.size),
+            "stride": [as_number(s) for s in self.stride],
+            "padding": [as_number(p) for p in self.padding],
+        }
+
+
+WHOLE_FIELD = ReceptiveField(None, "whole", "sees the whole input")
+
+
+@dataclass
+class Row:
+    name: str
+    type: str
+    output: tuple[int, ...]
+    params: int
+    trainable: int
+    buffers: int
+    macs: int
+    flops: int
+    ops: int
+    activations: int  # output elements, batch included
+    rf: ReceptiveField
+    param_tensors: list[Tensor] = field(default_factory=list)
+    buffer_tensors: list[Tensor] = field(default_factory=list)
+    inputs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    depth: int = 1
+    folded: int = 1  # how many layers this row stands for
+
+    @property
+    def weights(self) -> int:
+        return sum(t.count for t in self.param_tensors if t.name != "bias")
+
+    @property
+    def biases(self) -> int:
+        return sum(t.count for t in self.param_tensors if t.name == "bias")
+
+    @property
+    def formula(self) -> str:
+        """The parameter formula, e.g. '3x3x128x64 = 73,728' or '... + 64 = 73,792'."""
+        if not self.param_tensors:
+            return ""
+        if self.folded > 1:
+            return ""
+        terms = [t.formula.split(" = ")[0].split(" (")[0] for t in self.param_tensors]
+        if len(terms) == 1:
+            return self.param_tensors[0].formula.split(" (")[0]
+        if len(set(terms)) == 1:
+            return f"{len(terms)}x{terms[0]} = {self.params:,}"
+        return f"{' + '.join(terms)} = {self.params:,}"
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable: int
+    buffers: int
+    macs: int
+    flops: int
+    ops: int
+    activations: int
+
+    @property
+    def non_trainable(self) -> int:
+        return self.params - self.trainable
+
+
+@dataclass
+class Report:
+    name: str
+    file: str
+    input: tuple[int, ...]
+    batch: int
+    dtype: str
+    rows: list[Row]
+    total: Totals
+    output: tuple[int, ...]
+    final_rf: ReceptiveField
+    graph: Graph | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    def row_json(self, r: Row) -> dict[str, Any]:
+        return {
+            "name": r.name,
+            "type": r.type,
+            "output": list(r.output),
+            "params": r.params,
+            "buffers": r.buffers,
+            "macs": r.macs,
+            "flops": r.flops,
+            "ops": r.ops,
+            "rf": r.rf.as_json(),
+            "activations": r.activations,
+            "activation_bytes": r.activations * self.dtype_bytes,
+            "formula": r.formula,
+            "notes": r.notes,
+        }
+
+    def as_json(self, rows: list[Row] | None = None) -> dict[str, Any]:
+        """The JSON contract: name, input, layers[...], total (keys kept stable)."""
+        return {
+            "name": self.name,
+            "input": list(self.input),
+            "batch": self.batch,
+            "dtype": self.dtype,
+            "layers": [self.row_json(r) for r in (self.rows if rows is None else rows)],
+            "total": {
+                "params": self.total.params,
+                "trainable": self.total.trainable,
+                "non_trainable": self.total.non_trainable,
+                "buffers": self.total.buffers,
+                "macs": self.total.macs,
+                "flops": self.total.flops,
+                "ops": self.total.ops,
+                "activations": self.total.activations,
+                "activation_bytes": self.total.activations * self.dtype_bytes,
+            },
+            "output": list(self.output),
+            "rf": self.final_rf.as_json(),
+            "warnings": self.warnings,
+        }

@@ -1,0 +1,58 @@
+"""Shapes as a spec or the command line writes them: CxHxW, [C, H, W], {channels, height, width}."""
+
+from __future__ import annotations
+
+import difflib
+import re
+from typing import Any
+
+from ..errors import SpecError, UsageError
+
+MAX_DIM = 1 << 20  # a side or channel count beyond a million is a typo, not a net
+
+
+def parse_shape(value: Any, what: str = "input") -> tuple[int, ...]:
+    """CxHxW as '3x224x224', [3, 224, 224], {channels, height, width}, or a flat [features]."""
+    if isinstance(value, dict):
+        keys = {"channels": "c", "c": "c", "height": "h", "h": "h", "width": "w", "w": "w", "features": "f"}
+        got = {}
+        for key, v in value.items():
+            if key not in keys:
+                near = difflib.get_close_matches(key, list(keys), n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                raise SpecError(f"unknown {what} key '{key}'{hint} (use channels, height, width)")
+            got[keys[key]] = v
+        if "f" in got:
+            dims = [got["f"]]
+        else:
+            missing = [k for k, full in (("c", "channels"), ("h", "height"), ("w", "width")) if k not in got]
+            if missing:
+                raise SpecError(f"{what} needs channels, height and width")
+            dims = [got["c"], got["h"], got["w"]]
+    elif isinstance(value, str):
+        parts = re.split(r"\s*[x×,*]\s*", value.strip().lower())
+        try:
+            dims = [int(p) for p in parts]
+        except ValueError:
+            raise SpecError(f"{what} '{value}' is not of the form CxHxW, e.g. 3x224x224") from None
+    elif isinstance(value, list):
+        dims = value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        dims = [value]
+    else:
+        raise SpecError(f"{what} must be CxHxW, e.g. 3x224x224 or [3, 224, 224]")
+    if len(dims) not in (1, 3):
+        raise SpecError(f"{what} must have 3 dimensions (CxHxW) or 1 (features), got {len(dims)}")
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, int) or d < 1:
+            raise SpecError(f"{what} sizes must be positive integers, got {d!r}")
+        if d > MAX_DIM:
+            raise SpecError(f"{what} size {d:,} exceeds the limit of {MAX_DIM:,}")
+    return tuple(dims)
+
+
+def parse_cli_shape(text: str) -> tuple[int, ...]:
+    try:
+        return parse_shape(text, "--input")
+    except SpecError as exc:
+        raise UsageError(exc.message) from None
