@@ -1,4 +1,5 @@
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -17,3 +18,14 @@ def spec():
 
 def row(report, name):
     return next(r for r in report.rows if r.name == name)
+
+
+TORCH_TESTS = Path(__file__).resolve().parent / "pytorch"
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests under tests/pytorch need the torch extra: they carry the `torch` marker, so
+    `pytest -m "not torch"` runs the pure-Python part alone."""
+    for item in items:
+        if TORCH_TESTS in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.torch)

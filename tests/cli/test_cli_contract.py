@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from archcalc.cli import app
 
 runner = CliRunner()
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args):

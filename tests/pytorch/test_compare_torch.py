@@ -7,7 +7,7 @@ from typer.testing import CliRunner
 
 from archcalc.cli import app
 
-COMPARE = sorted((Path(__file__).resolve().parent.parent / "architectures" / "compare").glob("*.yaml"))
+COMPARE = sorted((Path(__file__).resolve().parents[2] / "architectures" / "compare").glob("*.yaml"))
 
 
 def test_the_course_comparisons_ship():

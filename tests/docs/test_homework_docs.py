@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 from archcalc.cli import app
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
 FILES = ("tutorial.md", "oneliners.md", "memory.md")
 BLOCK = re.compile(r"```console\n\$ (archcalc [^\n]*)\n(.*?)```", re.S)
 

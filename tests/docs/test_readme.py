@@ -5,7 +5,7 @@ from pathlib import Path
 
 from archcalc import analyze_text
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_readme_spec_example_analyses():

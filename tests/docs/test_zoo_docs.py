@@ -8,7 +8,7 @@ from archcalc.cli import app
 from archcalc.cli.zoo import ZOO_DOC_COMMAND
 from archcalc.spec.bundled import bundled
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "zoo.md"
+DOC = Path(__file__).resolve().parents[2] / "docs" / "zoo.md"
 
 
 def test_docs_zoo_md_is_up_to_date():

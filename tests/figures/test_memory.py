@@ -61,7 +61,7 @@ def test_residual_with_frozen_conv_and_bn_by_hand(optimizer, state):
 
 
 def test_alexnet_adam_batch_and_dtype():
-    result = memory_report(analyze_text((Path(__file__).resolve().parent.parent / "architectures" / "alexnet.yaml").read_text(), batch=8, dtype="bfloat16"), "adamw")
+    result = memory_report(analyze_text((Path(__file__).resolve().parents[2] / "architectures" / "alexnet.yaml").read_text(), batch=8, dtype="bfloat16"), "adamw")
     p = 61_100_840
     assert parts(result)["weights"] == p * 2 and parts(result)["optimizer state"] == 2 * p * 2
     saved = parts(result)["activations saved for backward"]

@@ -5,7 +5,7 @@ from pathlib import Path
 from archcalc.layers.base import REGISTRY
 from archcalc.render import reference
 
-SPEC_DOC = Path(__file__).resolve().parent.parent / "docs" / "spec.md"
+SPEC_DOC = Path(__file__).resolve().parents[2] / "docs" / "spec.md"
 
 
 def test_layer_reference_is_current():
