@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from ..errors import ArchcalcError, SpecError
 from ..graph import Graph, Node
-from ..layers import IDENTITY, MERGE, UNKNOWN, WHOLE
+from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
 from ..layers.base import elements
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
+from .reach import node_reach
 from .rf import AxisField, merge_axis
+
 
 def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
     if len(shape) == 3:
@@ -17,33 +17,59 @@ def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
     return WHOLE_FIELD
 
 
-def _field_after(rule: Any, fields: list[ReceptiveField], node: Node) -> tuple[ReceptiveField, list[str]]:
-    if any(f.kind == "whole" for f in fields) or rule == WHOLE:
+def _field_after(rule: FieldRule, fields: list[ReceptiveField], node: Node) -> tuple[ReceptiveField, list[str]]:
+    """The output's field from the inputs' fields and the layer's rule (archcalc.layers.fieldrules)."""
+    if isinstance(rule, Whole) or any(f.kind == "whole" for f in fields):
         return WHOLE_FIELD, []
     unknown = next((f for f in fields if f.kind == "unknown"), None)
     if unknown is not None:
         return unknown, []
-    if rule == UNKNOWN:
-        return ReceptiveField(None, "unknown", f"not uniform after {node.type_name} (non-integer scale or align_corners)"), []
-    if rule == IDENTITY or rule is None:
+    if isinstance(rule, Unknown):
+        return ReceptiveField(None, "unknown", f"not uniform after {node.type_name} ({rule.reason})"), []
+    if isinstance(rule, Identity):
         return fields[0], []
-    if rule == MERGE:
-        axes, notes, same, aligned = [], [], True, True
-        for axis in range(2):
-            merged, s, a = merge_axis(f.axes[axis] for f in fields)  # type: ignore[index]
-            axes.append(merged)
-            same, aligned = same and s, aligned and a
-        if not same:
-            notes.append("paths joined here have different effective strides")
-        elif not aligned:
-            notes.append("paths joined here are not aligned (their receptive-field centres differ)")
-        return ReceptiveField(tuple(axes), same_stride=same, aligned=aligned), notes  # type: ignore[arg-type]
+    if isinstance(rule, Merge):
+        return _merged(rule, fields)
     field_in = fields[0]
     try:
-        axes = tuple(axis.through(window) for axis, window in zip(field_in.axes, rule))  # type: ignore[arg-type]
+        axes = tuple(axis.through(window) for axis, window in zip(field_in.axes, rule.axes))  # type: ignore[union-attr]
     except ValueError as exc:
         return ReceptiveField(None, "unknown", str(exc)), []
     return ReceptiveField(axes, same_stride=field_in.same_stride, aligned=field_in.aligned), []  # type: ignore[arg-type]
+
+
+def _merged(rule: Merge, fields: list[ReceptiveField]) -> tuple[ReceptiveField, list[str]]:
+    """The union of the joined paths' fields (none of them whole here)."""
+    if any(rule.broadcast):
+        # a map repeated along an axis has one field for every position: no uniform union
+        return ReceptiveField(None, "unknown", "a map repeated along a spatial axis (broadcast) whose field is not the "
+                                               "whole input"), []
+    axes, notes, same, aligned = [], [], True, True
+    for axis in range(2):
+        merged, s, a = merge_axis(f.axes[axis] for f in fields)  # type: ignore[index]
+        axes.append(merged)
+        same, aligned = same and s, aligned and a
+    if not same:
+        notes.append("paths joined here have different effective strides")
+    elif not aligned:
+        notes.append("paths joined here are not aligned (their receptive-field centres differ)")
+    return ReceptiveField(tuple(axes), same_stride=same, aligned=aligned), notes  # type: ignore[arg-type]
+
+
+def _output_field(result, in_fields: list[ReceptiveField], in_shapes: list, reach, node: Node) -> tuple[ReceptiveField, list[str]]:
+    """The field of a node's output, with notes; "whole" only where an output really reads input."""
+    if len(result.output) != 3:
+        field_out, notes = WHOLE_FIELD, []
+    else:
+        field_out, notes = _field_after(result.rf, in_fields, node)
+        if field_out.kind == "whole" and isinstance(result.rf, Windows) and _reads_nothing(result.rf.axes, in_shapes[0], result.output):
+            return ReceptiveField(None, "unknown", "some outputs read only padding (or nothing), so not every output sees the whole input"), notes
+    if field_out.kind == "whole" and reach is None:
+        return NO_INPUT_FIELD, notes
+    return field_out, notes
+
+
+NO_INPUT_FIELD = ReceptiveField(None, "unknown", "every output reads only padding: no output reaches the input")
 
 
 def _reads_nothing(windows: list, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
@@ -64,6 +90,8 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     shapes: dict[int, tuple[int, ...]] = {}
     fields: dict[int, ReceptiveField] = {}
     net_field = _input_field(input_shape)
+    reaches: dict[int, object] = {}
+    net_reach = tuple((0, size - 1) for size in input_shape[1:]) if len(input_shape) == 3 else True
     rows: list[Row] = []
     for node in graph.nodes:
         in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
@@ -73,12 +101,9 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
             raise exc.located(file=graph.file, line=node.line, column=node.column, layer=node.name)
         shapes[id(node)] = result.output
         in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
-        if len(result.output) != 3:
-            field_out, notes = WHOLE_FIELD, []
-        else:
-            field_out, notes = _field_after(result.rf, in_fields, node)
-            if field_out.kind == "whole" and isinstance(result.rf, list) and _reads_nothing(result.rf, in_shapes[0], result.output):
-                field_out = ReceptiveField(None, "unknown", "some outputs read only padding (or nothing), so not every output sees the whole input")
+        reach = node_reach(result.rf, [net_reach if p is None else reaches[id(p)] for p in node.inputs], in_shapes, result.output)
+        reaches[id(node)] = reach
+        field_out, notes = _output_field(result, in_fields, in_shapes, reach, node)
         fields[id(node)] = field_out
         params = result.param_count
         rows.append(

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from .base import IDENTITY, Arg, LayerResult, LayerType, choice, elements, nonneg_int, number, register
+from ..errors import ShapeError
+from .base import Arg, LayerResult, LayerType, ModuleCall, choice, elements, nonneg_int, number, register
+from .fieldrules import IDENTITY, Windows
+from .windows import IDENTITY_WINDOW, whole_axis_window
 
-# ops per element, for the documented "all ops" count
+# type name: (ops per element for the documented "all ops" count, torch.nn class, extra arguments);
+# each extra argument's default is torch's, so export leaves it out when unchanged
 _ACTIVATIONS = {
     "relu": (1, "ReLU", ()),
     "relu6": (2, "ReLU6", ()),
@@ -15,35 +19,41 @@ _ACTIVATIONS = {
     "gelu": (8, "GELU", (Arg("approximate", choice("none", "tanh"), "none"),)),
     "silu": (5, "SiLU", ()),
     "hardswish": (4, "Hardswish", ()),
-    "softmax": (3, "Softmax", (Arg("dim", nonneg_int, 0, (), "0 = channels (dims exclude the batch)"),)),
+    # relu6(x + 3) / 6: an add, two comparisons, a scale
+    "hardsigmoid": (4, "Hardsigmoid", ()),
 }
+_INPLACE = Arg("inplace", lambda v: bool(v), False, (), "accepted, changes nothing")
+
+
+class Activation(LayerType):
+    """An element-wise activation: the field is unchanged; in the probe twin an identity."""
+
+    family = "activation"
+    ops_per_element: int = 1
+    torch_class: str = ""
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        return LayerResult(output=inputs[0], ops=cls.ops_per_element * elements(inputs[0]), rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall(cls.torch_class, (), {k: v for k, v in args.items() if k != "inplace"})
 
 
 def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tuple) -> type[LayerType]:
-    def infer(cls, args, inputs):
-        shape = inputs[0]
-        if type_name == "softmax" and args["dim"] >= len(shape):
-            from ..errors import ShapeError
-
-            raise ShapeError(f"softmax dim {args['dim']} does not exist in a {len(shape)}-d input")
-        rf = IDENTITY
-        if type_name == "softmax" and args["dim"] > 0 and len(shape) == 3:
-            from .windows import IDENTITY_WINDOW, whole_axis_window
-
-            # softmax along a spatial axis: every output reads that whole axis
-            rf = [whole_axis_window(shape[1]), IDENTITY_WINDOW] if args["dim"] == 1 else [IDENTITY_WINDOW, whole_axis_window(shape[2])]
-        return LayerResult(output=shape, ops=ops * elements(shape), rf=rf)
-
     return type(
         type_name.title().replace("_", ""),
-        (LayerType,),
+        (Activation,),
         {
             "name": type_name,
-            "family": "activation",
             "summary": f"Element-wise {torch_name} (torch.nn.{torch_name}).",
-            "args": extra_args + (Arg("inplace", lambda v: bool(v), False, (), "accepted, changes nothing"),),
+            "args": extra_args + (_INPLACE,),
             "ops_rule": f"{ops} per element",
-            "infer": classmethod(infer),
+            "ops_per_element": ops,
+            "torch_class": torch_name,
+            "torch_defaults": {arg.name: arg.default for arg in extra_args},
         },
     )
 
@@ -51,7 +61,40 @@ def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tupl
 for _name, (_ops, _torch, _args) in _ACTIVATIONS.items():
     register(_make_activation(_name, _ops, _torch, _args))
 
-ACTIVATION_TORCH_NAMES = {name: torch for name, (_, torch, _) in _ACTIVATIONS.items()}
+
+@register
+class Softmax(Activation):
+    name = "softmax"
+    summary = "Element-wise Softmax (torch.nn.Softmax)."
+    args = (Arg("dim", nonneg_int, 0, (), "0 = channels (dims exclude the batch)"), _INPLACE)
+    ops_rule = "3 per element"
+    ops_per_element = 3
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        if args["dim"] >= len(shape):
+            raise ShapeError(f"softmax dim {args['dim']} does not exist in a {len(shape)}-d input")
+        rf = IDENTITY
+        if args["dim"] > 0 and len(shape) == 3:
+            # softmax along a spatial axis: every output reads that whole axis
+            axis = args["dim"] - 1
+            rf = Windows(tuple(whole_axis_window(shape[1 + a]) if a == axis else IDENTITY_WINDOW for a in range(2)))
+        return LayerResult(output=shape, ops=cls.ops_per_element * elements(shape), rf=rf)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Softmax", (), {"dim": args["dim"] + 1})  # dims in a spec exclude the batch
+
+    @classmethod
+    def passes_through_in_probe(cls, args):
+        return args["dim"] == 0  # across channels: each position reads only itself
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        if cls.passes_through_in_probe(args):
+            return ModuleCall("Identity")
+        return ModuleCall("archcalc.Spread", (), {"dim": args["dim"] + 1})
 
 
 @register
@@ -61,10 +104,16 @@ class Dropout(LayerType):
     family = "regularisation"
     summary = "Dropout (torch.nn.Dropout); an identity at inference, no parameters."
     args = (Arg("p", number, 0.5, (), "drop probability"), Arg("inplace", lambda v: bool(v), False))
+    torch_defaults = dict(p=0.5)
+    probe_passthrough = True
 
     @classmethod
     def infer(cls, args, inputs):
         return LayerResult(output=inputs[0], rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Dropout", (), dict(p=args["p"]))
 
 
 @register
@@ -72,7 +121,12 @@ class Identity(LayerType):
     name = "identity"
     family = "structure"
     summary = "Passes its input through (torch.nn.Identity)."
+    probe_passthrough = True
 
     @classmethod
     def infer(cls, args, inputs):
         return LayerResult(output=inputs[0], rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Identity")

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import Any, Callable, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 
 from ..errors import ShapeError, SpecError
+from .fieldrules import IDENTITY, FieldRule
 
 Shape = tuple[int, ...]
 
@@ -43,9 +44,8 @@ class LayerResult:
     flops: int = 0
     # Every arithmetic op, including bias adds, normalisation, activations, pooling, adds.
     ops: int = 0
-    # Receptive-field rule: one Window per spatial axis (H, W); IDENTITY keeps the field;
-    # WHOLE means every output sees the whole input; MERGE is the union of the inputs.
-    rf: Any = None
+    # how the output's receptive field follows from the inputs' (archcalc.layers.fieldrules)
+    rf: FieldRule = IDENTITY
 
     @property
     def param_count(self) -> int:
@@ -56,9 +56,31 @@ class LayerResult:
         return sum(t.count for t in self.buffers)
 
 
-IDENTITY = "identity"
-WHOLE = "whole"
-MERGE = "merge"
+class ModuleCall(NamedTuple):
+    """A PyTorch module's constructor as plain data (layers/ never imports torch): a torch.nn
+    class name, or 'archcalc.NAME' for one of the twin's own modules (archcalc.pytorch.modules),
+    with positional and keyword arguments. archcalc.pytorch builds it and export prints it."""
+
+    name: str
+    args: tuple = ()
+    kwargs: dict = {}
+
+
+JOIN = "archcalc.Join"  # a join module: kwargs name (its class name) and combine (see LayerType.combine)
+
+
+def sum_inputs(torch, inputs):
+    """The probe twin's join: a sum (every probe weight is positive, so a sum reaches exactly
+    the positions any input reaches)."""
+    out = inputs[0]
+    for other in inputs[1:]:
+        out = out + other
+    return out
+
+
+def keep_axis(value: Any, axis: int, trivial: Any) -> Any:
+    """A per-axis value (h, w) kept along ``axis`` and made ``trivial`` along the other."""
+    return tuple(v if i == axis else trivial for i, v in enumerate(value))
 
 
 # --------------------------------------------------------------------------- argument kinds
@@ -219,6 +241,57 @@ class LayerType:
     @classmethod
     def infer(cls, args: dict[str, Any], inputs: Sequence[Shape]) -> LayerResult:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ the PyTorch side
+    # Plain data read by archcalc.pytorch (twin, verify, probe, export); torch is never imported here.
+
+    # keyword values equal to torch's defaults: export leaves them out of the source
+    torch_defaults: ClassVar[dict[str, Any]] = {}
+    # in the receptive-field probe twin the layer passes its input on unchanged (element-wise)
+    probe_passthrough: ClassVar[bool] = False
+    # joins: combine(torch, inputs) -> the output tensor, written over tensor operators with torch
+    # passed in; the twin runs it and export writes its body as the join module's forward
+    combine: ClassVar[Callable[[Any, list], Any] | None] = None
+    join_class: ClassVar[str] = ""  # the join module's class name in the twin and the export
+
+    @classmethod
+    def torch_module(cls, args: dict[str, Any], in_shapes: Sequence[Shape]) -> ModuleCall:
+        """The torch.nn module the twin builds for this layer (named as the spec names it)."""
+        if cls.combine is not None:
+            return ModuleCall(JOIN, (), {"name": cls.join_class, "combine": cls.combine})
+        raise NotImplementedError(f"layer type '{cls.name}' states no PyTorch module")
+
+    @classmethod
+    def passes_through_in_probe(cls, args: dict[str, Any]) -> bool:
+        return cls.probe_passthrough
+
+    @classmethod
+    def probe_module(cls, args: dict[str, Any], in_shapes: Sequence[Shape], out_shape: Shape,
+                     probe_in: Sequence[Shape]) -> ModuleCall:
+        """The module of the receptive-field probe twin (archcalc.pytorch.twin): one channel,
+        positive weights, no bias; ``probe_in`` are the probe's input shapes."""
+        if cls.passes_through_in_probe(args):
+            return ModuleCall("Identity")
+        if cls.combine is not None:
+            return ModuleCall(JOIN, (), {"name": "Sum", "combine": sum_inputs})
+        return cls.torch_module(args, in_shapes)
+
+    @classmethod
+    def probe_shape(cls, args: dict[str, Any], out_shape: Shape, probe_in: Sequence[Shape]) -> Shape:
+        """The probe twin's output shape (one channel)."""
+        return (1, *out_shape[1:]) if len(out_shape) == 3 else tuple(probe_in[0])
+
+    @classmethod
+    def axis_args(cls, args: dict[str, Any], axis: int) -> dict[str, Any]:
+        """Arguments for the one-axis probe twin: the geometry along ``axis`` (0 rows, 1 columns)
+        kept, the other made trivial, sizes left to the input."""
+        return dict(args)
+
+    @classmethod
+    def field_grows_with_input(cls, args: dict[str, Any]) -> bool:
+        """Whether the layer's field depends on the input size (adaptive pooling, a resize to a
+        fixed size): a larger probe input cannot make such a field fit."""
+        return False
 
 
 REGISTRY: dict[str, type[LayerType]] = {}

@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
+from .fieldrules import Windows
 from .windows import conv_window, transposed_conv_window
 from .base import (
     Arg,
     LayerResult,
     LayerType,
+    ModuleCall,
     Shape,
     Tensor,
     boolean,
     check_channels,
     conv_output_size,
     fmt_int,
+    keep_axis,
     optional,
     pair,
     positive_int,
@@ -126,8 +129,28 @@ class Conv2d(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * positions if args["bias"] else 0),
-            rf=[conv_window(k, s, pl, d) for k, s, (pl, _), d in zip(kernel, stride, pads, dilation)],
+            rf=Windows(tuple(conv_window(k, s, pl, d) for k, s, (pl, _), d in zip(kernel, stride, pads, dilation))),
         )
+
+    torch_defaults = dict(stride=1, padding=0, dilation=1, groups=1, bias=True)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Conv2d", (in_shapes[0][0], args["out_channels"]), dict(
+            kernel_size=args["kernel_size"], stride=args["stride"], padding=_torch_padding(args["padding"]),
+            dilation=args["dilation"], groups=args["groups"], bias=args["bias"]))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        padding = _torch_padding(args["padding"])
+        if args["kernel_size"] == (1, 1) and args["stride"] == (1, 1) and padding in ("same", "valid", (0, 0)):
+            return ModuleCall("Identity")  # reads exactly its own position: the field is unchanged
+        return ModuleCall("Conv2d", (1, 1), dict(kernel_size=args["kernel_size"], stride=args["stride"], padding=padding,
+                                                 dilation=args["dilation"], bias=False))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return _conv_axis_args(args, axis)
 
 
 @register
@@ -189,5 +212,43 @@ class ConvTranspose2d(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * sizes[0] * sizes[1] if args["bias"] else 0),
-            rf=[transposed_conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation)],
+            rf=Windows(tuple(transposed_conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))),
         )
+
+    torch_defaults = dict(stride=1, padding=0, output_padding=0, groups=1, bias=True, dilation=1)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("ConvTranspose2d", (in_shapes[0][0], args["out_channels"]), dict(
+            kernel_size=args["kernel_size"], stride=args["stride"], padding=args["padding"],
+            output_padding=args["output_padding"], groups=args["groups"], bias=args["bias"], dilation=args["dilation"]))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        return ModuleCall("ConvTranspose2d", (1, 1), dict(
+            kernel_size=args["kernel_size"], stride=args["stride"], padding=args["padding"],
+            output_padding=args["output_padding"], bias=False, dilation=args["dilation"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return _conv_axis_args(args, axis)
+
+
+def _torch_padding(padding: Any) -> Any:
+    return padding if isinstance(padding, str) else tuple(padding)
+
+
+def _conv_axis_args(args: dict[str, Any], axis: int) -> dict[str, Any]:
+    """Convolutions and pooling in the one-axis probe twin: kernel, stride, dilation, padding
+    (and output_padding) kept along ``axis``, trivial along the other. Channels stay as the spec
+    has them (the probe module itself has one channel): a join with a branch that keeps its
+    width (a pool, the group input) still adds up."""
+    args = dict(args)
+    for key, trivial in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("output_padding", 0)):
+        if args.get(key) is not None:
+            args[key] = keep_axis(args[key], axis, trivial)
+    if not isinstance(args["padding"], str):
+        args["padding"] = keep_axis(args["padding"], axis, 0)
+    if "in_channels" in args:
+        args["in_channels"] = None
+    return args

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from .windows import IDENTITY_WINDOW, whole_axis_window
-from .base import WHOLE, Arg, LayerResult, LayerType, Tensor, boolean, elements, fmt_int, optional, positive_int, register
+from .base import Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, fmt_int, optional, positive_int, register
+from .fieldrules import WHOLE, Windows
 
 
 @register
@@ -44,5 +45,26 @@ class Linear(LayerType):
             flops=2 * macs,
             ops=2 * macs + (out * rows if args["bias"] else 0),
             # on a feature map it mixes the last (W) axis only
-            rf=WHOLE if len(shape) != 3 else [IDENTITY_WINDOW, whole_axis_window(shape[2])],
+            rf=WHOLE if len(shape) != 3 else Windows((IDENTITY_WINDOW, whole_axis_window(shape[2]))),
         )
+
+    torch_defaults = dict(bias=True)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Linear", (in_shapes[0][-1], args["out_features"]), dict(bias=args["bias"]))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        # on a map it mixes the columns: as wide as the output; on a vector one output suffices
+        width = out_shape[-1] if len(probe_in[0]) == 3 else 1
+        return ModuleCall("Linear", (probe_in[0][-1], width), dict(bias=False))
+
+    @classmethod
+    def probe_shape(cls, args, out_shape, probe_in):
+        return (1, out_shape[1], out_shape[2]) if len(out_shape) == 3 else (1,)
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        # on a map it reads the columns; with one column it is 1 -> 1
+        return {**args, "in_features": None, "out_features": args["out_features"] if axis == 1 else 1}

@@ -1,9 +1,14 @@
-"""Joins of several paths: add (residual sum) and concat (channel join)."""
+"""Joins of several paths: add (residual sum), mul (broadcast product, e.g. a squeeze-excitation
+gate) and concat (channel join).
+
+Each join states ``combine(torch, inputs)``: the PyTorch twin runs it, and export writes its body
+as the join module's forward, so the two cannot disagree."""
 
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import MERGE, LayerResult, LayerType, elements, register, shape_text
+from .base import LayerResult, LayerType, elements, register, shape_text
+from .fieldrules import MERGE, Merge
 
 
 @register
@@ -16,6 +21,7 @@ class Add(LayerType):
     shape_rule = "all inputs have the same shape; output has it too"
     ops_rule = "(inputs - 1) x elements"
     rf_rule = "union of the inputs' fields; flagged when their centres or strides differ"
+    join_class = "Add"
 
     @classmethod
     def infer(cls, args, inputs):
@@ -24,6 +30,53 @@ class Add(LayerType):
             if other != first:
                 raise ShapeError(f"cannot add a {shape_text(first)} map and a {shape_text(other)} map: shapes differ")
         return LayerResult(output=first, ops=(len(inputs) - 1) * elements(first), rf=MERGE)
+
+    @staticmethod
+    def combine(torch, inputs):
+        """Element-wise sum of the inputs (a residual join)."""
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = out + other
+        return out
+
+
+@register
+class Mul(LayerType):
+    name = "mul"
+    aliases = ("multiply", "product")
+    family = "merge"
+    summary = ("Element-wise product of two or more inputs whose shapes broadcast (torch.mul), e.g. a CxHxW map "
+               "times a Cx1x1 gate (squeeze-excitation).")
+    arity = "many"
+    shape_rule = "the inputs' shapes broadcast (each dimension equal, or 1 in all but one input); output is the broadcast shape"
+    macs_rule = "0 (FLOPs 0: torch's FlopCounterMode counts no element-wise op)"
+    ops_rule = "(inputs - 1) x output elements"
+    rf_rule = ("union of the inputs' fields; an input repeated along a spatial axis contributes the same field at every "
+               "position (a gate from a global pool: the whole input)")
+    join_class = "Mul"
+
+    @classmethod
+    def infer(cls, args, inputs):
+        rank = len(inputs[0])
+        if any(len(shape) != rank for shape in inputs):
+            raise ShapeError(f"cannot multiply inputs of different ranks: {', '.join(shape_text(s) for s in inputs)}")
+        output = []
+        for dims in zip(*inputs):
+            sizes = set(dims) - {1}
+            if len(sizes) > 1:
+                raise ShapeError(f"shapes {' and '.join(shape_text(s) for s in inputs)} do not broadcast "
+                                 "(each dimension must be equal or 1)")
+            output.append(sizes.pop() if sizes else 1)
+        broadcast = tuple(rank == 3 and any(d == 1 < o for d, o in zip(shape[1:], output[1:])) for shape in inputs)
+        return LayerResult(output=tuple(output), ops=(len(inputs) - 1) * elements(output), rf=Merge(broadcast))
+
+    @staticmethod
+    def combine(torch, inputs):
+        """Element-wise product of the inputs, broadcasting (e.g. a map times a gate)."""
+        out = inputs[0]
+        for other in inputs[1:]:
+            out = out * other
+        return out
 
 
 @register
@@ -35,6 +88,7 @@ class Concat(LayerType):
     arity = "many"
     shape_rule = "C_out = sum of input channels; H and W must match"
     rf_rule = "union of the inputs' fields; flagged when their centres or strides differ"
+    join_class = "Concat"
 
     @classmethod
     def infer(cls, args, inputs):
@@ -46,3 +100,8 @@ class Concat(LayerType):
                     "all dimensions but the channels must match"
                 )
         return LayerResult(output=(sum(s[0] for s in inputs), *first[1:]), rf=MERGE)
+
+    @staticmethod
+    def combine(torch, inputs):
+        """Joins the inputs along the channels."""
+        return torch.cat(inputs, dim=1)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import IDENTITY, Arg, LayerResult, LayerType, Tensor, boolean, elements, number, optional, positive_int, register, spatial
+from .base import Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, number, optional, positive_int, register, spatial
+from .fieldrules import IDENTITY
 
 
 def _batchnorm(cls, args, shape, channels):
@@ -30,12 +31,30 @@ _BN_ARGS = (
 )
 
 
+class _BatchNorm(LayerType):
+    """What batch norms share on the PyTorch side."""
+
+    torch_class: str
+    torch_defaults = dict(eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)
+    probe_passthrough = True
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall(cls.torch_class, (in_shapes[0][0],), dict(
+            eps=args["eps"], momentum=args["momentum"], affine=args["affine"], track_running_stats=args["track_running_stats"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "num_features": None}
+
+
 @register
-class BatchNorm2d(LayerType):
+class BatchNorm2d(_BatchNorm):
     name = "batchnorm2d"
     aliases = ("bn", "batchnorm", "batch_norm2d")
     family = "normalisation"
     summary = "Batch normalisation over channels of a feature map (torch.nn.BatchNorm2d)."
+    torch_class = "BatchNorm2d"
     args = _BN_ARGS
     params_rule = "2 x C (scale and shift) if affine; buffers 2 x C + 1 (running mean, var, num_batches_tracked)"
     ops_rule = "2 per element (inference: one scale, one shift)"
@@ -47,11 +66,12 @@ class BatchNorm2d(LayerType):
 
 
 @register
-class BatchNorm1d(LayerType):
+class BatchNorm1d(_BatchNorm):
     name = "batchnorm1d"
     aliases = ("batch_norm1d",)
     family = "normalisation"
     summary = "Batch normalisation of a flat feature vector (torch.nn.BatchNorm1d)."
+    torch_class = "BatchNorm1d"
     args = _BN_ARGS
     params_rule = BatchNorm2d.params_rule
     ops_rule = BatchNorm2d.ops_rule
@@ -82,3 +102,10 @@ class LocalResponseNorm(LayerType):
     def infer(cls, args, inputs):
         spatial(inputs[0], cls.name)
         return LayerResult(output=inputs[0], ops=(args["size"] + 3) * elements(inputs[0]), rf=IDENTITY)
+
+    torch_defaults = dict(alpha=1e-4, beta=0.75, k=1.0)
+    probe_passthrough = True
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("LocalResponseNorm", (args["size"],), dict(alpha=args["alpha"], beta=args["beta"], k=args["k"]))

@@ -7,19 +7,21 @@ from typing import Any
 from ..errors import ShapeError, SpecError
 from .windows import adaptive_pool_window, conv_window
 from .base import (
-    WHOLE,
     Arg,
     LayerResult,
     LayerType,
+    ModuleCall,
     boolean,
     conv_output_size,
+    keep_axis,
     optional,
     pair,
     positive_int,
     register,
     spatial,
 )
-from .conv import empty_output_message
+from .conv import _conv_axis_args, empty_output_message
+from .fieldrules import WHOLE, Windows
 
 
 def _window_pool(cls, args, inputs, dilation=(1, 1)):
@@ -37,8 +39,12 @@ def _window_pool(cls, args, inputs, dilation=(1, 1)):
     return LayerResult(
         output=(channels, sizes[0], sizes[1]),
         ops=outputs * (window - 1 if cls.name == "maxpool2d" else window),
-        rf=[conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation)],
+        rf=Windows(tuple(conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))),
     )
+
+
+def _stride(args):
+    return args["stride"] or args["kernel_size"]
 
 
 def _check_half_kernel(args, dilation=(1, 1)):
@@ -73,6 +79,32 @@ class MaxPool2d(LayerType):
     def infer(cls, args, inputs):
         return _window_pool(cls, args, inputs, args["dilation"])
 
+    torch_defaults = dict(padding=0, dilation=1, ceil_mode=False)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("MaxPool2d", (args["kernel_size"],), dict(
+            stride=_stride(args), padding=args["padding"], dilation=args["dilation"], ceil_mode=args["ceil_mode"]))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        """An average pool reads the same window with positive weights; with dilation, a ones
+        convolution padded on the right as far as ceil_mode reaches."""
+        stride = _stride(args)
+        if args["dilation"] == (1, 1):
+            return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=stride, padding=args["padding"],
+                                                                        ceil_mode=args["ceil_mode"]))
+        pads = []
+        for size, k, s, p, d in zip(in_shapes[0][1:], args["kernel_size"], stride, args["padding"], args["dilation"]):
+            out = conv_output_size(size, k, s, p, p, d, args["ceil_mode"])
+            pads.append((p, max(p, (out - 1) * s + d * (k - 1) + 1 - size - p)))
+        return ModuleCall("archcalc.SumPool", (), dict(kernel_size=args["kernel_size"], stride=stride,
+                                                       dilation=args["dilation"], pads=tuple(pads)))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return _conv_axis_args(args, axis)
+
 
 @register
 class AvgPool2d(LayerType):
@@ -99,6 +131,23 @@ class AvgPool2d(LayerType):
     def infer(cls, args, inputs):
         return _window_pool(cls, args, inputs)
 
+    torch_defaults = dict(padding=0, ceil_mode=False, count_include_pad=True)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(
+            stride=_stride(args), padding=args["padding"], ceil_mode=args["ceil_mode"],
+            count_include_pad=args["count_include_pad"]))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=_stride(args), padding=args["padding"],
+                                                                    ceil_mode=args["ceil_mode"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return _conv_axis_args(args, axis)
+
 
 def _output_size(value: Any) -> tuple[Any, Any]:
     if isinstance(value, list):
@@ -116,7 +165,7 @@ def _adaptive(cls, args, inputs):
     for size, out in zip((height, width), sizes):
         # total bin length along the axis: sum over bins of ceil((o+1)*in/out) - floor(o*in/out)
         ops *= sum(-((-(o + 1) * size) // out) - (o * size) // out for o in range(out)) if out <= 65536 else size
-    rf = WHOLE if sizes == [1, 1] else [adaptive_pool_window(size, out) for size, out in zip((height, width), sizes)]
+    rf = WHOLE if sizes == [1, 1] else Windows(tuple(adaptive_pool_window(size, out) for size, out in zip((height, width), sizes)))
     return LayerResult(output=(channels, sizes[0], sizes[1]), ops=ops, rf=rf)
 
 
@@ -130,10 +179,27 @@ class AdaptiveAvgPool2d(LayerType):
     shape_rule = "C x output_size"
     ops_rule = "one op per input element of each bin"
     rf_rule = "whole input when the output is 1x1; else bin o reads [floor(o*in/out), ceil((o+1)*in/out))"
+    torch_class = "AdaptiveAvgPool2d"
 
     @classmethod
     def infer(cls, args, inputs):
         return _adaptive(cls, args, inputs)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall(cls.torch_class, (tuple(args["output_size"]),))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        return ModuleCall("AdaptiveAvgPool2d", (tuple(args["output_size"]),))  # positive weights over the same bins
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "output_size": keep_axis(args["output_size"], axis, None)}
+
+    @classmethod
+    def field_grows_with_input(cls, args):
+        return True
 
 
 @register
@@ -141,6 +207,7 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     name = "adaptive_maxpool2d"
     aliases = ("adaptive_max_pool2d",)
     summary = "Adaptive max pooling (torch.nn.AdaptiveMaxPool2d)."
+    torch_class = "AdaptiveMaxPool2d"
 
 
 @register
@@ -152,11 +219,20 @@ class GlobalAvgPool2d(LayerType):
     shape_rule = "C x 1 x 1"
     ops_rule = "C x H x W"
     rf_rule = "whole input"
+    torch_class = "AdaptiveAvgPool2d"
 
     @classmethod
     def infer(cls, args, inputs):
         channels, height, width = spatial(inputs[0], cls.name)
         return LayerResult(output=(channels, 1, 1), ops=channels * height * width, rf=WHOLE)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall(cls.torch_class, (1,))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        return ModuleCall("AdaptiveAvgPool2d", (1,))
 
 
 @register
@@ -164,3 +240,4 @@ class GlobalMaxPool2d(GlobalAvgPool2d):
     name = "global_maxpool2d"
     aliases = ("global_maxpool",)
     summary = "Global max pooling to Cx1x1 (torch.nn.AdaptiveMaxPool2d(1))."
+    torch_class = "AdaptiveMaxPool2d"

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from .windows import bilinear_upsample_window, nearest_upsample_window
-from .base import WHOLE, Arg, LayerResult, LayerType, boolean, choice, elements, optional, pair, register, spatial
-
-UNKNOWN = "unknown"
+from .base import Arg, LayerResult, LayerType, ModuleCall, boolean, choice, elements, keep_axis, optional, pair, register, spatial
+from .fieldrules import WHOLE, Unknown, Windows
 
 
 @register
@@ -22,6 +21,14 @@ class Flatten(LayerType):
         shape = inputs[0]
         # A flat vector has no spatial axes left: every later field is the whole input.
         return LayerResult(output=(elements(shape),), rf=WHOLE)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Flatten")
+
+    @classmethod
+    def probe_shape(cls, args, out_shape, probe_in):
+        return (elements(probe_in[0]),)
 
 
 @register
@@ -53,12 +60,42 @@ class Upsample(LayerType):
             sizes = list(args["size"])
         else:
             sizes = [height * args["scale_factor"][0], width * args["scale_factor"][1]]
-        rf = []
-        for size, out in zip((height, width), sizes):
-            if out % size or args["align_corners"]:
-                rf = UNKNOWN
-                break
-            factor = out // size
-            rf.append(nearest_upsample_window(factor) if args["mode"] == "nearest" else bilinear_upsample_window(factor))
         ops = 0 if args["mode"] == "nearest" else 4 * channels * sizes[0] * sizes[1]
-        return LayerResult(output=(channels, sizes[0], sizes[1]), ops=ops, rf=rf)
+        return LayerResult(output=(channels, sizes[0], sizes[1]), ops=ops, rf=cls._field_rule(args, (height, width), sizes))
+
+    @classmethod
+    def _field_rule(cls, args, sizes_in, sizes_out):
+        windows = []
+        for size, out in zip(sizes_in, sizes_out):
+            if out % size or args["align_corners"]:
+                return Unknown("non-integer scale or align_corners")
+            factor = out // size
+            windows.append(nearest_upsample_window(factor) if args["mode"] == "nearest" else bilinear_upsample_window(factor))
+        return Windows(tuple(windows))
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        kwargs = {"mode": args["mode"]}
+        if args["size"] is not None:
+            kwargs["size"] = tuple(args["size"])
+        else:
+            kwargs["scale_factor"] = tuple(float(f) for f in args["scale_factor"])
+        if args["align_corners"] is not None:
+            kwargs["align_corners"] = args["align_corners"]
+        return ModuleCall("Upsample", (), kwargs)
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        if args["mode"] == "bilinear":  # torch's own weights, float noise snapped to zero
+            return ModuleCall("archcalc.SnappedBilinear", (), dict(
+                in_size=tuple(in_shapes[0][1:]), out_size=tuple(out_shape[1:]), align_corners=bool(args["align_corners"])))
+        return cls.torch_module(args, in_shapes)
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        key = "size" if args["size"] is not None else "scale_factor"
+        return {**args, key: keep_axis(args[key], axis, 1)}
+
+    @classmethod
+    def field_grows_with_input(cls, args):
+        return args["size"] is not None

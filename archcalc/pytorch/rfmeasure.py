@@ -29,32 +29,10 @@ def axis_graph(graph: Graph, axis: int, input_shape) -> Graph:
     """The graph with every layer's geometry kept along ``axis`` (0 rows, 1 columns) and made
     trivial (kernel 1, stride 1, no padding) along the other; widths left to the input."""
 
-    def keep(value, trivial):
-        return tuple(v if i == axis else trivial for i, v in enumerate(value))
-
     made: dict[str, Node] = {}
     nodes = []
     for node in graph.nodes:
-        args, kind = dict(node.args), node.layer.name
-        if kind in ("conv2d", "conv_transpose2d", "maxpool2d", "avgpool2d"):
-            for key, trivial in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("output_padding", 0)):
-                if args.get(key) is not None:
-                    args[key] = keep(args[key], trivial)
-            if not isinstance(args["padding"], str):
-                args["padding"] = keep(args["padding"], 0)
-            if kind.startswith("conv"):
-                # channels stay as the spec has them (the probe module itself has one channel):
-                # a join with a branch that keeps its width (a pool, the group input) still adds up
-                args["in_channels"] = None
-        elif kind.startswith("adaptive_"):
-            args["output_size"] = keep(args["output_size"], None)
-        elif kind == "upsample":
-            key = "size" if args["size"] is not None else "scale_factor"
-            args[key] = keep(args[key], 1)
-        elif kind == "linear":  # on a map it reads the columns; with one column it is 1 -> 1
-            args.update(in_features=None, out_features=args["out_features"] if axis == 1 else 1)
-        elif kind.startswith("batchnorm"):
-            args["num_features"] = None
+        args = node.layer.axis_args(node.args, axis)
         copy = replace(node, args=args, inputs=[None if p is None else made[p.name] for p in node.inputs])
         made[node.name] = copy
         nodes.append(copy)

@@ -34,7 +34,7 @@ from typing import Callable
 from ..analysis import Report, analyze
 from ..errors import ArchcalcError
 from ..graph import Graph
-from ..layers.base import IDENTITY, MERGE, WHOLE
+from ..layers import Identity, Merge, Whole, Windows
 from .rfmeasure import ALL, axis_graph, measure
 
 MAX_SIDE = 16384  # largest probe input side (probed one axis at a time: cheap)
@@ -132,14 +132,16 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
             continue
         ins = [masks[None if p is None else id(p)] for p in node.inputs]
         rule, sizes = result.rf, result.output[1:]
-        if isinstance(rule, list):
-            mask = tuple(_window_mask(window, mask_in, size) for window, mask_in, size in zip(rule, ins[0], sizes))
-        elif rule == MERGE:
-            mask = tuple(bytearray(all(m[axis][o] for m in ins) for o in range(sizes[axis])) for axis in range(2))
-        elif rule in (None, IDENTITY):
+        if isinstance(rule, Windows):
+            mask = tuple(_window_mask(window, mask_in, size) for window, mask_in, size in zip(rule.axes, ins[0], sizes))
+        elif isinstance(rule, Merge):
+            # an input repeated along an axis (size 1 there) is clean where its one position is
+            mask = tuple(bytearray(all(m[axis][o if len(m[axis]) > 1 else 0] for m in ins) for o in range(sizes[axis]))
+                         for axis in range(2))
+        elif isinstance(rule, Identity):
             mask = ins[0]
         else:  # whole (a global pool reads everything) or unknown (never probed)
-            mask = tuple(bytearray([rule == WHOLE and all(m)]) * size for m, size in zip(ins[0], sizes))
+            mask = tuple(bytearray([isinstance(rule, Whole) and all(m)]) * size for m, size in zip(ins[0], sizes))
         masks[id(node)] = mask
     return {node.name: masks[id(node)] for node in graph.nodes if id(node) in masks}
 
@@ -244,7 +246,7 @@ def _grows_with_input(graph: Graph) -> set[str]:
     """Nodes at or after an adaptive pool or a resize to a fixed size."""
     grows: set[str] = set()
     for node in graph.nodes:
-        own = node.layer.name.startswith("adaptive_") or (node.layer.name == "upsample" and node.args["size"] is not None)
+        own = node.layer.field_grows_with_input(node.args)
         if own or any(p is not None and p.name in grows for p in node.inputs):
             grows.add(node.name)
     return grows
@@ -275,10 +277,11 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
         return {r.name: RFResult(r.name, True, "whole", None, "skipped: input too large for the whole-input probe", True)
                 for r in whole_rows}
     by_name = {n.name: n for n in graph.nodes}
+    outputs = {r.name: r.output for r in report.rows}
     results = {}
     for r in list(whole_rows):
         source = _twin_source(by_name[r.name])
-        if source.layer.name == "flatten":
+        if _flattens(source, outputs, shape):
             results[r.name] = RFResult(r.name, True, "whole", None, f"skipped: each element of a flattened vector keeps its "
                                        f"local field ('{source.name}'); 'whole' is the convention from here on", True)
             whole_rows.remove(r)
@@ -295,6 +298,12 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
     sides = shape[1:] if len(shape) == 3 else shape
     for r in whole_rows:
         one, everything = measured[r.name]
+        if any(extent is None for extent in everything):
+            # nothing to compare: either the net reads only padding, which the analysis should
+            # not call "whole", or the probe twin blocks gradients; both are failures
+            results[r.name] = RFResult(r.name, False, "whole", None, "no gradient reaches the input at all from any "
+                                       "output element (the outputs read only padding, or the probe twin blocks gradients)")
+            continue
         ok = one == everything
         results[r.name] = RFResult(r.name, ok, "whole", "whole" if ok else one,
                                    "one output element must reach every input position the layer reads"
@@ -302,10 +311,15 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
     return results
 
 
+def _flattens(node, outputs: dict, input_shape) -> bool:
+    """Whether the node turns a map into a flat vector (each element then keeps a local field)."""
+    source = node.inputs[0] if node.inputs else None
+    in_shape = input_shape if source is None else outputs[source.name]
+    return len(outputs[node.name]) == 1 and len(in_shape) == 3
+
+
 def _unread_note(extents, sides) -> str:
     """Which input rows and columns no output reaches (cropped by strides or padding-only reads)."""
-    if any(extent is None for extent in extents):
-        return "; no output reaches the input at all (every path reads only padding)"
     unread = []
     for axis, (first, last), side in zip(("rows", "columns"), extents, sides):
         if first > 0:
@@ -317,9 +331,6 @@ def _unread_note(extents, sides) -> str:
 
 def _twin_source(node):
     """The node whose output tensor this node passes on unchanged in the probe twin."""
-    from .twin import ELEMENTWISE
-
-    while node.layer.name in ELEMENTWISE and not (node.layer.name == "softmax" and node.args["dim"] > 0) \
-            and node.inputs[0] is not None:
+    while node.layer.passes_through_in_probe(node.args) and node.inputs[0] is not None:
         node = node.inputs[0]
     return node

@@ -29,6 +29,8 @@ layers:
   - {name: near, type: upsample, scale_factor: 2, inputs: down}
   - {name: squeeze, type: conv2d, out_channels: 4, kernel_size: 1, inputs: near, trainable: false}
   - {name: skip, type: concat, inputs: [up, squeeze, input]}
+  - {name: gate, layers: [global_avgpool2d, {type: conv2d, out_channels: 11, kernel_size: 1}, hardsigmoid]}
+  - {name: excite, type: mul, inputs: [skip, gate]}
   - {name: head, layers: [{type: conv2d, out_channels: 2, kernel_size: 1}, {type: softmax, dim: 0}]}
 """
 

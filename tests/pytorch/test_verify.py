@@ -110,8 +110,30 @@ layers:
   - {type: linear, out_features: 3}
 """
 
+# Squeeze-excitation: a gate from a global pool scales the map, so the product sees the whole
+# input; a product of two maps has the union of their fields.
+SQUEEZE_EXCITE = """
+name: squeeze-excitation
+input: 16x12x12
+layers:
+  - {name: conv, type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}
+  - name: se
+    layers:
+      - {name: pool, type: global_avgpool2d}
+      - {name: fc1, type: conv2d, out_channels: 4, kernel_size: 1}
+      - relu
+      - {name: fc2, type: conv2d, out_channels: 16, kernel_size: 1}
+      - {name: gate, type: hardsigmoid}
+  - {name: scale, type: mul, inputs: [conv, se]}
+  - {name: mask, type: conv2d, out_channels: 16, kernel_size: 5, padding: 2, inputs: conv}
+  - {name: both, type: mul, inputs: [conv, mask]}
+  - {name: out, type: add, inputs: [scale, both]}
+"""
 
-@pytest.mark.parametrize("text", [CONVS, MIX, AXES, FLAT], ids=["convs-pools", "activations-merges-upsample", "axes", "flat"])
+INLINE = [CONVS, MIX, AXES, FLAT, SQUEEZE_EXCITE]
+
+
+@pytest.mark.parametrize("text", INLINE, ids=["convs-pools", "activations-merges-upsample", "axes", "flat", "squeeze-excite"])
 def test_every_layer_type_agrees_with_pytorch(text):
     result = verify(graph_of(text))
     assert_all_agree(result)
@@ -124,8 +146,43 @@ def test_every_layer_type_agrees_with_pytorch(text):
 def test_inline_specs_cover_every_layer_type():
     from archcalc.layers.base import REGISTRY
 
-    covered = {n.type_name for text in (CONVS, MIX, AXES, FLAT) for n in graph_of(text).nodes}
+    covered = {n.type_name for text in INLINE for n in graph_of(text).nodes}
     assert covered == set(REGISTRY)
+
+
+def test_squeeze_excitation_product_sees_the_whole_input():
+    result = verify(graph_of(SQUEEZE_EXCITE))
+    assert_all_agree(result)
+    rf = {c.layer: c for c in result.checks if c.quantity == "rf"}
+    assert rf["scale"].expected == "whole" and not rf["scale"].skipped  # measured by gradients, not assumed
+    assert not rf["both"].skipped and rf["both"].ok  # union of a 3x3 and a 7x7 field, probed
+    flops = {c.layer: c for c in result.checks if c.quantity == "flops"}
+    assert flops["scale"].expected == flops["scale"].actual == 0  # FlopCounterMode counts no element-wise product
+
+
+def _blocking(module_call):
+    """A probe module that passes no gradient: Threshold(inf, 0) outputs zeros everywhere."""
+    return classmethod(lambda cls, *args: module_call("Threshold", (float("inf"), 0.0)))
+
+
+def test_a_probe_twin_that_blocks_gradients_fails_loudly(monkeypatch):
+    from archcalc.layers import ModuleCall
+    from archcalc.layers.pool import GlobalAvgPool2d
+
+    monkeypatch.setattr(GlobalAvgPool2d, "probe_module", _blocking(ModuleCall))
+    result = verify(graph_of(SQUEEZE_EXCITE))
+    bad = {c.layer: c for c in result.mismatches if c.quantity == "rf"}
+    assert "se.pool" in bad and "no gradient reaches the input at all" in bad["se.pool"].detail
+    assert not result.ok
+
+
+def test_a_blocked_field_probe_is_a_mismatch(monkeypatch):
+    from archcalc.layers import ModuleCall
+    from archcalc.layers.conv import Conv2d
+
+    monkeypatch.setattr(Conv2d, "probe_module", _blocking(ModuleCall))
+    result = verify(graph_of(CONVS))
+    assert ("c1", "rf") in {(c.layer, c.quantity) for c in result.mismatches}
 
 
 def test_periodic_and_whole_axis_fields_are_measured():

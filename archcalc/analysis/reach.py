@@ -1,0 +1,79 @@
+"""Which output positions reach the net input at all, per spatial axis: the interval [lo, hi]
+(its hull) of positions that read at least one real input position through real reads, or None.
+
+The receptive-field algebra extends fields over padding virtually (Araujo et al.), which is the
+right convention for sizes and strides; but a map whose every position reads only padding sees
+nothing, so what follows it must not be called "whole input". Each step costs O(period) of the
+layer's window, never O(map size): the analysis stays independent of the input resolution.
+The hull over-approximates where dilation or transposed-conv gaps leave holes inside it.
+"""
+
+from __future__ import annotations
+
+from ..layers import Identity, Merge, Whole, Windows
+
+Interval = tuple[int, int]
+
+
+def through_window(window, reach: Interval | None, size_in: int, size_out: int) -> Interval | None:
+    """The hull of the output positions whose window reads a position of ``reach`` inside the
+    map. Positions of phase r are r + t*period, reading [first + t*advance, last + t*advance]."""
+    if reach is None:
+        return None
+    a, b = max(reach[0], 0), min(reach[1], size_in - 1)
+    if a > b:
+        return None
+    lo = hi = None
+    for phase in range(min(window.period, size_out)):
+        positions = window.positions(phase)
+        if not len(positions):
+            continue
+        first, last = min(positions), max(positions)
+        steps = (size_out - 1 - phase) // window.period
+        if window.advance == 0:  # the window does not move (reads a whole axis)
+            if first > b or last < a:
+                continue
+            t_lo, t_hi = 0, steps
+        else:
+            t_lo = max(0, -(-(a - last) // window.advance))  # first step whose window ends at or after a
+            t_hi = min(steps, (b - first) // window.advance)
+        if t_lo > t_hi:
+            continue
+        o_lo, o_hi = phase + t_lo * window.period, phase + t_hi * window.period
+        lo, hi = (o_lo, o_hi) if lo is None else (min(lo, o_lo), max(hi, o_hi))
+    return None if lo is None else (lo, hi)
+
+
+def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ...]):
+    """A node's reach: per-axis intervals for a map, True for a flat output that reaches the
+    input, None when nothing of the output reaches it."""
+    if all(r is None for r in in_reaches) or (None in in_reaches and not isinstance(rule, Merge)):
+        return None
+    if len(out_shape) != 3:
+        return True
+    sizes = out_shape[1:]
+    full = tuple((0, size - 1) for size in sizes)
+    if isinstance(rule, Merge):
+        return _union([_broadcast(r, shape, sizes) for r, shape in zip(in_reaches, in_shapes)])
+    if in_reaches[0] is True or len(in_shapes[0]) != 3 or isinstance(rule, Whole):
+        return full
+    if isinstance(rule, Identity):
+        return in_reaches[0]
+    if isinstance(rule, Windows):
+        axes = tuple(through_window(w, r, n, m) for w, r, n, m in zip(rule.axes, in_reaches[0], in_shapes[0][1:], sizes))
+        return None if None in axes else axes
+    return full  # unknown rules (non-uniform resizes): anything that reaches in keeps reaching out
+
+
+def _broadcast(reach, shape, sizes):
+    """An input repeated along an axis (size 1 there) reaches at every position of that axis."""
+    if reach is None or reach is True or len(shape) != 3:
+        return reach if reach is None else tuple((0, size - 1) for size in sizes)
+    return tuple((0, size - 1) if n == 1 < size else r for r, n, size in zip(reach, shape[1:], sizes))
+
+
+def _union(reaches: list):
+    present = [r for r in reaches if r is not None]
+    if not present:
+        return None
+    return tuple((min(r[axis][0] for r in present), max(r[axis][1] for r in present)) for axis in range(2))
