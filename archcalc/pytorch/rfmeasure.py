@@ -41,19 +41,44 @@ def axis_graph(graph: Graph, axis: int, input_shape) -> Graph:
 
 def measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) -> dict[str, list]:
     """For each node and each requested output index (None = the middle of a flat output),
-    the (first, last) non-zero gradient position along each input axis."""
-    import torch
-
+    the (first, last) non-zero gradient position along each input axis (None where none is)."""
     from .twin import build_module
 
     net = build_module(graph, geometric=True).eval()
     modules = dict(net.named_modules())
-    geo_input = (1, *shape[1:]) if len(shape) == 3 else tuple(shape)
-    # which nodes produce a tensor of their own in the probe (identities share their input's)
+    probe_input = (1, *shape[1:]) if len(shape) == 3 else tuple(shape)
     captured: dict[str, object] = {}
     hooks = [modules[n.name].register_forward_hook(_keeper(captured, n.name)) for n in graph.nodes]
+    try:
+        representative, sample_bytes = _representatives(net, graph, captured, probe_input)
+        probes = [(name, _Probe(representative[name], index)) for name, indices in wanted.items() for index in indices]
+        distinct: dict[tuple, _Probe] = {}
+        for _, p in probes:
+            distinct.setdefault((p.node, p.index), p)
+        order = {n.name: i for i, n in enumerate(graph.nodes)}
+        work = sorted(distinct.values(), key=lambda p: order[p.node])  # a chunk runs only up to its last node
+        batch = max(1, min(MAX_BATCH, BUDGET_BYTES // max(sample_bytes, 1)))
+        for start in range(0, len(work), batch):
+            _measure_chunk(net, work[start:start + batch], captured, probe_input)
+            if progress:
+                progress(stage, min(start + batch, len(work)), len(work))
+    finally:
+        for h in hooks:
+            h.remove()
+        captured.clear()
+    out: dict[str, list] = {name: [] for name in wanted}
+    for name, p in probes:
+        out[name].append(tuple(distinct[(p.node, p.index)].measured))
+    return out
+
+
+def _representatives(net, graph: Graph, captured: dict, probe_input) -> tuple[dict[str, str], int]:
+    """Which node's output tensor each node's is in the probe (identities share their input's,
+    so they share one measurement), and the bytes one sample of a forward + backward needs."""
+    import torch
+
     with torch.no_grad():
-        net(torch.zeros((1, *geo_input), dtype=torch.float64))
+        net(torch.zeros((1, *probe_input), dtype=torch.float64))
     owner, representative = {}, {}
     for n in graph.nodes:
         key = id(captured[n.name])
@@ -61,50 +86,36 @@ def measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) 
         representative[n.name] = owner[key]
     sample_bytes = 3 * 8 * sum(math.prod(t.shape) for t in {id(t): t for t in captured.values()}.values())
     captured.clear()
-    probes = []
-    for name, indices in wanted.items():
-        for index in indices:
-            probes.append((name, _Probe(representative[name], index)))
-    distinct: dict[tuple, _Probe] = {}
-    for _, p in probes:
-        distinct.setdefault((p.node, p.index), p)
-    order = {n.name: i for i, n in enumerate(graph.nodes)}
-    work = sorted(distinct.values(), key=lambda p: order[p.node])  # a chunk runs only up to its last node
-    batch = max(1, min(MAX_BATCH, BUDGET_BYTES // max(sample_bytes, 1)))
-    done = 0
-    for start in range(0, len(work), batch):
-        chunk = work[start:start + batch]
-        x = torch.zeros((len(chunk), *geo_input), dtype=torch.float64, requires_grad=True)
-        captured.clear()
-        net(x, until=chunk[-1].node)
-        total = x.new_zeros(())
-        for k, p in enumerate(chunk):
-            out = captured[p.node][k]
-            if p.index == ALL:
-                total = total + out.sum()
-            elif p.index is None:
-                out = out.reshape(-1)
-                total = total + out[out.shape[0] // 2]
-            else:
-                total = total + out[:, p.index[1], p.index[2]].sum()
-        (grad,) = torch.autograd.grad(total, x)
-        for k, p in enumerate(chunk):
-            g = grad[k].abs()
-            if len(geo_input) == 3:
-                g = g.sum(0)
-                p.measured = [_extent(g.sum(1)), _extent(g.sum(0))]
-            else:
-                p.measured = [_extent(g)]
-        done += len(chunk)
-        if progress:
-            progress(stage, done, len(work))
-    for h in hooks:
-        h.remove()
+    return representative, sample_bytes
+
+
+def _measure_chunk(net, chunk: list[_Probe], captured: dict, probe_input) -> None:
+    """One batched forward and backward: sample k carries probe k."""
+    import torch
+
+    x = torch.zeros((len(chunk), *probe_input), dtype=torch.float64, requires_grad=True)
     captured.clear()
-    out: dict[str, list] = {name: [] for name in wanted}
-    for name, p in probes:
-        out[name].append(tuple(distinct[(p.node, p.index)].measured))
-    return out
+    net(x, until=chunk[-1].node)
+    total = x.new_zeros(())
+    for k, p in enumerate(chunk):
+        out = captured[p.node][k]
+        if p.index == ALL:
+            total = total + out.sum()
+        elif p.index is None:
+            out = out.reshape(-1)
+            total = total + out[out.shape[0] // 2]
+        else:
+            total = total + out[:, p.index[1], p.index[2]].sum()
+    # allow_unused: a twin that cuts the graph must read as "no gradient", not crash
+    (grad,) = torch.autograd.grad(total, x, allow_unused=True) if total.requires_grad else (None,)
+    grad = torch.zeros_like(x) if grad is None else grad
+    for k, p in enumerate(chunk):
+        g = grad[k].abs()
+        if len(probe_input) == 3:
+            g = g.sum(0)
+            p.measured = [_extent(g.sum(1)), _extent(g.sum(0))]
+        else:
+            p.measured = [_extent(g)]
 
 
 def _keeper(store: dict, name: str):

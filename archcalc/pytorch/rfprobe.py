@@ -164,7 +164,29 @@ def _window_mask(window, clean_in: bytearray, size_out: int) -> bytearray:
     return out
 
 
+@dataclass
+class _FieldPlan:
+    """Where and what to probe: the probe input, the rows analysed at that size, the output
+    positions per layer, and the layers skipped with their reasons."""
+
+    shape: tuple[int, int, int]
+    at_spec: bool  # the spec's own input size (else the net is analysed again at ``shape``)
+    rows: dict
+    spots: dict[str, list[tuple[int, int]]]
+    skipped: dict[str, RFResult]
+
+
 def _probe_fields(graph, report, field_rows, progress) -> dict[str, RFResult]:
+    plan = _plan_fields(graph, report, field_rows)
+    results = dict(plan.skipped)
+    if plan.spots:
+        results.update(_compare_fields(plan, _measure_spots(graph, plan, progress)))
+    return results
+
+
+def _plan_fields(graph, report, field_rows) -> _FieldPlan:
+    """Choose a probe input large enough for the fields plus margins (doubling it up to twice
+    while some field does not fit), and the clean output positions to probe there."""
     channels, height, width = report.input
     names = {r.name for r in field_rows}
     # fields behind an adaptive pool (or a resize to a fixed size) grow with the input: a larger
@@ -173,65 +195,83 @@ def _probe_fields(graph, report, field_rows, progress) -> dict[str, RFResult]:
     sizing = [r for r in field_rows if r.name not in scaling] or field_rows
     sides = [_probe_side(sizing, 0), _probe_side(sizing, 1)]
     for attempt in range(3):
-        results: dict[str, RFResult] = {}
         sides = [min(s, MAX_SIDE) for s in sides]
+        last = attempt == 2 or sides == [MAX_SIDE, MAX_SIDE]
         at_spec = sides[0] <= height and sides[1] <= width and height * width <= MAX_SIDE * MAX_SIDE // 4
         shape = (channels, height, width) if at_spec else (channels, *sides)
         try:
             sub = _subgraph(graph, names, shape)
-            sub_report = analyze(sub) if not at_spec else None
+            rows = {r.name: r for r in (field_rows if at_spec else analyze(sub).rows)}
         except ArchcalcError as exc:
-            if attempt == 2 or sides == [MAX_SIDE, MAX_SIDE]:
-                return {n: RFResult(n, True, None, None, f"skipped: the net does not run at probe size ({exc.message})", True)
-                        for n in names}
+            if last:
+                why = f"skipped: the net does not run at probe size ({exc.message})"
+                return _FieldPlan(shape, at_spec, {}, {}, {n: RFResult(n, True, None, None, why, True) for n in names})
             sides = [min(2 * s, MAX_SIDE) for s in sides]
             continue
-        rows = {r.name: r for r in (field_rows if at_spec else sub_report.rows)}
-        clean = _clean_outputs(sub)
-        plan, misfits = {}, []
-        for name in names:
-            row = rows.get(name)
-            if row is None or row.rf.kind != "field":
-                results[name] = RFResult(name, True, None, None, "skipped: field not uniform at the probe size", True)
-                continue
-            axes = row.rf.axes
-            spots = [_centre(axes[i], clean[name][i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(2)]
-            if None in spots:
-                anywhere = [bytearray(b"\x01") * len(c) for c in clean[name]]
-                fitting = all(_centre(axes[i], anywhere[i], shape[i + 1], 1) for i in range(2))
-                misfits.append((name, fitting))
-                continue
-            count = max(len(spots[0]), len(spots[1]))
-            plan[name] = [(spots[0][k % len(spots[0])], spots[1][k % len(spots[1])]) for k in range(count)]
-        if {n for n, _ in misfits} - scaling and attempt < 2 and sides != [MAX_SIDE, MAX_SIDE]:
+        spots, skipped, misfits = _spots(names, rows, _clean_outputs(sub), shape)
+        if {n for n, _ in misfits} - scaling and not last:
             sides = [min(2 * s, MAX_SIDE) for s in sides]
             continue
         for name, fitting in misfits:
-            if fitting:
-                why = "every output whose field fits reads padding on the way (e.g. after a cropping transposed conv)"
-            elif name in scaling:
-                why = "the field grows with the input (adaptive pooling or a fixed-size resize)"
-            else:
-                why = f"the field is larger than the probe input (cap {MAX_SIDE} per side)"
-            results[name] = RFResult(name, True, None, None, f"skipped: {why}", True)
-        break
-    probe_graph = _subgraph(graph, set(plan) | _ancestors(graph, set(plan)), shape)
-    # one axis at a time: a twin that keeps the rows' geometry on a one-column input, then the
-    # columns' on a one-row input (every layer acts on the two axes separately)
-    rows_twin = axis_graph(probe_graph, 0, (channels, shape[1], 1))
-    cols_twin = axis_graph(probe_graph, 1, (channels, 1, shape[2]))
-    by_rows = measure(rows_twin, rows_twin.input_shape, {n: [(0, a, 0) for a, _ in spots] for n, spots in plan.items()},
-                       progress, "receptive fields: rows")
-    by_cols = measure(cols_twin, cols_twin.input_shape, {n: [(0, 0, b) for _, b in spots] for n, spots in plan.items()},
-                       progress, "receptive fields: columns")
-    measured = {n: [(r[0], c[1]) for r, c in zip(by_rows[n], by_cols[n])] for n in plan}
-    where = (f"rows on a {shape[1]}x1 input, columns on a 1x{shape[2]} one"
-             + (" (the spec's size)" if at_spec else f" (analysis at {shape[1]}x{shape[2]})"))
-    for name, spots in plan.items():
-        axes = rows[name].rf.axes
+            skipped[name] = RFResult(name, True, None, None, f"skipped: {_misfit_reason(name, fitting, scaling)}", True)
+        return _FieldPlan(shape, at_spec, rows, spots, skipped)
+    raise AssertionError("unreachable: the last attempt returns")
+
+
+def _spots(names, rows, clean, shape):
+    """Per layer, the output positions to probe (up to MAX_PHASES per period, see _centre);
+    the layers skipped; and the misfits (no clean output fits), each with whether some output
+    would fit if padding were allowed."""
+    spots, skipped, misfits = {}, {}, []
+    for name in names:
+        row = rows.get(name)
+        if row is None or row.rf.kind != "field":
+            skipped[name] = RFResult(name, True, None, None, "skipped: field not uniform at the probe size", True)
+            continue
+        axes = row.rf.axes
+        found = [_centre(axes[i], clean[name][i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(2)]
+        if None in found:
+            anywhere = [bytearray(b"\x01") * len(c) for c in clean[name]]
+            misfits.append((name, all(_centre(axes[i], anywhere[i], shape[i + 1], 1) for i in range(2))))
+            continue
+        count = max(len(found[0]), len(found[1]))
+        spots[name] = [(found[0][k % len(found[0])], found[1][k % len(found[1])]) for k in range(count)]
+    return spots, skipped, misfits
+
+
+def _misfit_reason(name: str, fitting: bool, scaling: set[str]) -> str:
+    if fitting:
+        return "every output whose field fits reads padding on the way (e.g. after a cropping transposed conv)"
+    if name in scaling:
+        return "the field grows with the input (adaptive pooling or a fixed-size resize)"
+    return f"the field is larger than the probe input (cap {MAX_SIDE} per side)"
+
+
+def _measure_spots(graph, plan: _FieldPlan, progress) -> dict[str, list]:
+    """(first, last) input row and column reached from each planned output position, one axis
+    at a time: a twin that keeps the rows' geometry on a one-column input, then the columns' on
+    a one-row input (every layer acts on the two axes separately)."""
+    channels, height, width = plan.shape
+    probe_graph = _subgraph(graph, set(plan.spots) | _ancestors(graph, set(plan.spots)), plan.shape)
+    rows_twin = axis_graph(probe_graph, 0, (channels, height, 1))
+    cols_twin = axis_graph(probe_graph, 1, (channels, 1, width))
+    by_rows = measure(rows_twin, rows_twin.input_shape, {n: [(0, a, 0) for a, _ in s] for n, s in plan.spots.items()},
+                      progress, "receptive fields: rows")
+    by_cols = measure(cols_twin, cols_twin.input_shape, {n: [(0, 0, b) for _, b in s] for n, s in plan.spots.items()},
+                      progress, "receptive fields: columns")
+    return {n: [(r[0], c[1]) for r, c in zip(by_rows[n], by_cols[n])] for n in plan.spots}
+
+
+def _compare_fields(plan: _FieldPlan, measured: dict[str, list]) -> dict[str, RFResult]:
+    _, height, width = plan.shape
+    where = (f"rows on a {height}x1 input, columns on a 1x{width} one"
+             + (" (the spec's size)" if plan.at_spec else f" (analysis at {height}x{width})"))
+    results = {}
+    for name, spots in plan.spots.items():
+        axes = plan.rows[name].rf.axes
         ok, expected, actual = True, None, None
         for (oh, ow), got in zip(spots, measured[name]):
-            want = (_want(axes[0], oh, shape[1]), _want(axes[1], ow, shape[2]))
+            want = (_want(axes[0], oh, height), _want(axes[1], ow, width))
             if expected is None or (ok and want != got):
                 expected, actual = want, got
             if want != got:

@@ -126,17 +126,40 @@ def verify(graph: Graph, *, device: str = "cpu", input_shape=None, batch: int = 
 
 
 def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
-    torch = check_device(device)
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from .twin import build_module
-
+    check_device(device)
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))
     report = analyze(graph, batch=batch)
     check_memory(report, device)
     result = Verification(graph.name, device, tuple(report.input), report.batch)
     progress = progress or (lambda stage, done, total: None)
+    net, shapes, counter = _run_twin(graph, report, device, progress)
+    modules = dict(net.named_modules())
+    counts = counter.get_flop_counts()
+    prefix = type(net).__name__ + "."
+    rf_results = {}
+    if rf:
+        from .rfprobe import probe
+
+        rf_results = {r.name: r for r in probe(graph, report, progress)}
+    for row in report.rows:
+        flops = sum(counts.get(prefix + row.name, {}).values())
+        result.checks += _layer_checks(row, modules[row.name], shapes.get(row.name), flops, rf_results.get(row.name))
+    total = counter.get_total_flops()
+    result.checks.append(Check("total", "flops", report.total.flops, total, report.total.flops == total))
+    total_params = sum(p.numel() for p in net.parameters())
+    result.checks.append(Check("total", "params", report.total.params, total_params, report.total.params == total_params))
+    return result
+
+
+def _run_twin(graph, report, device, progress):
+    """Build the twin and run one forward pass under FlopCounterMode, keeping every layer's
+    output shape: (net, shapes by layer name, the counter)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from .twin import build_module
+
     progress("building the PyTorch twin", 0, 1)
     with torch.device(device):
         net = build_module(graph)
@@ -144,7 +167,6 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
     progress("building the PyTorch twin", 1, 1)
     modules = dict(net.named_modules())
     shapes: dict[str, tuple[int, ...]] = {}
-
     stage = f"forward pass on {device} (FlopCounterMode)"
 
     def keep_shape(name):
@@ -166,38 +188,25 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
     finally:
         for h in hooks:
             h.remove()
-    counts = counter.get_flop_counts()
-    prefix = type(net).__name__ + "."
+    return net, shapes, counter
 
-    rf_results = {}
-    if rf:
-        from .rfprobe import probe
 
-        for r in probe(graph, report, progress):
-            rf_results[r.name] = r
-
-    for row in report.rows:
-        module = modules[row.name]
-        want_p = {t.name: t.count for t in row.param_tensors}
-        got_p = {n: p.numel() for n, p in module.named_parameters(recurse=False)}
-        want_b = {t.name: t.count for t in row.buffer_tensors}
-        got_b = {n: b.numel() for n, b in module.named_buffers(recurse=False)}
-        flops = sum(counts.get(prefix + row.name, {}).values())
-        result.checks += [
-            Check(row.name, "output", tuple(row.output), shapes.get(row.name), tuple(row.output) == shapes.get(row.name)),
-            Check(row.name, "params", row.params, sum(got_p.values()), want_p == got_p, _tensors(want_p, got_p)),
-            Check(row.name, "buffers", row.buffers, sum(got_b.values()), want_b == got_b, _tensors(want_b, got_b)),
-            Check(row.name, "flops", row.flops, flops, row.flops == flops),
-        ]
-        probe_result = rf_results.get(row.name)
-        if probe_result is not None:
-            result.checks.append(Check(row.name, "rf", probe_result.expected, probe_result.actual, probe_result.ok,
-                                       probe_result.detail, probe_result.skipped))
-    total = counter.get_total_flops()
-    result.checks.append(Check("total", "flops", report.total.flops, total, report.total.flops == total))
-    total_params = sum(p.numel() for p in net.parameters())
-    result.checks.append(Check("total", "params", report.total.params, total_params, report.total.params == total_params))
-    return result
+def _layer_checks(row, module, shape, flops: int, probe_result) -> list[Check]:
+    """One layer's checks: output shape, parameters and buffers per tensor, FLOPs, receptive field."""
+    want_p = {t.name: t.count for t in row.param_tensors}
+    got_p = {n: p.numel() for n, p in module.named_parameters(recurse=False)}
+    want_b = {t.name: t.count for t in row.buffer_tensors}
+    got_b = {n: b.numel() for n, b in module.named_buffers(recurse=False)}
+    checks = [
+        Check(row.name, "output", tuple(row.output), shape, tuple(row.output) == shape),
+        Check(row.name, "params", row.params, sum(got_p.values()), want_p == got_p, _tensors(want_p, got_p)),
+        Check(row.name, "buffers", row.buffers, sum(got_b.values()), want_b == got_b, _tensors(want_b, got_b)),
+        Check(row.name, "flops", row.flops, flops, row.flops == flops),
+    ]
+    if probe_result is not None:
+        checks.append(Check(row.name, "rf", probe_result.expected, probe_result.actual, probe_result.ok,
+                            probe_result.detail, probe_result.skipped))
+    return checks
 
 
 def _tensors(want: dict, got: dict) -> str:
