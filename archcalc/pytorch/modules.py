@@ -70,7 +70,14 @@ def torch_classes() -> dict:
 
     class Group(nn.Module):
         """A named container (a block or sequential group of the spec); the net's forward runs
-        its members."""
+        its members. A layer may be named like an nn.Module attribute ('training'): plain values
+        torch sets (``.eval()`` sets training=False) go to the attribute, not the child."""
+
+        def __setattr__(self, name, value):
+            if name in self.__dict__.get("_modules", {}) and not isinstance(value, nn.Module):
+                object.__setattr__(self, name, value)
+            else:
+                super().__setattr__(name, value)
 
     return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread,
             "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group}

@@ -21,6 +21,7 @@ For the same reason every join sums its inputs in the probe (a concat, a product
 from __future__ import annotations
 
 from ..analysis import analyze
+from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import ModuleCall
 from ..layers.base import elements
@@ -72,15 +73,14 @@ def _put(parent, name: str, module) -> None:
 def build_module(graph: Graph, *, geometric: bool = False):
     """The spec's PyTorch twin (or its receptive-field probe twin with ``geometric=True``)."""
     import torch
-    from torch import nn
 
     report = analyze(graph)
     shapes = {id(n): r.output for n, r in zip(graph.nodes, report.rows)}
     shapes[None] = tuple(report.input)
-    net = type(_class_name(graph.name), (_net_base(nn),), {"__doc__": f"PyTorch twin of spec '{graph.name}'."})()
+    net = type(_class_name(graph.name), (_net_base(torch_classes()["Group"]),), {"__doc__": f"PyTorch twin of spec '{graph.name}'."})()
     plan = []
     for node, call in zip(graph.nodes, node_calls(graph, shapes, geometric)):
-        module = instantiate(call)
+        module = _instantiate(call, node, graph.file)
         if geometric:
             with torch.no_grad():  # positive averaging weights: 1 / the taps one output reads
                 for param in module.parameters(recurse=False):
@@ -94,13 +94,24 @@ def build_module(graph: Graph, *, geometric: bool = False):
     return net.double() if geometric else net
 
 
+def _instantiate(call: ModuleCall, node, file: str):
+    """The node's module; an argument torch refuses (or memory it cannot get) is one clear error
+    naming the layer, not torch's traceback."""
+    try:
+        return instantiate(call)
+    except (ValueError, TypeError, RuntimeError, MemoryError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ArchcalcError(f"PyTorch cannot build {call.name}: {reason[:300]}", file=file, line=node.line,
+                            layer=node.name) from None
+
+
 def _class_name(name: str) -> str:
     text = "".join(p.capitalize() for p in "".join(c if c.isalnum() else " " for c in name).split()) or "Net"
     return "Net" + text if text[0].isdigit() else text
 
 
-def _net_base(nn):
-    class Net(nn.Module):
+def _net_base(group):
+    class Net(group):
         """Runs the spec's nodes in topological order; each value is dropped after its last use."""
 
         def _set_plan(self, plan, output):

@@ -183,8 +183,9 @@ def _run_twin(graph, report, device, progress):
         x = torch.zeros((report.batch, *report.input), device=device)
         with torch.no_grad(), counter:
             net(x)
-    except RuntimeError as exc:
-        raise ArchcalcError(f"PyTorch could not run the net on {device}: {str(exc).splitlines()[0]}") from None
+    except (RuntimeError, MemoryError) as exc:  # MemoryError: an allocation past a ulimit or cgroup
+        reason = str(exc).splitlines()[0] if str(exc) else "out of memory"
+        raise ArchcalcError(f"PyTorch could not run the net on {device}: {reason[:300]}") from None
     finally:
         for h in hooks:
             h.remove()

@@ -115,7 +115,7 @@ def test_cli_export_to_file_and_stdout(tmp_path):
     check_model(module, load_graph(zoo.bundled()["alexnet"]), analyze("alexnet"))
     result = runner.invoke(app, ["export", "architectures/resnet50.yaml"])
     assert result.exit_code == 0
-    assert "class Resnet50(nn.Module):" in result.stdout and "def build():" in result.stdout
+    assert "class Resnet50(Group):" in result.stdout and "def build():" in result.stdout
 
 
 def test_cli_export_errors_exit_2(tmp_path):
