@@ -68,9 +68,9 @@ def layers(format: Format = typer.Option(Format.table, "--format", "-f", help="t
         sys.stdout.write(reference.markdown())
         return
     if format is Format.json:
-        import json
+        from ..render.writers import json_text
 
-        sys.stdout.write(json.dumps([dict(zip(("type", "aliases", "arguments", "summary"), r)) for r in reference.rows()], indent=2) + "\n")
+        sys.stdout.write(json_text([dict(zip(("type", "aliases", "arguments", "summary"), r)) for r in reference.rows()]))
         return
     from rich.table import Table
 

@@ -3,7 +3,6 @@ only when they run). Registered on archcalc.cli.app."""
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -139,7 +138,9 @@ def verify(
         finally:
             stop()
         if format is VerifyFormat.json:
-            sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+            from ..render.writers import json_text
+
+            sys.stdout.write(json_text(result.as_json()))
         else:
             print_verification(result, [(n.name, n.type_name) for n in graph.nodes])
         return result

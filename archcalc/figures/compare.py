@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 
 from ..analysis import DTYPE_BYTES, Report
 from ..errors import SpecError
 from .memory import peak_live, saved_activation_elements
 from ..render import human, human_bytes, rf_cells, shape_text
+from ..render.writers import csv_text, json_text, markdown_table
 
 
 @dataclass(frozen=True)
@@ -80,28 +78,22 @@ def cell(key: str, item: Figures, first: Figures, exact: bool = False) -> str:
 
 def render_text(items: list[Figures], fmt: str) -> str:
     keys = list(LABELS)
+    first = items[0]
     if fmt == "json":
-        first = items[0]
         nets = []
         for f in items:
             data = f.as_json()
             data["ratio"] = {k: (getattr(f, k) / getattr(first, k) if getattr(first, k) else None) for k in NUMERIC}
             nets.append(data)
-        return json.dumps({"nets": nets, "warnings": warnings(items)}, indent=2) + "\n"
+        return json_text({"nets": nets, "warnings": warnings(items)})
     headers = ["Figure"] + [f.name for f in items]
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        for key in keys:
-            writer.writerow([LABELS[key]] + [cell(key, f, items[0], exact=True) for f in items])
-        return buffer.getvalue()
+        return csv_text(headers, [[LABELS[key]] + [cell(key, f, first, exact=True) for f in items] for key in keys])
     if fmt == "markdown":
-        lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * len(items)]
-        for key in keys:
-            lines.append("| " + " | ".join([LABELS[key]] + [cell(key, f, items[0]) for f in items]) + " |")
+        rows = [[LABELS[key]] + [cell(key, f, first) for f in items] for key in keys]
+        lines = markdown_table(headers, [False] + [True] * len(items), rows)
         lines.append("")
-        lines += [f"- ratios are to {items[0].name}"] + [f"- warning: {w}" for w in warnings(items)]
+        lines += [f"- ratios are to {first.name}"] + [f"- warning: {w}" for w in warnings(items)]
         return "\n".join(lines) + "\n"
     raise ValueError(fmt)
 

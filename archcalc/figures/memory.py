@@ -164,23 +164,17 @@ def print_memory(result: MemoryReport, console) -> None:
 
 
 def render_memory(result: MemoryReport, fmt: str) -> str:
-    import csv
-    import io
-    import json
+    from ..render.writers import csv_text, json_text, markdown_table
 
     if fmt == "json":
-        return json.dumps(result.as_json(), indent=2) + "\n"
+        return json_text(result.as_json())
     rows = [("training", line) for line in result.training] + [("inference", line) for line in result.inference]
     totals = [("training", "total", result.training_total), ("inference", "total", result.inference_total)]
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["phase", "part", "bytes", "formula"])
-        writer.writerows([(phase, line.name, line.bytes, line.formula) for phase, line in rows])
-        writer.writerows([(phase, name, value, "") for phase, name, value in totals])
-        return buffer.getvalue()
-    lines = [f"## {result.name} memory (batch {result.batch}, {result.dtype}, {result.optimizer})", "",
-             "| Phase | Part | Bytes | Formula |", "|---|---|---:|---|"]
-    lines += [f"| {phase} | {line.name} | {line.bytes:,} | {line.formula} |" for phase, line in rows]
-    lines += [f"| {phase} | **{name}** | **{value:,}** | |" for phase, name, value in totals]
-    return "\n".join(lines) + "\n"
+        return csv_text(["phase", "part", "bytes", "formula"],
+                        [(phase, line.name, line.bytes, line.formula) for phase, line in rows]
+                        + [(phase, name, value, "") for phase, name, value in totals])
+    table = markdown_table(["Phase", "Part", "Bytes", "Formula"], [False, False, True, False],
+                           [(phase, line.name, f"{line.bytes:,}", line.formula) for phase, line in rows]
+                           + [(phase, f"**{name}**", f"**{value:,}**", "") for phase, name, value in totals])
+    return "\n".join([f"## {result.name} memory (batch {result.batch}, {result.dtype}, {result.optimizer})", "", *table]) + "\n"

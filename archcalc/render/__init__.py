@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 from ..analysis import ReceptiveField, Report, Row
 from ..analysis.rf import as_text
+from .writers import csv_text, json_text, markdown_table, plain_number
 
 FORMATS = ("table", "json", "csv", "markdown")
 
@@ -123,19 +121,13 @@ def total_lines(report: Report, view: str) -> list[str]:
 
 def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(report.as_json(rows), indent=2) + "\n"
+        return json_text(report.as_json(rows))
     _, headers, numeric, cells = table_parts(report, rows, view)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows([[cell.replace(",", "") if number else cell for number, cell in zip(numeric, row)] for row in cells])
-        return buffer.getvalue()
+        return csv_text(headers, [[plain_number(cell) if number else cell for number, cell in zip(numeric, row)]
+                                  for row in cells])
     if fmt == "markdown":
-        lines = [f"## {report.name}", "", "| " + " | ".join(headers) + " |"]
-        lines.append("|" + "|".join("---:" if number else "---" for number in numeric) + "|")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
-        lines.append("")
+        lines = [f"## {report.name}", "", *markdown_table(headers, numeric, cells), ""]
         lines += [f"- {line}" for line in total_lines(report, view)]
         return "\n".join(lines) + "\n"
     raise ValueError(fmt)
