@@ -29,19 +29,20 @@ InputArg = typer.Argument(..., help="Input map, e.g. 40x50x128 (HxWxC; see --lay
 
 
 def _one_layer(command: str, input_text: str, layout: str, build_options, checks: tuple, fmt: Format) -> None:
-    """Analyse one layer; ``build_options`` turns the raw options into registry arguments."""
+    """Analyse one layer; ``command`` (a layer type's name or alias, as the user typed it) picks
+    the type; ``build_options`` turns the raw options into registry arguments."""
     from ..homework.oneliner import run_checks, solve_layer
 
     def work():
         answer = solve_layer(command, input_text, layout, build_options())
         verdicts = run_checks(answer, *checks)
         if fmt is Format.json:
-            import json
+            from ..render.writers import json_text
 
             data = answer.report.as_json()
             data["read_input_as"] = answer.input.describe()
             data["checks"] = [{"correct": v.correct, "message": v.line} for v in verdicts]
-            typer.echo(json.dumps(data, indent=2))
+            sys.stdout.write(json_text(data))
         elif fmt is not Format.table:
             from ..errors import UsageError
 
@@ -64,7 +65,7 @@ def _pair(text, what):
 
 
 @app.command()
-def conv(input: str = InputArg,
+def conv(ctx: typer.Context, input: str = InputArg,
          out: int = typer.Option(..., "--out", "-o", help="Output channels (number of filters).", show_default=False),
          kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
          dilation: Optional[str] = DilationOpt, groups: Optional[int] = GroupsOpt, bias: bool = BiasOpt,
@@ -79,11 +80,11 @@ def conv(input: str = InputArg,
         return dict(out_channels=out, kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
                     padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
 
-    _one_layer("conv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(ctx.info_name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 @app.command()
-def deconv(input: str = InputArg,
+def deconv(ctx: typer.Context, input: str = InputArg,
            out: int = typer.Option(..., "--out", "-o", help="Output channels.", show_default=False),
            kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
            output_padding: Optional[str] = typer.Option(None, "--output-padding", help="Extra rows/columns on one side."),
@@ -97,7 +98,7 @@ def deconv(input: str = InputArg,
                     padding=_pair(padding, "padding"), output_padding=_pair(output_padding, "output-padding"),
                     dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
 
-    _one_layer("deconv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(ctx.info_name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 class PoolKind(str, Enum):
@@ -120,11 +121,14 @@ def pool(input: str = InputArg, kernel: str = KernelOpt, stride: Optional[str] =
     _one_layer(f"{type.value}pool", input, layout, arguments, (None, check_shape, None, None), format)
 
 
-def _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format):
+def _dense(command, input, out, bias, layout, check, check_shape, check_macs, check_flops, format):
+    """`linear` and its alias command `dense` both name the layer by the type's own name."""
+    from ..layers import lookup
+
     def arguments():
         return {"out_features": out, "bias": bias}
 
-    _one_layer("linear", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(lookup(command).name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 DenseInput = typer.Argument(..., help="Input features (1024), or a map (4x4x16, flattened first).", show_default=False)
@@ -133,21 +137,21 @@ DenseFormat = typer.Option(Format.table, "--format", "-f", help="table (plain li
 
 
 @app.command()
-def linear(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+def linear(ctx: typer.Context, input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
            check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
            check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
            format: Format = DenseFormat) -> None:
     """One dense (fully connected) layer, e.g. archcalc linear 4x4x16 --out 10 --no-bias  (2,560)"""
-    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+    _dense(ctx.info_name, input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
 
 
 @app.command()
-def dense(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+def dense(ctx: typer.Context, input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
           check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
           check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
           format: Format = DenseFormat) -> None:
     """Same as `linear`: one dense (fully connected) layer."""
-    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+    _dense(ctx.info_name, input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
 
 
 @app.command(short_help="A short chain of layers without a file: per-layer table and totals.",
@@ -203,10 +207,10 @@ def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one
         search = transposed_choices if transposed else conv_choices
         found = search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride)
         if json_output:
-            import json
+            from ..render.writers import json_text
 
-            typer.echo(json.dumps({"in": size_in, "out": size_out, "transposed": transposed,
-                                   "choices": [c.as_dict() for c in found[:limit]], "total": len(found)}, indent=2))
+            sys.stdout.write(json_text({"in": size_in, "out": size_out, "transposed": transposed,
+                                        "choices": [c.as_dict() for c in found[:limit]], "total": len(found)}))
         else:
             for line in explain(size_in, size_out, found, transposed, kernel, dilation, limit):
                 typer.echo(line)
