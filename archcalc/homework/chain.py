@@ -16,7 +16,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..layers import REGISTRY, LayerType, lookup
-from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from .notation import InputMap, analyze_layers, parse_value, read_map, shape_in_layout
 
 FILLER = {"to", "->", "filters", "of"}
 MAX_STEPS = 200
@@ -146,13 +146,13 @@ class Chain:
     step_of: dict[str, Step]
 
 
-def build_chain(arguments: list[str], layout: str = "hwc") -> Chain:
+def build_chain(arguments: list[str], layout: str | None = None) -> Chain:
     """Parse the command line into the input map, the steps and the spec's layer entries.
 
     A dense step after a feature map gets a flatten in front of it, as a student would assume.
     """
     input_text, texts = split_steps(arguments)
-    given = parse_map(input_text, layout)
+    given = read_map(input_text, layout)
     steps = [parse_step(i, t) for i, t in enumerate(texts, start=1)]
     flatten = next(layer for layer in REGISTRY.values() if layer.flat_output)
     layers: list[dict[str, Any]] = []
@@ -177,7 +177,7 @@ def build_chain(arguments: list[str], layout: str = "hwc") -> Chain:
     return Chain(given, steps, layers, step_of)
 
 
-def analyze_chain(arguments: list[str], layout: str = "hwc", batch: int = 1, dtype: str = "float32"):
+def analyze_chain(arguments: list[str], layout: str | None = None, batch: int = 1, dtype: str = "float32"):
     chain = build_chain(arguments, layout)
 
     def describe(name: str) -> str:
@@ -218,28 +218,36 @@ def chain_totals(report, given: InputMap) -> list[str]:
 
 
 def print_chain(report, given: InputMap, console) -> None:
-    from rich.table import Table
+    from ..render.boxtable import print_box_table
+    from ..render.escape import visible
 
-    table = Table(title="chain", header_style="bold")
-    for header in HEADERS:
-        table.add_column(header, justify="left" if header in ("Layer", "Type", "Formula") else "right", overflow="fold")
-    for cells in chain_cells(report, given):
-        table.add_row(*cells)
-    console.print(table)
+    print_box_table(console, "chain", HEADERS, [h not in ("Layer", "Type", "Formula") for h in HEADERS],
+                    chain_cells(report, given))
     for line in chain_totals(report, given):
-        console.print(line, highlight=False, markup=False)
+        console.print(visible(line), highlight=False, markup=False)
 
 
-def render_chain(report, given: InputMap, fmt: str) -> str:
+def chain_json(report, given: InputMap) -> dict:
+    """The JSON contract (CxHxW, as the spec format writes shapes) plus how the input was read."""
+    from ..render import report_json
+
+    return {**report_json(report), "read_input_as": given.describe(), "layout": given.layout}
+
+
+def render_chain(report, given: InputMap, fmt: str, notes: list[str] | None = None) -> str:
+    """JSON, CSV or Markdown of a report built from the command line, shapes in the input's
+    layout; Markdown ends with ``notes`` (default: the chain's totals) as a list."""
+    from ..render.escape import markdown_text
     from ..render.writers import csv_text, json_text, markdown_table, plain_number
 
     if fmt == "json":
-        data = report.as_json()
-        data["read_input_as"] = given.describe()
-        data["layout"] = given.layout
-        return json_text(data)
+        return json_text(chain_json(report, given))
     cells = chain_cells(report, given)
     if fmt == "csv":
-        return csv_text(HEADERS, [[plain_number(c) if number else c for number, c in zip(NUMBERS, row)] for row in cells])
-    lines = markdown_table(HEADERS, NUMBERS, cells)
-    return "\n".join(lines + [""] + [f"- {line}" for line in chain_totals(report, given)]) + "\n"
+        rows = [[plain_number(c) if number else c for number, c in zip(NUMBERS, row)] for row in cells]
+        return csv_text(HEADERS, rows, names=[0])
+    if fmt == "markdown":
+        notes = chain_totals(report, given) if notes is None else notes
+        lines = markdown_table(HEADERS, NUMBERS, cells)
+        return "\n".join(lines + [""] + [f"- {markdown_text(line)}" for line in notes]) + "\n"
+    raise ValueError(fmt)

@@ -9,7 +9,7 @@ from typing import Any
 from ..analysis import Report, Row
 from ..errors import UsageError
 from ..layers import REGISTRY, LayerType, lookup
-from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from .notation import InputMap, analyze_layers, parse_map, parse_value, read_map, shape_in_layout
 from ..render import rf_cells
 
 
@@ -42,13 +42,14 @@ def pair_option(text: str | None, what: str) -> Any:
     return value
 
 
-def solve_layer(command: str, input_text: str, layout: str, options: dict[str, Any]) -> Answer:
+def solve_layer(command: str, input_text: str, layout: str | None, options: dict[str, Any]) -> Answer:
     """Analyse one layer. ``command`` names its type (a name or alias: what the user typed) and
-    names the layer; ``options`` are registry argument names -> raw values (None = default)."""
+    names the layer; ``layout`` None is HxWxC with the look-alike check (notation.read_map);
+    ``options`` are registry argument names -> raw values (None = default)."""
     layer = lookup(command)
     if layer is None:
         raise UsageError(f"unknown layer type '{command}'")
-    given = parse_map(input_text, layout)
+    given = read_map(input_text, layout)
     args = {k: v for k, v in options.items() if v is not None}
     layers: list[dict[str, Any]] = []
     flattened = False
@@ -146,3 +147,20 @@ def run_checks(answer: Answer, params: str | None, shape: str | None, macs: str 
     if flops is not None:
         verdicts.append(check_number("FLOPs", "--check-flops", flops, row.flops, " (2 x MACs)" if row.macs else ""))
     return verdicts
+
+
+def render_answer(answer: Answer, verdicts: list[Verdict], fmt: str) -> str:
+    """The explanation and verdicts as plain lines (table), JSON (the report, how the input was
+    read, the checks), or the layer table in CSV / Markdown (Markdown adds the lines below it)."""
+    from ..render.escape import visible
+    from .chain import chain_json, render_chain
+
+    lines = answer.lines + [v.line for v in verdicts]
+    if fmt == "table":
+        return "".join(visible(line) + "\n" for line in lines)
+    if fmt == "json":
+        from ..render.writers import json_text
+
+        checks = [{"correct": v.correct, "message": v.line} for v in verdicts]
+        return json_text({**chain_json(answer.report, answer.input), "checks": checks})
+    return render_chain(answer.report, answer.input, fmt, notes=lines)

@@ -6,26 +6,26 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any, Iterable, Sequence
+from typing import Any, Collection, Iterable, Sequence
+
+from .escape import markdown_cell, spreadsheet_safe
 
 
-def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV with a header row; '\\n' line ends, quoting only where needed (the csv module's rules)."""
+def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]], names: Collection[int] = ()) -> str:
+    """CSV with a header row; '\\n' line ends, quoting only where needed (the csv module's rules).
+    Header cells and the cells of the ``names`` columns (user text: layer and net names) are made
+    spreadsheet-safe; numbers and the program's own text are written as they are."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([spreadsheet_safe(str(h)) for h in headers])
+    for row in rows:
+        writer.writerow([spreadsheet_safe(c) if i in names and isinstance(c, str) else c for i, c in enumerate(row)])
     return buffer.getvalue()
 
 
 def plain_number(cell: str) -> str:
     """'1,234' -> '1234': a thousands-separated figure as a spreadsheet reads it."""
     return cell.replace(",", "")
-
-
-def markdown_cell(text: str) -> str:
-    """A cell's text that cannot end the cell early."""
-    return text.replace("|", "\\|")
 
 
 def markdown_row(cells: Sequence[str]) -> str:
