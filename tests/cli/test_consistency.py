@@ -106,7 +106,7 @@ def test_json_layers_split_weights_and_biases():
 
 
 @pytest.mark.parametrize("args", [("params", "lenet5"), ("summary", "resnet18"), ("memory", "lenet5"),
-                                  ("compare", "bottleneck", "plain_3x3"), ("chain", "32x32x3", "conv 3x3 4")])
+                                  ("compare", "bottleneck", "plain_3x3"), ("chain", "32x32x3", "conv 3x3 4"), ("zoo",)])
 def test_titles_carry_no_trailing_blanks(args):
     lines = run(*args).splitlines()
     assert all(line == line.rstrip() for line in lines)
