@@ -8,27 +8,53 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 
+def _input_shape(value):
+    """An input shape as the API accepts it: None, 'CxHxW' text ('3x512x512'), or a sequence of
+    1 or 3 positive ints; anything else is an ArchcalcError (SpecError) naming input_shape."""
+    from .spec import parse_shape
+
+    if value is None:
+        return None
+    if isinstance(value, tuple):
+        value = list(value)
+    return parse_shape(value, "input_shape")
+
+
+def _batch(value):
+    from .errors import UsageError
+    from .spec import MAX_DIM
+
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DIM:
+        raise UsageError(f"batch must be a whole number from 1 to {MAX_DIM:,}, got {value!r}")
+    return value
+
+
 def load(spec, *, input_shape=None, batch=None):
     """Load a spec file (or bundled net name) into a Graph; a Graph is returned as it is (with
-    ``input_shape``/``batch`` applied)."""
+    ``input_shape``/``batch`` applied). ``input_shape`` is CxHxW: '3x224x224' or (3, 224, 224)."""
     from dataclasses import replace
 
     from .graph import Graph
     from .graph import load_graph
     from .spec.bundled import resolve_spec
 
+    input_shape, batch = _input_shape(input_shape), _batch(batch)
     if isinstance(spec, Graph):
         changes = {k: v for k, v in (("input_shape", input_shape), ("batch", batch)) if v is not None}
-        return replace(spec, **{k: tuple(v) if k == "input_shape" else v for k, v in changes.items()})
+        return replace(spec, **changes)
     if not isinstance(spec, str) and not hasattr(spec, "__fspath__"):
         raise TypeError(f"spec must be a path, a bundled net's name or a Graph, not {type(spec).__name__}")
     return load_graph(resolve_spec(str(spec)), input_shape=input_shape, batch=batch)
 
 
 def analyze(spec, *, input_shape=None, batch=None, dtype="float32"):
-    """Analyse a spec file, bundled net name or Graph; returns a Report."""
+    """Analyse a spec file, bundled net name or Graph; returns a Report. ``input_shape`` is CxHxW
+    ('3x512x512' or (3, 512, 512)); mistakes raise archcalc.errors.ArchcalcError."""
     from .analysis import analyze as _analyze
 
+    input_shape, batch = _input_shape(input_shape), _batch(batch)
     graph = load(spec, input_shape=input_shape, batch=batch)
     return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
 
@@ -38,6 +64,7 @@ def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="fl
     from .analysis import analyze as _analyze
     from .graph import load_graph
 
+    input_shape, batch = _input_shape(input_shape), _batch(batch)
     graph = load_graph(name, text=text, input_shape=input_shape, batch=batch)
     return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
 

@@ -7,76 +7,100 @@ from typing import Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, SpecArg, app, build_report, console,
-                  run_guarded)
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, SpecArg, app, build_report,
+                  console, input_json, note, output_width, run_guarded, typed_input)
+
+ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
+                          "(layer type output weights bias params buffers formula macs flops share ops rf stride padding "
+                          "activations). [default: the view's; on a narrow terminal the less important ones are left out]")
 
 
-def show(view: str, spec: str, input_shape, batch, fmt: Format, depth, dtype: DType = DType.float32) -> None:
+def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
+         dtype: DType = DType.float32) -> None:
     def work():
         from ..analysis import fold
-        from ..render import plain_table, print_table, render
+        from ..render import choose_columns, render
 
-        report = build_report(spec, input_shape, batch, dtype.value)
+        chosen = choose_columns(view, columns) if columns is not None else None
+        given = typed_input(input_shape, layout)
+        report = build_report(spec, given, batch, dtype.value)
         rows = fold(report, depth)
         if fmt is Format.table:
-            # piped: the same text without styling, and without loading rich (a tenth of the run)
-            text = None if sys.stdout.isatty() else plain_table(report, rows, view)
-            if text is None:
-                print_table(report, rows, view, console())
-            else:
-                sys.stdout.write(text)
+            hidden, width = print_view(report, rows, view, chosen)
+            if hidden:
+                note(f"left out to fit {width} columns: {', '.join(hidden)} (--columns chooses; a wider terminal shows all)")
         else:
-            sys.stdout.write(render(report, rows, view, fmt.value))
+            sys.stdout.write(render(report, rows, view, fmt.value, chosen, input_json(given)))
 
     run_guarded(work)
 
 
+def print_view(report, rows, view: str, columns) -> tuple[list[str], int]:
+    """The table on stdout; piped, the same text without styling and without loading rich (a
+    tenth of the run). Returns the headers of the columns left out, and the width they did not fit."""
+    from ..render import plain_table, print_table
+    from ..render.boxtable import ascii_only
+
+    if not sys.stdout.isatty():
+        width = output_width()
+        text, hidden = plain_table(report, rows, view, width, ascii_only(sys.stdout.encoding), columns)
+        if text is not None:
+            sys.stdout.write(text)
+            return hidden, width
+    out = console()
+    return print_table(report, rows, view, out, columns), out.width
+
+
 @app.command()
-def params(spec: str = SpecArg, input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt,
-           format: Format = FormatOpt, depth: Optional[int] = DepthOpt) -> None:
+def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
+           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
+           columns: Optional[str] = ColumnsOpt) -> None:
     """Per-layer parameters with the formula behind each; totals (trainable, non-trainable, buffers)."""
-    show("params", spec, input, batch, format, depth)
+    show("params", spec, input, layout, batch, format, depth, columns)
 
 
 @app.command()
-def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt,
-          format: Format = FormatOpt, depth: Optional[int] = DepthOpt) -> None:
+def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
+          batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
+          columns: Optional[str] = ColumnsOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share."""
-    show("flops", spec, input, batch, format, depth)
+    show("flops", spec, input, layout, batch, format, depth, columns)
 
 
 @app.command()
-def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt,
-       format: Format = FormatOpt, depth: Optional[int] = DepthOpt) -> None:
+def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
+       batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
+       columns: Optional[str] = ColumnsOpt) -> None:
     """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ)."""
-    show("rf", spec, input, batch, format, depth)
+    show("rf", spec, input, layout, batch, format, depth, columns)
 
 
 @app.command()
-def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt,
-            format: Format = FormatOpt, depth: Optional[int] = DepthOpt, dtype: DType = DTypeOpt) -> None:
+def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
+            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
+            dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt) -> None:
     """One table: output shapes, parameters, MACs, receptive field and activation size."""
-    show("summary", spec, input, batch, format, depth, dtype)
+    show("summary", spec, input, layout, batch, format, depth, columns, dtype)
 
 
 @app.command()
-def layers(format: Format = typer.Option(Format.table, "--format", "-f", help="table, or markdown for the full reference")) -> None:
+def layers(format: Format = typer.Option(Format.table, "--format", "-f", help="Output format; markdown is the full reference.")) -> None:
     """List the layer types a spec can use, with their arguments (markdown: the full reference)."""
     from ..render import reference
 
+    rows = reference.rows()
+    headers = ("Type", "Aliases", "Arguments", "What it is")
     if format is Format.markdown:
         sys.stdout.write(reference.markdown())
-        return
-    if format is Format.json:
-        import json
+    elif format is Format.json:
+        from ..render.writers import json_text
 
-        sys.stdout.write(json.dumps([dict(zip(("type", "aliases", "arguments", "summary"), r)) for r in reference.rows()], indent=2) + "\n")
-        return
-    from rich.table import Table
+        sys.stdout.write(json_text([dict(zip(("type", "aliases", "arguments", "summary"), r)) for r in rows]))
+    elif format is Format.csv:
+        from ..render.writers import csv_text
 
-    table = Table(title="layer types", header_style="bold")
-    for header in ("Type", "Aliases", "Arguments", "What it is"):
-        table.add_column(header, overflow="fold")
-    for row in reference.rows():
-        table.add_row(*row)
-    console().print(table)
+        sys.stdout.write(csv_text(headers, rows))
+    else:
+        from ..render.boxtable import print_box_table
+
+        print_box_table(console(), "layer types", headers, [False] * len(headers), rows)

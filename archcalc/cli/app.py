@@ -3,7 +3,6 @@ line, exit 2) and SPEC loading. Command modules register on ``app``; archcalc.cl
 
 from __future__ import annotations
 
-import sys
 from enum import Enum
 from typing import Optional
 
@@ -37,7 +36,9 @@ class DType(str, Enum):
 
 
 def fail(exc: BaseException) -> None:
-    typer.echo(f"error: {exc}", err=True)
+    from ..render.escape import visible
+
+    typer.echo(f"error: {visible(str(exc))}", err=True)  # one line, and no terminal escapes from a name
     raise typer.Exit(2)
 
 
@@ -53,37 +54,88 @@ def run_guarded(function):
         fail(ArchcalcError("out of memory while reading the spec"))
 
 
+def note(line: str) -> None:
+    """A remark about how the command read its input or laid out its table: on stderr, so piped
+    output stays the data."""
+    from ..render.escape import visible
+
+    typer.echo(visible(line), err=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        from .. import __version__
+
+        typer.echo(f"archcalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_show_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    pass
+
+
 SpecArg = typer.Argument(..., help="A spec file, or the name of a bundled net (see `archcalc zoo`).", show_default=False)
-InputOpt = typer.Option(None, "--input", "-i", help="Input shape CxHxW (e.g. 3x224x224); overrides the spec.")
+InputOpt = typer.Option(None, "--input", "-i", help="Input shape, CxHxW by default (e.g. 3x224x224; see --layout); overrides the spec.")
+LayoutOpt = typer.Option(None, "--layout", "-l", help="How --input is written: chw = PyTorch's CxHxW (the default), hwc = HxWxC. "
+                         "Without it, a shape that looks like HxWxC (224x224x3) is refused.")
 BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=1 << 20, help="Batch size: scales MACs, FLOPs and activations, never parameters. [default: the spec's, else 1]")
 FormatOpt = typer.Option(Format.table, "--format", "-f", help="Output format.")
 DepthOpt = typer.Option(None, "--depth", "-d", min=1, help="Fold layers deeper than N into their block's row.")
 DTypeOpt = typer.Option(DType.float32, "--dtype", help="Element type for activation bytes.")
 
 
-def console():
-    """A rich console; when output is piped, wide enough that tables do not wrap."""
-    from rich.console import Console
+def output_width() -> int:
+    """Piped output is laid out PIPED_WIDTH wide so tables do not wrap, unless COLUMNS says otherwise."""
+    import os
 
     from ..render import PIPED_WIDTH
 
-    out = Console()
-    return out if out.is_terminal else Console(width=PIPED_WIDTH)
+    columns = os.environ.get("COLUMNS", "")
+    return int(columns) if columns.isdigit() and int(columns) > 0 else PIPED_WIDTH
 
 
-def load_spec(spec: str, input_shape: Optional[str], batch: Optional[int], resolve=None):
-    """(graph, parsed --input) for a SPEC argument; ``resolve`` maps the argument to a file
-    (default archcalc.spec.bundled.resolve_spec)."""
+def console():
+    """A rich console that never reads text as markup (names are user text: '[/x]' is a name,
+    not a closing tag); when output is piped, output_width() wide."""
+    from rich.console import Console
+
+    out = Console(markup=False, highlight=False, emoji=False)
+    return out if out.is_terminal else Console(width=output_width(), markup=False, highlight=False, emoji=False)
+
+
+def typed_input(text: Optional[str], layout: Optional[str]):
+    """--input as an InputMap (CxHxW unless --layout hwc), or None; says on stderr how it was read.
+    Without --layout, a shape that looks like HxWxC is refused (homework.notation.check_layout)."""
+    from ..homework.notation import parse_layout, read_as_line, read_map
+
+    if text is None:
+        if layout is not None:
+            parse_layout(layout)
+        return None
+    given = read_map(text, layout, "chw", "--input")
+    note(read_as_line(given))
+    return given
+
+
+def load_spec(spec: str, given, batch: Optional[int], resolve=None):
+    """(graph, input shape) for a SPEC argument and a typed_input() result; ``resolve`` maps the
+    argument to a file (default archcalc.spec.bundled.resolve_spec)."""
     from ..graph import load_graph
-    from ..spec import parse_cli_shape
     from ..spec.bundled import resolve_spec
 
-    shape = parse_cli_shape(input_shape) if input_shape else None
+    shape = given.shape if given is not None else None
     return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch), shape
 
 
-def build_report(spec: str, input_shape: Optional[str], batch: Optional[int], dtype: str = "float32", resolve=None):
+def build_report(spec: str, given, batch: Optional[int], dtype: str = "float32", resolve=None):
     from ..analysis import analyze
 
-    graph, shape = load_spec(spec, input_shape, batch, resolve)
+    graph, shape = load_spec(spec, given, batch, resolve)
     return analyze(graph, input_shape=shape, batch=batch, dtype=dtype)
+
+
+def input_json(given) -> dict:
+    """JSON keys saying how --input was read (none without --input: the spec's own CxHxW)."""
+    return {} if given is None else {"layout": given.layout, "read_input_as": given.describe()}

@@ -8,15 +8,16 @@ from typing import List, Optional
 
 import typer
 
-from .app import BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, app, build_report, console, run_guarded
+from .app import (BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, app, build_report, console, run_guarded,
+                  typed_input)
 
 
 @app.command()
 def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files, bundled nets or comparisons "
                                                "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
                                                show_default=False),
-            input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
-            dtype: DType = DTypeOpt) -> None:
+            input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
+            format: Format = FormatOpt, dtype: DType = DTypeOpt) -> None:
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
@@ -26,7 +27,8 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
 
         if len(specs) < 2:
             raise UsageError("compare needs at least two nets")
-        items = [figures(build_report(spec, input, batch, dtype.value, resolve_compare_spec)) for spec in specs]
+        given = typed_input(input, layout)
+        items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec)) for spec in specs]
         if format is Format.table:
             print_table(items, console())
         else:
@@ -48,7 +50,8 @@ class Optimizer(str, Enum):
 
 @app.command()
 def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or comparison.", show_default=False),
-           input: Optional[str] = InputOpt, batch: Optional[int] = BatchOpt, dtype: DType = DTypeOpt,
+           input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
+           dtype: DType = DTypeOpt,
            optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
            format: Format = FormatOpt) -> None:
     """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
@@ -58,7 +61,8 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
         from ..spec.bundled import resolve_compare_spec
         from ..figures.memory import memory_report, print_memory, render_memory
 
-        result = memory_report(build_report(spec, input, batch, dtype.value, resolve_compare_spec), optimizer.value)
+        given = typed_input(input, layout)
+        result = memory_report(build_report(spec, given, batch, dtype.value, resolve_compare_spec), optimizer.value)
         if format is Format.table:
             print_memory(result, console())
         else:

@@ -12,8 +12,10 @@ import typer
 from .app import BatchOpt, DType, DTypeOpt, Format, FormatOpt, app, console, run_guarded
 
 LAYOUT_HELP = ("How to read shapes: hwc = the course's HxWxC (40x50x128 is H=40 W=50 C=128, the default), "
-               "chw = PyTorch's CxHxW.")
-LayoutOpt = typer.Option("hwc", "--layout", "-l", help=LAYOUT_HELP)
+               "chw = PyTorch's CxHxW. Without it, a shape that looks like CxHxW (3x224x224) is refused.")
+LayoutOpt = typer.Option(None, "--layout", "-l", help=LAYOUT_HELP, show_default=False)
+LineFormatOpt = typer.Option(Format.table, "--format", "-f", help="table (plain lines), json, csv or markdown "
+                             "(the layer table, then the explanation).")
 CheckOpt = typer.Option(None, "--check", help="A student's parameter count: prints CORRECT/INCORRECT; exit 0 or 1. "
                         "Weights only (no bias) also counts as correct, and says so.")
 CheckShapeOpt = typer.Option(None, "--check-shape", help="A student's output shape, in the input's layout (e.g. 40x50x64).")
@@ -29,28 +31,14 @@ InputArg = typer.Argument(..., help="Input map, e.g. 40x50x128 (HxWxC; see --lay
 
 
 def _one_layer(command: str, input_text: str, layout: str, build_options, checks: tuple, fmt: Format) -> None:
-    """Analyse one layer; ``build_options`` turns the raw options into registry arguments."""
-    from ..homework.oneliner import run_checks, solve_layer
+    """Analyse one layer; ``command`` (a layer type's name or alias, as the user typed it) picks
+    the type; ``build_options`` turns the raw options into registry arguments."""
+    from ..homework.oneliner import render_answer, run_checks, solve_layer
 
     def work():
         answer = solve_layer(command, input_text, layout, build_options())
         verdicts = run_checks(answer, *checks)
-        if fmt is Format.json:
-            import json
-
-            data = answer.report.as_json()
-            data["read_input_as"] = answer.input.describe()
-            data["checks"] = [{"correct": v.correct, "message": v.line} for v in verdicts]
-            typer.echo(json.dumps(data, indent=2))
-        elif fmt is not Format.table:
-            from ..errors import UsageError
-
-            raise UsageError(f"--format {fmt.value} is not available here (table or json)")
-        else:
-            for line in answer.lines:
-                typer.echo(line)
-            for verdict in verdicts:
-                typer.echo(verdict.line)
+        sys.stdout.write(render_answer(answer, verdicts, fmt.value))
         return all(v.correct for v in verdicts)
 
     if run_guarded(work) is False:
@@ -64,13 +52,13 @@ def _pair(text, what):
 
 
 @app.command()
-def conv(input: str = InputArg,
+def conv(ctx: typer.Context, input: str = InputArg,
          out: int = typer.Option(..., "--out", "-o", help="Output channels (number of filters).", show_default=False),
          kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
          dilation: Optional[str] = DilationOpt, groups: Optional[int] = GroupsOpt, bias: bool = BiasOpt,
-         layout: str = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+         layout: Optional[str] = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
          check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
-         format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+         format: Format = LineFormatOpt) -> None:
     """One convolution: output shape, parameters with the formula, MACs, FLOPs, receptive field.
 
     Example: archcalc conv 40x50x128 --out 64 --kernel 3 --padding 1 --check 73728
@@ -79,25 +67,25 @@ def conv(input: str = InputArg,
         return dict(out_channels=out, kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
                     padding=_pair(padding, "padding"), dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
 
-    _one_layer("conv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(ctx.info_name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 @app.command()
-def deconv(input: str = InputArg,
+def deconv(ctx: typer.Context, input: str = InputArg,
            out: int = typer.Option(..., "--out", "-o", help="Output channels.", show_default=False),
            kernel: str = KernelOpt, stride: Optional[str] = StrideOpt, padding: Optional[str] = PaddingOpt,
            output_padding: Optional[str] = typer.Option(None, "--output-padding", help="Extra rows/columns on one side."),
            dilation: Optional[str] = DilationOpt, groups: Optional[int] = GroupsOpt, bias: bool = BiasOpt,
-           layout: str = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
+           layout: Optional[str] = LayoutOpt, check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
            check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
-           format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+           format: Format = LineFormatOpt) -> None:
     """One transposed convolution ("deconvolution"), e.g. archcalc deconv 7x7x16 --out 8 --kernel 4 --stride 2 --padding 1"""
     def arguments():
         return dict(out_channels=out, kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
                     padding=_pair(padding, "padding"), output_padding=_pair(output_padding, "output-padding"),
                     dilation=_pair(dilation, "dilation"), groups=groups, bias=bias)
 
-    _one_layer("deconv", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(ctx.info_name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 class PoolKind(str, Enum):
@@ -110,8 +98,8 @@ def pool(input: str = InputArg, kernel: str = KernelOpt, stride: Optional[str] =
          padding: Optional[str] = PaddingOpt,
          type: PoolKind = typer.Option(PoolKind.max, "--type", "-t", help="max or avg pooling."),
          ceil_mode: bool = typer.Option(False, "--ceil-mode", help="Round the output size up."),
-         layout: str = LayoutOpt, check_shape: Optional[str] = CheckShapeOpt,
-         format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")) -> None:
+         layout: Optional[str] = LayoutOpt, check_shape: Optional[str] = CheckShapeOpt,
+         format: Format = LineFormatOpt) -> None:
     """One pooling layer (stride defaults to the kernel), e.g. archcalc pool 224x224x64 --kernel 2"""
     def arguments():
         return dict(kernel_size=_pair(kernel, "kernel"), stride=_pair(stride, "stride"),
@@ -120,34 +108,37 @@ def pool(input: str = InputArg, kernel: str = KernelOpt, stride: Optional[str] =
     _one_layer(f"{type.value}pool", input, layout, arguments, (None, check_shape, None, None), format)
 
 
-def _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format):
+def _dense(command, input, out, bias, layout, check, check_shape, check_macs, check_flops, format):
+    """`linear` and its alias command `dense` both name the layer by the type's own name."""
+    from ..layers import lookup
+
     def arguments():
         return {"out_features": out, "bias": bias}
 
-    _one_layer("linear", input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
+    _one_layer(lookup(command).name, input, layout, arguments, (check, check_shape, check_macs, check_flops), format)
 
 
 DenseInput = typer.Argument(..., help="Input features (1024), or a map (4x4x16, flattened first).", show_default=False)
 DenseOut = typer.Option(..., "--out", "-o", help="Output features.", show_default=False)
-DenseFormat = typer.Option(Format.table, "--format", "-f", help="table (plain lines) or json.")
+DenseFormat = LineFormatOpt
 
 
 @app.command()
-def linear(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+def linear(ctx: typer.Context, input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: Optional[str] = LayoutOpt,
            check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
            check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
            format: Format = DenseFormat) -> None:
     """One dense (fully connected) layer, e.g. archcalc linear 4x4x16 --out 10 --no-bias  (2,560)"""
-    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+    _dense(ctx.info_name, input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
 
 
 @app.command()
-def dense(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: str = LayoutOpt,
+def dense(ctx: typer.Context, input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, layout: Optional[str] = LayoutOpt,
           check: Optional[str] = CheckOpt, check_shape: Optional[str] = CheckShapeOpt,
           check_macs: Optional[str] = CheckMacsOpt, check_flops: Optional[str] = CheckFlopsOpt,
           format: Format = DenseFormat) -> None:
     """Same as `linear`: one dense (fully connected) layer."""
-    _dense(input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
+    _dense(ctx.info_name, input, out, bias, layout, check, check_shape, check_macs, check_flops, format)
 
 
 @app.command(short_help="A short chain of layers without a file: per-layer table and totals.",
@@ -161,7 +152,7 @@ def dense(input: str = DenseInput, out: int = DenseOut, bias: bool = BiasOpt, la
              "pad=1, s=2, bias=false, groups=2). Items may also be joined with '->' in one argument. "
              "See docs/oneliners.md.")
 def chain(steps: List[str] = typer.Argument(..., help="Input shape, then the layers.", show_default=False),
-          layout: str = LayoutOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
+          layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt, format: Format = FormatOpt,
           dtype: DType = DTypeOpt) -> None:
     def work():
         from ..homework.chain import analyze_chain
@@ -187,29 +178,23 @@ def solve(size_in: int = typer.Argument(..., metavar="IN", help="Input size (one
           max_kernel: int = typer.Option(11, "--max-kernel", help="Largest kernel tried."),
           max_stride: int = typer.Option(8, "--max-stride", help="Largest stride tried."),
           limit: int = typer.Option(20, "--limit", help="Show at most N choices."),
-          json_output: bool = typer.Option(False, "--json", help="Print the choices as JSON.")) -> None:
+          format: Format = typer.Option(Format.table, "--format", "-f", help="table (plain lines), json, csv or markdown."),
+          json_output: bool = typer.Option(False, "--json", hidden=True, help="Same as --format json.")) -> None:
     """Which (kernel, stride, padding) take a side of IN to OUT? e.g. `solve 32 16`, `solve 40 40 --kernel 3`.
 
     Conv/pool sizes: floor((in + 2p - d(k-1) - 1)/s) + 1, padding at most half the kernel; simplest first
     (no input rows dropped, then smaller stride, kernel, padding). Exit status 1 when nothing fits.
     """
-    from ..homework.solve import conv_choices, explain, transposed_choices
 
     def work():
         from ..errors import UsageError
+        from ..homework.solve import Question, render_solution
 
         if limit < 1:
             raise UsageError(f"--limit must be at least 1, got {limit}")
-        search = transposed_choices if transposed else conv_choices
-        found = search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride)
-        if json_output:
-            import json
-
-            typer.echo(json.dumps({"in": size_in, "out": size_out, "transposed": transposed,
-                                   "choices": [c.as_dict() for c in found[:limit]], "total": len(found)}, indent=2))
-        else:
-            for line in explain(size_in, size_out, found, transposed, kernel, dilation, limit):
-                typer.echo(line)
+        question = Question(size_in, size_out, kernel, stride, padding, dilation, transposed, max_kernel, max_stride)
+        found = question.choices()
+        sys.stdout.write(render_solution(question, found, limit, "json" if json_output else format.value))
         return bool(found)
 
     if run_guarded(work) is False:

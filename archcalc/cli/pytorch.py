@@ -3,7 +3,6 @@ only when they run). Registered on archcalc.cli.app."""
 
 from __future__ import annotations
 
-import json
 import sys
 from enum import Enum
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .app import BatchOpt, InputOpt, SpecArg, app, console, load_spec, run_guarded
+from .app import BatchOpt, InputOpt, LayoutOpt, SpecArg, app, console, load_spec, note, run_guarded, typed_input
 from ..errors import UsageError
 
 
@@ -71,10 +70,12 @@ def _cell(checks) -> str:
 def print_verification(result, rows) -> None:
     from rich.table import Table
 
+    from ..render.escape import visible
+
     by_layer: dict[str, dict[str, list]] = {}
     for check in result.checks:
         by_layer.setdefault(check.layer, {}).setdefault(check.quantity, []).append(check)
-    table = Table(title=f"archcalc verify {result.name} ({result.device}, input {'x'.join(map(str, result.input))}, "
+    table = Table(title=f"archcalc verify {visible(result.name)} ({result.device}, input {'x'.join(map(str, result.input))}, "
                         f"batch {result.batch})", header_style="bold")
     table.add_column("layer")
     table.add_column("type")
@@ -84,18 +85,18 @@ def print_verification(result, rows) -> None:
         quantities = by_layer.get(name, {})
         cells = [_cell(quantities.get(q, [])) for q in COLUMNS]
         style = "red" if "FAIL" in cells else None
-        table.add_row(name, type_name, *cells, style=style)
+        table.add_row(visible(name), type_name, *cells, style=style)
     out = console()
     out.print(table)
     for check in result.mismatches:
         detail = f" ({check.detail})" if check.detail else ""
-        out.print(f"MISMATCH {check.layer} {check.quantity}: analysis {check.expected} vs PyTorch {check.actual}{detail}",
-                  highlight=False, markup=False)
+        out.print(visible(f"MISMATCH {check.layer} {check.quantity}: analysis {check.expected} vs PyTorch {check.actual}"
+                          f"{detail}"), highlight=False, markup=False)
     skipped = result.skipped
     if skipped:
         reasons = sorted({c.detail.removeprefix("skipped: ") for c in skipped})
         out.print(f"{len(skipped)} receptive-field check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
-    out.print(summary_line(result), highlight=False, markup=False)
+    out.print(visible(summary_line(result)), highlight=False, markup=False)
 
 
 def summary_line(result) -> str:
@@ -112,6 +113,7 @@ def verify(
     spec: str = SpecArg,
     device: Device = typer.Option(Device.cpu, "--device", help="cpu, cuda, or meta (shapes, params and FLOPs without memory)."),
     input: Optional[str] = InputOpt,
+    layout: Optional[str] = LayoutOpt,
     batch: Optional[int] = BatchOpt,
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     rf: bool = typer.Option(True, "--rf/--no-rf", help="Also measure receptive fields (CPU, float64 probe twin)."),
@@ -128,7 +130,7 @@ def verify(
 
         from ..analysis import analyze
 
-        graph, shape = load_spec(spec, input, batch)
+        graph, shape = load_spec(spec, typed_input(input, layout), batch)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
@@ -139,7 +141,9 @@ def verify(
         finally:
             stop()
         if format is VerifyFormat.json:
-            sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+            from ..render.writers import json_text
+
+            sys.stdout.write(json_text(result.as_json()))
         else:
             print_verification(result, [(n.name, n.type_name) for n in graph.nodes])
         return result
@@ -155,13 +159,14 @@ def export(
     to: Target = typer.Option(Target.pytorch, "--to", help="Target framework."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     input: Optional[str] = InputOpt,
+    layout: Optional[str] = LayoutOpt,
 ) -> None:
     """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
 
     def work():
         from ..pytorch.export import to_pytorch_source
 
-        graph, _ = load_spec(spec, input, None)
+        graph, _ = load_spec(spec, typed_input(input, layout), None)
         text = to_pytorch_source(graph)
         if output is None:
             sys.stdout.write(text)
@@ -170,7 +175,6 @@ def export(
             output.write_text(text, encoding="utf-8")
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
-        typer.echo(f"wrote {output} ({len(text.splitlines())} lines): {graph.name} as PyTorch, build() returns the model",
-                   err=True)
+        note(f"wrote {output} ({len(text.splitlines())} lines): {graph.name} as PyTorch, build() returns the model")
 
     run_guarded(work)

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from dataclasses import dataclass
 
 from ..analysis import DTYPE_BYTES, Report
 from ..errors import SpecError
 from .memory import peak_live, saved_activation_elements
 from ..render import human, human_bytes, rf_cells, shape_text
+from ..render.escape import markdown_text
+from ..render.writers import csv_text, json_text, markdown_table
 
 
 @dataclass(frozen=True)
@@ -80,46 +79,37 @@ def cell(key: str, item: Figures, first: Figures, exact: bool = False) -> str:
 
 def render_text(items: list[Figures], fmt: str) -> str:
     keys = list(LABELS)
+    first = items[0]
     if fmt == "json":
-        first = items[0]
         nets = []
         for f in items:
             data = f.as_json()
             data["ratio"] = {k: (getattr(f, k) / getattr(first, k) if getattr(first, k) else None) for k in NUMERIC}
             nets.append(data)
-        return json.dumps({"nets": nets, "warnings": warnings(items)}, indent=2) + "\n"
+        return json_text({"nets": nets, "warnings": warnings(items)})
     headers = ["Figure"] + [f.name for f in items]
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        for key in keys:
-            writer.writerow([LABELS[key]] + [cell(key, f, items[0], exact=True) for f in items])
-        return buffer.getvalue()
+        return csv_text(headers, [[LABELS[key]] + [cell(key, f, first, exact=True) for f in items] for key in keys])
     if fmt == "markdown":
-        lines = ["| " + " | ".join(headers) + " |", "|---|" + "---:|" * len(items)]
-        for key in keys:
-            lines.append("| " + " | ".join([LABELS[key]] + [cell(key, f, items[0]) for f in items]) + " |")
+        rows = [[LABELS[key]] + [cell(key, f, first) for f in items] for key in keys]
+        lines = markdown_table(headers, [False] + [True] * len(items), rows)
         lines.append("")
-        lines += [f"- ratios are to {items[0].name}"] + [f"- warning: {w}" for w in warnings(items)]
+        lines += [f"- ratios are to {markdown_text(first.name)}"] + [f"- warning: {markdown_text(w)}" for w in warnings(items)]
         return "\n".join(lines) + "\n"
     raise ValueError(fmt)
 
 
 def print_table(items: list[Figures], console) -> None:
-    from rich.table import Table
+    from ..render.boxtable import print_box_table
+    from ..render.escape import visible
 
-    table = Table(title="comparison (ratios to the first net)", header_style="bold")
-    table.add_column("Figure")
-    for f in items:
-        table.add_column(f.name, justify="right", overflow="fold")
-    for key in LABELS:
-        table.add_row(LABELS[key], *[cell(key, f, items[0]) for f in items])
-    console.print(table)
     first = items[0]
+    rows = [[LABELS[key]] + [cell(key, f, first) for f in items] for key in LABELS]
+    print_box_table(console, "comparison (ratios to the first net)", ["Figure"] + [f.name for f in items],
+                    [False] + [True] * len(items), rows)
     for f in items[1:]:
-        console.print(f"{f.name}: {human(f.params)} parameters, {human(f.macs, 'MACs')} "
-                      f"({ratio(f.params, first.params)} and {ratio(f.macs, first.macs)} of {first.name})",
+        console.print(visible(f"{f.name}: {human(f.params)} parameters, {human(f.macs, 'MACs')} "
+                              f"({ratio(f.params, first.params)} and {ratio(f.macs, first.macs)} of {first.name})"),
                       highlight=False, markup=False)
     for w in warnings(items):
-        console.print(f"warning: {w}", highlight=False, markup=False)
+        console.print(visible(f"warning: {w}"), highlight=False, markup=False)

@@ -146,41 +146,34 @@ def saved_activation_elements(report: Report) -> int:
 
 
 def print_memory(result: MemoryReport, console) -> None:
-    from rich.table import Table
-
     from ..render import human_bytes
+    from ..render.boxtable import print_box_table
+    from ..render.escape import visible
 
     for title, lines, total in (("training", result.training, result.training_total),
                                 ("inference", result.inference, result.inference_total)):
-        table = Table(title=f"{result.name} - {title} memory (batch {result.batch}, {result.dtype})", header_style="bold")
-        for header in ("Part", "Bytes", "Size", "Formula"):
-            table.add_column(header, justify="right" if header in ("Bytes", "Size") else "left", overflow="fold")
-        for line in lines:
-            table.add_row(line.name, f"{line.bytes:,}", human_bytes(line.bytes), line.formula)
-        table.add_row("total", f"{total:,}", human_bytes(total), "")
-        console.print(table)
-    console.print(f"optimizer: {result.optimizer}; peak live activations while '{result.peak.step}' runs",
+        rows = [[line.name, f"{line.bytes:,}", human_bytes(line.bytes), line.formula] for line in lines]
+        rows.append(["total", f"{total:,}", human_bytes(total), ""])
+        print_box_table(console, f"{result.name} - {title} memory (batch {result.batch}, {result.dtype})",
+                        ["Part", "Bytes", "Size", "Formula"], [False, True, True, False], rows)
+    console.print(visible(f"optimizer: {result.optimizer}; peak live activations while '{result.peak.step}' runs"),
                   highlight=False, markup=False)
 
 
 def render_memory(result: MemoryReport, fmt: str) -> str:
-    import csv
-    import io
-    import json
+    from ..render.escape import markdown_text, strong
+    from ..render.writers import csv_text, json_text, markdown_table
 
     if fmt == "json":
-        return json.dumps(result.as_json(), indent=2) + "\n"
+        return json_text(result.as_json())
     rows = [("training", line) for line in result.training] + [("inference", line) for line in result.inference]
     totals = [("training", "total", result.training_total), ("inference", "total", result.inference_total)]
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(["phase", "part", "bytes", "formula"])
-        writer.writerows([(phase, line.name, line.bytes, line.formula) for phase, line in rows])
-        writer.writerows([(phase, name, value, "") for phase, name, value in totals])
-        return buffer.getvalue()
-    lines = [f"## {result.name} memory (batch {result.batch}, {result.dtype}, {result.optimizer})", "",
-             "| Phase | Part | Bytes | Formula |", "|---|---|---:|---|"]
-    lines += [f"| {phase} | {line.name} | {line.bytes:,} | {line.formula} |" for phase, line in rows]
-    lines += [f"| {phase} | **{name}** | **{value:,}** | |" for phase, name, value in totals]
-    return "\n".join(lines) + "\n"
+    if fmt == "csv":  # the formula of the peak names a layer
+        return csv_text(["phase", "part", "bytes", "formula"],
+                        [(phase, line.name, line.bytes, line.formula) for phase, line in rows]
+                        + [(phase, name, value, "") for phase, name, value in totals], names=[3])
+    table = markdown_table(["Phase", "Part", "Bytes", "Formula"], [False, False, True, False],
+                           [(phase, line.name, f"{line.bytes:,}", line.formula) for phase, line in rows]
+                           + [(phase, strong(name), strong(f"{value:,}"), "") for phase, name, value in totals])
+    title = f"## {markdown_text(result.name)} memory (batch {result.batch}, {result.dtype}, {result.optimizer})"
+    return "\n".join([title, "", *table]) + "\n"

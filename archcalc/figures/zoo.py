@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..spec.bundled import bundled
+from ..spec.bundled import bundled, comparisons
 
 if TYPE_CHECKING:
     from ..analysis import ReceptiveField
@@ -31,13 +31,14 @@ class ZooEntry:
     last_map_layer: str | None
 
 
-def survey() -> list[ZooEntry]:
-    """Analyse every bundled net (architectures/*.yaml, top level only), in name order."""
+def survey(specs: dict[str, Path] | None = None) -> list[ZooEntry]:
+    """Analyse every bundled net (architectures/*.yaml, top level only), or the ``specs`` given
+    (e.g. spec.bundled.comparisons()), in name order."""
     from ..analysis import analyze
     from ..graph import load_graph
 
     entries = []
-    for name, path in bundled().items():
+    for name, path in (bundled() if specs is None else specs).items():
         graph = load_graph(path)
         report = analyze(graph)
         last = next((r for r in reversed(report.rows) if r.rf.kind == "field"), None)
@@ -50,3 +51,8 @@ def survey() -> list[ZooEntry]:
             )
         )
     return entries
+
+
+def survey_comparisons() -> list[ZooEntry]:
+    """The bundled comparison specs (architectures/compare/*.yaml), usable by name like the nets."""
+    return survey(comparisons())

@@ -15,21 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import UsageError
-from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
-from ..layers import lookup
+from ..layers import REGISTRY, LayerType, lookup
+from .notation import InputMap, analyze_layers, parse_value, read_map, shape_in_layout
 
-KINDS = {
-    "conv": "conv2d", "conv2d": "conv2d",
-    "deconv": "conv_transpose2d", "convt": "conv_transpose2d", "upconv": "conv_transpose2d",
-    "conv_transpose2d": "conv_transpose2d",
-    "pool": "maxpool2d", "maxpool": "maxpool2d", "max": "maxpool2d", "maxpool2d": "maxpool2d",
-    "avgpool": "avgpool2d", "avg": "avgpool2d", "avgpool2d": "avgpool2d",
-    "gap": "global_avgpool2d", "gmp": "global_maxpool2d",
-    "fc": "linear", "dense": "linear", "linear": "linear",
-    "bn": "batchnorm2d",
-}
-SIZED = {"conv2d", "conv_transpose2d"}  # positional: kernel[xout | xinxout], out
-POOLS = {"maxpool2d", "avgpool2d"}  # positional: kernel, stride
 FILLER = {"to", "->", "filters", "of"}
 MAX_STEPS = 200
 
@@ -67,15 +55,18 @@ def _sizes(token: str) -> list[int] | None:
     return None
 
 
+def layer_for_word(word: str) -> type[LayerType] | None:
+    """A step's first word: a layer type's name or alias, or a chain shorthand ('pool', 'gmp')."""
+    shorthand = {w: layer for layer in REGISTRY.values() for w in layer.shorthand}
+    return shorthand.get(word) or lookup(word)
+
+
 def parse_step(index: int, text: str) -> Step:
     tokens = [t for t in re.split(r"[\s:]+", text.strip()) if t and t.lower() not in FILLER]
-    word = tokens[0].lower()
-    layer_type = KINDS.get(word, word)
-    layer = lookup(layer_type)
+    layer = layer_for_word(tokens[0].lower())
     if layer is None:
         raise UsageError(f"step {index} '{text}': unknown layer kind '{tokens[0]}'; {SYNTAX}")
-    layer_type = layer.name
-    entry: dict[str, Any] = {"type": layer_type}
+    entry: dict[str, Any] = {"type": layer.name}
     positional: list[list[int]] = []
     for token in tokens[1:]:
         if "=" in token:
@@ -88,81 +79,118 @@ def parse_step(index: int, text: str) -> Step:
         if sizes is None:
             raise UsageError(f"step {index} '{text}': cannot read '{token}' (sizes like 3x3 or 16, or key=value)")
         positional.append(sizes)
-    _place(index, text, layer_type, positional, entry)
+    if positional:
+        where = f"step {index} '{text}'"
+        place = PLACERS.get(layer.chain_positional)
+        if place is None:
+            raise UsageError(f"{where}: {layer.name} takes only key=value arguments")
+        place(where, row_word(layer), positional, entry)
     return Step(index, text, entry)
 
 
-def _place(index: int, text: str, layer_type: str, positional: list[list[int]], entry: dict[str, Any]) -> None:
-    where = f"step {index} '{text}'"
-    if not positional:
-        return
-    if layer_type in SIZED:
-        kernel, rest = positional[0], positional[1:]
-        if len(kernel) == 1:
-            entry["kernel_size"] = kernel[0]
-        elif len(kernel) in (2, 3, 4):
-            entry["kernel_size"] = kernel[:2] if kernel[0] != kernel[1] else kernel[0]
-            if len(kernel) == 3:
-                entry["out_channels"] = kernel[2]
-            if len(kernel) == 4:
-                entry["in_channels"], entry["out_channels"] = kernel[2], kernel[3]
-        else:
-            raise UsageError(f"{where}: '{'x'.join(map(str, kernel))}' is not KxK, KxKxOUT or KxKxINxOUT")
-        for sizes in rest:
-            if len(sizes) != 1 or "out_channels" in entry:
-                raise UsageError(f"{where}: too many sizes; write 'conv KxK OUT' and key=value for the rest")
-            entry["out_channels"] = sizes[0]
-    elif layer_type in POOLS:
-        if len(positional) > 2 or any(len(s) > 2 for s in positional):
-            raise UsageError(f"{where}: write 'pool K [STRIDE]' and key=value for the rest")
-        entry["kernel_size"] = positional[0] if len(positional[0]) == 2 else positional[0][0]
-        if len(positional) == 2:
-            entry["stride"] = positional[1] if len(positional[1]) == 2 else positional[1][0]
-    elif layer_type == "linear":
-        if len(positional) != 1 or len(positional[0]) != 1:
-            raise UsageError(f"{where}: write 'fc N' (N outputs)")
-        entry["out_features"] = positional[0][0]
+def _one_or_pair(sizes: list[int]) -> int | list[int]:
+    return sizes if len(sizes) == 2 else sizes[0]
+
+
+def _place_kernel_out(where: str, word: str, positional: list[list[int]], entry: dict[str, Any]) -> None:
+    """'KxK OUT', 'K OUT', 'KxKxOUT' or 'KxKxINxOUT' (a convolution)."""
+    kernel, rest = positional[0], positional[1:]
+    if len(kernel) == 1:
+        entry["kernel_size"] = kernel[0]
+    elif len(kernel) in (2, 3, 4):
+        entry["kernel_size"] = kernel[:2] if kernel[0] != kernel[1] else kernel[0]
+        if len(kernel) == 3:
+            entry["out_channels"] = kernel[2]
+        if len(kernel) == 4:
+            entry["in_channels"], entry["out_channels"] = kernel[2], kernel[3]
     else:
-        raise UsageError(f"{where}: {layer_type} takes only key=value arguments")
+        raise UsageError(f"{where}: '{'x'.join(map(str, kernel))}' is not KxK, KxKxOUT or KxKxINxOUT")
+    for sizes in rest:
+        if len(sizes) != 1 or "out_channels" in entry:
+            raise UsageError(f"{where}: too many sizes; write '{word} KxK OUT' and key=value for the rest")
+        entry["out_channels"] = sizes[0]
 
 
-def build_chain(arguments: list[str], layout: str = "hwc") -> tuple[InputMap, list[Step], list[dict[str, Any]]]:
+def _place_kernel_stride(where: str, word: str, positional: list[list[int]], entry: dict[str, Any]) -> None:
+    """'K [STRIDE]', each a number or HxW (a pooling window)."""
+    if len(positional) > 2 or any(len(s) > 2 for s in positional):
+        raise UsageError(f"{where}: write '{word} K [STRIDE]' and key=value for the rest")
+    entry["kernel_size"] = _one_or_pair(positional[0])
+    if len(positional) == 2:
+        entry["stride"] = _one_or_pair(positional[1])
+
+
+def _place_features(where: str, word: str, positional: list[list[int]], entry: dict[str, Any]) -> None:
+    """'N' output features (a dense layer)."""
+    if len(positional) != 1 or len(positional[0]) != 1:
+        raise UsageError(f"{where}: write '{word} N' (N outputs)")
+    entry["out_features"] = positional[0][0]
+
+
+# LayerType.chain_positional -> how a step's bare sizes fill the layer's arguments
+PLACERS = {"kernel_out": _place_kernel_out, "kernel_stride": _place_kernel_stride, "features": _place_features}
+
+
+def row_word(layer: type[LayerType]) -> str:
+    return layer.short_name or layer.name
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The parsed command line: the input, the steps, the spec's layer entries, and which step
+    each layer (by name) came from: a dense step on a map owns the flatten put in front of it."""
+
+    given: InputMap
+    steps: list[Step]
+    layers: list[dict[str, Any]]
+    step_of: dict[str, Step]
+
+
+def build_chain(arguments: list[str], layout: str | None = None) -> Chain:
     """Parse the command line into the input map, the steps and the spec's layer entries.
 
     A dense step after a feature map gets a flatten in front of it, as a student would assume.
     """
     input_text, texts = split_steps(arguments)
-    given = parse_map(input_text, layout)
+    given = read_map(input_text, layout)
     steps = [parse_step(i, t) for i, t in enumerate(texts, start=1)]
+    flatten = next(layer for layer in REGISTRY.values() if layer.flat_output)
     layers: list[dict[str, Any]] = []
+    step_of: dict[str, Step] = {}
+
+    def add(layer: type[LayerType], step: Step, entry: dict[str, Any]) -> None:
+        name = f"{row_word(layer)}{step.index}"
+        if name in step_of:  # 'relu6' at step 1 and 'relu' at step 61
+            name = f"{row_word(layer)}_{step.index}"
+        step_of[name] = step
+        layers.append({**entry, "name": name})
+
     spatial = len(given.shape) == 3
     for step in steps:
-        kind = step.entry["type"]
-        if kind == "linear" and spatial:
-            layers.append({"type": "flatten", "name": f"flatten{step.index}"})
+        layer = lookup(step.entry["type"])
+        if layer.flattens_map_first and spatial:
+            add(flatten, step, {"type": flatten.name})
             spatial = False
-        if kind in ("flatten", "global_avgpool2d", "global_maxpool2d"):
-            spatial = kind != "flatten"
-        short = {"conv2d": "conv", "conv_transpose2d": "deconv", "maxpool2d": "pool", "avgpool2d": "pool",
-                 "linear": "fc"}.get(kind, kind)
-        layers.append({**step.entry, "name": f"{short}{step.index}"})
-    return given, steps, layers
+        if layer.flat_output:
+            spatial = False
+        add(layer, step, step.entry)
+    return Chain(given, steps, layers, step_of)
 
 
-def analyze_chain(arguments: list[str], layout: str = "hwc", batch: int = 1, dtype: str = "float32"):
-    given, steps, layers = build_chain(arguments, layout)
-    by_name = {layer["name"]: steps[int(re.sub(r"\D", "", layer["name"])) - 1] for layer in layers}
+def analyze_chain(arguments: list[str], layout: str | None = None, batch: int = 1, dtype: str = "float32"):
+    chain = build_chain(arguments, layout)
 
     def describe(name: str) -> str:
-        step = by_name.get(name)
+        step = chain.step_of.get(name)
         return f"step {step.index} '{step.text}'" if step else f"layer '{name}'"
 
-    report = analyze_layers(layers, given.shape, "chain", batch=batch, dtype=dtype, describe=describe)
-    return given, steps, report
+    report = analyze_layers(chain.layers, chain.given.shape, "chain", batch=batch, dtype=dtype, describe=describe)
+    return chain.given, chain.steps, report
 
 
 # --------------------------------------------------------------------------- output
 HEADERS = ("Layer", "Type", "Output", "Params", "Formula", "MACs", "RF", "Stride")
+NUMBERS = (False, False, False, True, False, True, True, True)  # flush right in Markdown, no commas in CSV
 
 
 def chain_cells(report, given: InputMap) -> list[list[str]]:
@@ -190,35 +218,36 @@ def chain_totals(report, given: InputMap) -> list[str]:
 
 
 def print_chain(report, given: InputMap, console) -> None:
-    from rich.table import Table
+    from ..render.boxtable import print_box_table
+    from ..render.escape import visible
 
-    table = Table(title="chain", header_style="bold")
-    for header in HEADERS:
-        table.add_column(header, justify="left" if header in ("Layer", "Type", "Formula") else "right", overflow="fold")
-    for cells in chain_cells(report, given):
-        table.add_row(*cells)
-    console.print(table)
+    print_box_table(console, "chain", HEADERS, [h not in ("Layer", "Type", "Formula") for h in HEADERS],
+                    chain_cells(report, given))
     for line in chain_totals(report, given):
-        console.print(line, highlight=False, markup=False)
+        console.print(visible(line), highlight=False, markup=False)
 
 
-def render_chain(report, given: InputMap, fmt: str) -> str:
-    import csv
-    import io
-    import json
+def chain_json(report, given: InputMap) -> dict:
+    """The JSON contract (CxHxW, as the spec format writes shapes) plus how the input was read."""
+    from ..render import report_json
+
+    return {**report_json(report), "read_input_as": given.describe(), "layout": given.layout}
+
+
+def render_chain(report, given: InputMap, fmt: str, notes: list[str] | None = None) -> str:
+    """JSON, CSV or Markdown of a report built from the command line, shapes in the input's
+    layout; Markdown ends with ``notes`` (default: the chain's totals) as a list."""
+    from ..render.escape import markdown_text
+    from ..render.writers import csv_text, json_text, markdown_table, plain_number
 
     if fmt == "json":
-        data = report.as_json()
-        data["read_input_as"] = given.describe()
-        data["layout"] = given.layout
-        return json.dumps(data, indent=2) + "\n"
+        return json_text(chain_json(report, given))
     cells = chain_cells(report, given)
     if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(HEADERS)
-        writer.writerows([[c if i in (0, 1, 4) else c.replace(",", "") for i, c in enumerate(row)] for row in cells])
-        return buffer.getvalue()
-    lines = ["| " + " | ".join(HEADERS) + " |", "|---|---|---|---:|---|---:|---:|---:|"]
-    lines += ["| " + " | ".join(row) + " |" for row in cells]
-    return "\n".join(lines + [""] + [f"- {line}" for line in chain_totals(report, given)]) + "\n"
+        rows = [[plain_number(c) if number else c for number, c in zip(NUMBERS, row)] for row in cells]
+        return csv_text(HEADERS, rows, names=[0])
+    if fmt == "markdown":
+        notes = chain_totals(report, given) if notes is None else notes
+        lines = markdown_table(HEADERS, NUMBERS, cells)
+        return "\n".join(lines + [""] + [f"- {markdown_text(line)}" for line in notes]) + "\n"
+    raise ValueError(fmt)

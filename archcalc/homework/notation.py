@@ -47,17 +47,81 @@ def parse_map(text: str, layout: str = "hwc", what: str = "input") -> InputMap:
     try:
         dims = [int(p) for p in parts]
     except ValueError:
-        raise UsageError(f"{what} '{text}' is not a shape like 40x50x128 (HxWxC) or a feature count like 1024") from None
+        example = "40x50x128 (HxWxC)" if layout == "hwc" else "3x224x224 (CxHxW)"
+        raise UsageError(f"{what} '{text}' is not a shape like {example} or a feature count like 1024") from None
     if len(dims) not in (1, 3):
-        raise UsageError(f"{what} '{text}' must have 3 sizes (HxWxC, or CxHxW with --layout chw) or 1 (features)")
+        sizes = "HxWxC, or CxHxW with --layout chw" if layout == "hwc" else "CxHxW, or HxWxC with --layout hwc"
+        raise UsageError(f"{what} '{text}' must have 3 sizes ({sizes}) or 1 (features)")
     for d in dims:
         if d < 1:
             raise UsageError(f"{what} '{text}': sizes must be positive, got {d}")
         if d > MAX_DIM:
             raise UsageError(f"{what} '{text}': size {d:,} exceeds the limit of {MAX_DIM:,}")
-    if len(dims) == 3 and layout == "hwc":
-        dims = [dims[2], dims[0], dims[1]]
-    return InputMap(tuple(dims), layout)
+    return InputMap(to_chw(tuple(dims), layout), layout)
+
+
+# A first or last size of 1 or 3 (a grey or colour image's channels) at the other layout's
+# channel position, with two sides of at least MIN_SIDE, reads as the other layout: 224x224x3 in
+# CxHxW (C=224 H=224 W=3) or 3x224x224 in HxWxC (H=3 W=224 C=224) is far likelier a slip.
+IMAGE_CHANNELS = (1, 3)
+MIN_SIDE = 8
+ORDER = {"hwc": "HxWxC", "chw": "CxHxW"}
+
+
+def other_layout(dims: tuple[int, ...], layout: str) -> str | None:
+    """The layout the typed sizes look like, when it is not ``layout``."""
+    if len(dims) != 3:
+        return None
+    if layout == "chw":
+        edge, channels, sides = dims[2], dims[0], dims[:2]
+    else:
+        edge, channels, sides = dims[0], dims[2], dims[1:]
+    if edge in IMAGE_CHANNELS and channels not in IMAGE_CHANNELS and min(sides) >= MIN_SIDE:
+        return "hwc" if layout == "chw" else "chw"
+    return None
+
+
+def check_layout(given: "InputMap", what: str = "input") -> None:
+    """Refuse sizes that look like the other layout (unless --layout was given: see read_map)."""
+    c, *rest = given.shape
+    typed = (*rest, c) if given.layout == "hwc" and rest else given.shape  # the sizes as typed
+    other = other_layout(typed, given.layout)
+    if other is None:
+        return
+    as_other = InputMap(to_chw(typed, other), other)
+    raise UsageError(
+        f"{what} {given.text()} looks like {ORDER[other]} ({letters(as_other)}) but reads as "
+        f"{ORDER[given.layout]} ({letters(given)}): write {shape_in_layout(as_other.shape, given.layout)}, or give --layout {other} "
+        f"(--layout {given.layout} if {ORDER[given.layout]} is meant)"
+    )
+
+
+def to_chw(dims: tuple[int, ...], layout: str) -> tuple[int, ...]:
+    return (dims[2], dims[0], dims[1]) if len(dims) == 3 and layout == "hwc" else tuple(dims)
+
+
+def letters(given: "InputMap") -> str:
+    """'C=3 H=224 W=224' in the order of the layout; '1024 features' for a flat vector."""
+    if len(given.shape) != 3:
+        return f"{given.shape[0]} features"
+    c, h, w = given.shape
+    return f"H={h} W={w} C={c}" if given.layout == "hwc" else f"C={c} H={h} W={w}"
+
+
+def read_as_line(given: "InputMap") -> str:
+    """'input read as CxHxW: C=3 H=224 W=224', for the commands that do not echo their input."""
+    if len(given.shape) != 3:
+        return f"input read as a flat vector of {given.shape[0]} features"
+    return f"input read as {ORDER[given.layout]}: {letters(given)}"
+
+
+def read_map(text: str, layout: str | None, default: str = "hwc", what: str = "input") -> InputMap:
+    """A typed input in ``layout``, else in ``default`` (hwc for the homework commands); without
+    an explicit --layout, sizes that look like the other layout are refused (check_layout)."""
+    given = parse_map(text, layout or default, what)
+    if layout is None:
+        check_layout(given, what)
+    return given
 
 
 def shape_in_layout(shape: tuple[int, ...], layout: str) -> str:

@@ -8,14 +8,9 @@ from typing import Any
 
 from ..analysis import Report, Row
 from ..errors import UsageError
-from .notation import InputMap, analyze_layers, parse_map, parse_value, shape_in_layout
+from ..layers import REGISTRY, LayerType, lookup
+from .notation import InputMap, analyze_layers, parse_map, parse_value, read_map, shape_in_layout
 from ..render import rf_cells
-
-# command -> registry layer type
-LAYER_OF = {"conv": "conv2d", "deconv": "conv_transpose2d", "maxpool": "maxpool2d", "avgpool": "avgpool2d",
-            "linear": "linear"}
-TITLE = {"conv2d": "convolution", "conv_transpose2d": "transposed convolution", "maxpool2d": "max pooling",
-         "avgpool2d": "average pooling", "linear": "dense (linear) layer"}
 
 
 @dataclass
@@ -47,28 +42,33 @@ def pair_option(text: str | None, what: str) -> Any:
     return value
 
 
-def solve_layer(command: str, input_text: str, layout: str, options: dict[str, Any]) -> Answer:
-    """Analyse one layer. ``options`` are registry argument names -> raw values (None = default)."""
-    layer_type = LAYER_OF[command]
-    given = parse_map(input_text, layout)
+def solve_layer(command: str, input_text: str, layout: str | None, options: dict[str, Any]) -> Answer:
+    """Analyse one layer. ``command`` names its type (a name or alias: what the user typed) and
+    names the layer; ``layout`` None is HxWxC with the look-alike check (notation.read_map);
+    ``options`` are registry argument names -> raw values (None = default)."""
+    layer = lookup(command)
+    if layer is None:
+        raise UsageError(f"unknown layer type '{command}'")
+    given = read_map(input_text, layout)
     args = {k: v for k, v in options.items() if v is not None}
     layers: list[dict[str, Any]] = []
     flattened = False
-    if layer_type == "linear" and len(given.shape) == 3:
-        layers.append({"type": "flatten", "name": "flatten"})
+    if layer.flattens_map_first and len(given.shape) == 3:
+        flatten = next(t for t in REGISTRY.values() if t.flat_output)
+        layers.append({"type": flatten.name, "name": flatten.name})
         flattened = True
-    elif layer_type != "linear" and len(given.shape) != 3:
+    elif not layer.flattens_map_first and len(given.shape) != 3:
         raise UsageError(f"{command} needs a feature map like 40x50x128, got a flat vector of {given.shape[0]:,} features")
-    layers.append({"type": layer_type, "name": command, **args})
+    layers.append({"type": layer.name, "name": command, **args})
     report = analyze_layers(layers, given.shape, command, describe=lambda name: command)
     answer = Answer(given, report, report.rows[-1], flattened)
-    answer.lines = explain(answer)
+    answer.lines = explain(answer, layer)
     return answer
 
 
-def explain(answer: Answer) -> list[str]:
+def explain(answer: Answer, layer: type[LayerType]) -> list[str]:
     row, given = answer.row, answer.input
-    lines = [f"{TITLE[row.type]} on input {given.describe()}"]
+    lines = [f"{layer.title or layer.name} on input {given.describe()}"]
     if answer.flattened:
         lines.append(f"flattened first: {given.text()} -> {answer.report.rows[0].output[0]:,} features")
     out = row.output
@@ -77,24 +77,24 @@ def explain(answer: Answer) -> list[str]:
         lines.append(f"output: {answer.output_text} (H={h} W={w} C={c})")
     else:
         lines.append(f"output: {out[0]:,} features")
-    if row.param_tensors:
-        weight = next(t for t in row.param_tensors if t.name == "weight")
-        text = f"parameters: {weight.formula}"
-        if row.biases:
-            text += f", + {row.biases:,} bias = {row.params:,}"
-        else:
-            text += " (no bias)"
-        lines.append(text)
-    else:
-        lines.append("parameters: 0 (pooling has no weights)")
+    lines.append(parameters_line(row, layer))
     lines.append(f"MACs: {row.macs:,}   FLOPs: {row.flops:,} (2 x MACs for conv/linear, as torch counts them)")
-    if row.type != "linear":
+    if row.rf.kind == "whole":
+        lines.append("receptive field: every output sees the whole input")
+    else:
         size, stride, padding = rf_cells(row.rf)
         size = size if "x" in size else f"{size}x{size}"
         lines.append(f"receptive field of one output: {size} on the input (effective stride {stride}, padding {padding})")
-    else:
-        lines.append("receptive field: every output sees the whole input")
     return lines
+
+
+def parameters_line(row: Row, layer: type[LayerType]) -> str:
+    if not row.param_tensors:
+        return f"parameters: 0 ({layer.family} has no weights)"
+    weight = next(t for t in row.param_tensors if t.name == "weight")
+    if row.biases:
+        return f"parameters: {weight.formula}, + {row.biases:,} bias = {row.params:,}"
+    return f"parameters: {weight.formula} (no bias)"
 
 
 @dataclass(frozen=True)
@@ -147,3 +147,20 @@ def run_checks(answer: Answer, params: str | None, shape: str | None, macs: str 
     if flops is not None:
         verdicts.append(check_number("FLOPs", "--check-flops", flops, row.flops, " (2 x MACs)" if row.macs else ""))
     return verdicts
+
+
+def render_answer(answer: Answer, verdicts: list[Verdict], fmt: str) -> str:
+    """The explanation and verdicts as plain lines (table), JSON (the report, how the input was
+    read, the checks), or the layer table in CSV / Markdown (Markdown adds the lines below it)."""
+    from ..render.escape import visible
+    from .chain import chain_json, render_chain
+
+    lines = answer.lines + [v.line for v in verdicts]
+    if fmt == "table":
+        return "".join(visible(line) + "\n" for line in lines)
+    if fmt == "json":
+        from ..render.writers import json_text
+
+        checks = [{"correct": v.correct, "message": v.line} for v in verdicts]
+        return json_text({**chain_json(answer.report, answer.input), "checks": checks})
+    return render_chain(answer.report, answer.input, fmt, notes=lines)

@@ -136,3 +136,49 @@ def explain(size_in: int, size_out: int, choices: list[Choice], transposed: bool
     if len(choices) > limit:
         lines.append(f"  ... and {len(choices) - limit} more (--limit)")
     return lines
+
+
+@dataclass(frozen=True)
+class Question:
+    """`archcalc solve IN OUT [fixed parts and limits]`."""
+
+    size_in: int
+    size_out: int
+    kernel: int | None = None
+    stride: int | None = None
+    padding: int | None = None
+    dilation: int = 1
+    transposed: bool = False
+    max_kernel: int = DEFAULT_MAX_KERNEL
+    max_stride: int = DEFAULT_MAX_STRIDE
+
+    def choices(self) -> list[Choice]:
+        search = transposed_choices if self.transposed else conv_choices
+        return search(self.size_in, self.size_out, self.kernel, self.stride, self.padding, self.dilation,
+                      self.max_kernel, self.max_stride)
+
+
+CHOICE_FIELDS = ("kernel", "stride", "padding", "dilation", "output_padding", "dropped")
+
+
+def render_solution(question: Question, found: list[Choice], limit: int, fmt: str) -> str:
+    """The explanation (table: plain lines), or the first ``limit`` choices as JSON, CSV or a
+    Markdown table under the explanation's formula."""
+    from ..render.escape import markdown_text
+    from ..render.writers import csv_text, json_text, markdown_table
+
+    shown = found[:limit]
+    if fmt == "json":
+        return json_text({"in": question.size_in, "out": question.size_out, "transposed": question.transposed,
+                          "choices": [c.as_dict() for c in shown], "total": len(found)})
+    if fmt == "csv":
+        return csv_text(CHOICE_FIELDS, [[getattr(c, f) for f in CHOICE_FIELDS] for c in shown])
+    lines = explain(question.size_in, question.size_out, found, question.transposed, question.kernel,
+                    question.dilation, limit)
+    if fmt == "markdown":
+        notes = [line for line in lines if not line.startswith("  ")]  # the numbered choices become the table
+        table = markdown_table(CHOICE_FIELDS, [True] * len(CHOICE_FIELDS),
+                               [[str(getattr(c, f)) for f in CHOICE_FIELDS] for c in shown]) if shown else []
+        more = [f"- ... and {len(found) - limit} more (--limit)"] if len(found) > limit else []
+        return "\n".join([f"- {markdown_text(line)}" for line in notes] + [""] + table + more) + "\n"
+    return "".join(line + "\n" for line in lines)

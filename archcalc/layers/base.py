@@ -197,6 +197,20 @@ class LayerType:
     macs_rule: ClassVar[str] = "0 (FLOPs 0)"
     ops_rule: ClassVar[str] = "0"
     rf_rule: ClassVar[str] = "unchanged"
+    # The homework vocabulary (archcalc.homework), so that no code outside layers/ names a type.
+    # Words a chain step may use for this type besides its name and aliases ("pool" 2).
+    shorthand: ClassVar[tuple[str, ...]] = ()
+    # A chain step's row is named short_name + step number ("conv3"); empty: the type's name.
+    short_name: ClassVar[str] = ""
+    # How a chain step's bare sizes fill arguments: "" (key=value only), "kernel_out"
+    # ("KxK OUT", "KxKxOUT", "KxKxINxOUT"), "kernel_stride" ("K [STRIDE]") or "features" ("N").
+    chain_positional: ClassVar[str] = ""
+    # What the one-line explanations call it ("max pooling"); empty: the type's name.
+    title: ClassVar[str] = ""
+    # On a feature map a student means "flatten, then this layer" (a dense layer).
+    flattens_map_first: ClassVar[bool] = False
+    # The output is a flat vector whatever the input's shape (flatten).
+    flat_output: ClassVar[bool] = False
 
     @classmethod
     def arg_names(cls) -> dict[str, Arg]:

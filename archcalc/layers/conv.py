@@ -89,6 +89,9 @@ class Conv2d(LayerType):
     aliases = ("conv",)
     family = "convolution"
     summary = "2-D convolution (torch.nn.Conv2d)."
+    short_name = "conv"
+    chain_positional = "kernel_out"
+    title = "convolution"
     args = _CONV_ARGS
     shape_rule = "H_out = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1 (same for W); C_out = out_channels"
     params_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels, + out_channels if bias"
@@ -159,6 +162,10 @@ class ConvTranspose2d(LayerType):
     aliases = ("deconv", "conv_transpose", "deconv2d")
     family = "convolution"
     summary = "2-D transposed convolution, the notes' 'deconvolution' (torch.nn.ConvTranspose2d)."
+    shorthand = ("convt", "upconv")
+    short_name = "deconv"
+    chain_positional = "kernel_out"
+    title = "transposed convolution"
     args = (
         Arg("in_channels", optional(positive_int), None, ("in",), "checked against the input when given"),
         Arg("out_channels", positive_int, aliases=("out", "filters")),

@@ -14,6 +14,10 @@ class Linear(LayerType):
     aliases = ("dense", "fc")
     family = "dense"
     summary = "Fully connected layer on the last dimension (torch.nn.Linear); after flatten that is all features."
+    short_name = "fc"
+    chain_positional = "features"
+    title = "dense (linear) layer"
+    flattens_map_first = True
     args = (
         Arg("in_features", optional(positive_int), None, ("in",), "checked against the input when given"),
         Arg("out_features", positive_int, aliases=("out", "units")),

@@ -59,6 +59,10 @@ class MaxPool2d(LayerType):
     aliases = ("maxpool", "max_pool2d")
     family = "pooling"
     summary = "Max pooling (torch.nn.MaxPool2d)."
+    shorthand = ("pool", "max")
+    short_name = "pool"
+    chain_positional = "kernel_stride"
+    title = "max pooling"
     args = (
         Arg("kernel_size", pair(1), aliases=("kernel", "k")),
         Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
@@ -112,6 +116,10 @@ class AvgPool2d(LayerType):
     aliases = ("avgpool", "avg_pool2d")
     family = "pooling"
     summary = "Average pooling (torch.nn.AvgPool2d)."
+    shorthand = ("avg",)
+    short_name = "pool"
+    chain_positional = "kernel_stride"
+    title = "average pooling"
     args = (
         Arg("kernel_size", pair(1), aliases=("kernel", "k")),
         Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
@@ -241,3 +249,4 @@ class GlobalMaxPool2d(GlobalAvgPool2d):
     aliases = ("global_maxpool",)
     summary = "Global max pooling to Cx1x1 (torch.nn.AdaptiveMaxPool2d(1))."
     torch_class = "AdaptiveMaxPool2d"
+    shorthand = ("gmp",)

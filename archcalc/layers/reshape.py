@@ -13,6 +13,7 @@ class Flatten(LayerType):
     name = "flatten"
     family = "structure"
     summary = "Flattens a CxHxW map into a C*H*W vector (torch.nn.Flatten)."
+    flat_output = True
     shape_rule = "C x H x W -> C*H*W"
     rf_rule = "unchanged; the next linear layer sees the whole input"
 

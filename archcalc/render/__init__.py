@@ -1,102 +1,24 @@
-"""Turn a Report into a table, JSON, CSV or Markdown. Columns are plain functions of a Row."""
+"""Turn a Report into a table, JSON, CSV or Markdown: views of its per-layer rows (the columns
+are in render.columns), with the totals under them."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Sequence
 
-from ..analysis import ReceptiveField, Report, Row
-from ..analysis.rf import as_text
+from ..analysis import Report, Row
+from .cells import human, human_bytes, rf_cells, shape_text
+from .columns import COLUMNS, Column, choose_columns, fit_columns
+from .escape import markdown_text, visible
+from .writers import csv_text, json_text, markdown_table, plain_number
+
+__all__ = ["COLUMNS", "FORMATS", "PIPED_WIDTH", "Column", "choose_columns", "human", "human_bytes", "plain_table",
+           "print_table", "render", "report_json", "rf_cells", "shape_text", "table_parts", "total_lines"]
 
 FORMATS = ("table", "json", "csv", "markdown")
+PIPED_WIDTH = 220  # piped output is laid out this wide (cli.console), so tables do not wrap
 
 
-def human(value: float, unit: str = "") -> str:
-    """61,100,840 -> '61.1 M'; 714,188,480 MACs -> '0.71 G' (readable units beside exact numbers)."""
-    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale * (0.1 if prefix == "G" else 1):
-            digits = 2 if prefix in ("G", "T") else 1
-            return f"{value / scale:.{digits}f} {prefix}{unit}"
-    return f"{value:,.0f} {unit}".rstrip()
-
-
-def human_bytes(value: float) -> str:
-    for scale, prefix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
-        if value >= scale:
-            return f"{value / scale:.2f} {prefix}"
-    return f"{int(value)} B"
-
-
-def shape_text(shape: Sequence[int]) -> str:
-    return "x".join(str(d) for d in shape)
-
-
-def _axis_pair(values) -> str:
-    texts = [as_text(v) if not isinstance(v, int) else str(v) for v in values]
-    return texts[0] if texts[0] == texts[1] else f"{texts[0]}x{texts[1]}"
-
-
-def rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:
-    if rf.kind == "whole":
-        return ("whole input", "-", "-")
-    if rf.kind == "unknown":
-        return ("n/a", "-", "-")
-    mark = "" if rf.aligned else " *"
-    return (_axis_pair(rf.size) + mark, _axis_pair(rf.stride), _axis_pair(rf.padding))
-
-
-@dataclass(frozen=True)
-class Column:
-    header: str
-    cell: Callable[[Row, Report], str]
-    numeric: bool = True
-
-
-def _share(value: int, total: int) -> str:
-    return f"{100 * value / total:.1f}%" if total else "-"
-
-
-NAME = Column("Layer", lambda r, rep: r.name, False)
-TYPE = Column("Type", lambda r, rep: r.type, False)
-OUTPUT = Column("Output", lambda r, rep: shape_text(r.output), False)
-COLUMNS = {
-    "params": [
-        NAME, TYPE, OUTPUT,
-        Column("Weights", lambda r, rep: f"{r.weights:,}"),
-        Column("Bias", lambda r, rep: f"{r.biases:,}"),
-        Column("Params", lambda r, rep: f"{r.params:,}"),
-        Column("Buffers", lambda r, rep: f"{r.buffers:,}"),
-        Column("Formula", lambda r, rep: r.formula, False),
-    ],
-    "flops": [
-        NAME, TYPE, OUTPUT,
-        Column("MACs", lambda r, rep: f"{r.macs:,}"),
-        Column("FLOPs", lambda r, rep: f"{r.flops:,}"),
-        Column("Share", lambda r, rep: _share(r.flops, rep.total.flops)),
-        Column("All ops", lambda r, rep: f"{r.ops:,}"),
-    ],
-    "rf": [
-        NAME, TYPE, OUTPUT,
-        Column("RF size", lambda r, rep: rf_cells(r.rf)[0]),
-        Column("Eff. stride", lambda r, rep: rf_cells(r.rf)[1]),
-        Column("Eff. padding", lambda r, rep: rf_cells(r.rf)[2]),
-    ],
-    "summary": [
-        NAME, TYPE, OUTPUT,
-        Column("Params", lambda r, rep: f"{r.params:,}"),
-        Column("Formula", lambda r, rep: r.formula, False),
-        Column("MACs", lambda r, rep: f"{r.macs:,}"),
-        Column("RF", lambda r, rep: rf_cells(r.rf)[0]),
-        Column("Stride", lambda r, rep: rf_cells(r.rf)[1]),
-        Column("Activations", lambda r, rep: human_bytes(r.activations * rep.dtype_bytes)),
-    ],
-}
-
-
-def total_lines(report: Report, view: str) -> list[str]:
+def figure_lines(report: Report, view: str) -> list[str]:
     t = report.total
     lines = [f"Input {shape_text(report.input)} (CxHxW), batch {report.batch} -> output {shape_text(report.output)}"]
     if view in ("params", "summary"):
@@ -116,53 +38,93 @@ def total_lines(report: Report, view: str) -> list[str]:
         lines.append(
             f"Activations: {t.activations:,} elements ({human_bytes(t.activations * report.dtype_bytes)} as {report.dtype})"
         )
-    for warning in report.warnings:
-        lines.append(f"warning: {warning}")
     return lines
 
 
-def render(report: Report, rows: list[Row], view: str, fmt: str) -> str:
-    if fmt == "json":
-        return json.dumps(report.as_json(rows), indent=2) + "\n"
-    _, headers, numeric, cells = table_parts(report, rows, view)
-    if fmt == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(headers)
-        writer.writerows([[cell.replace(",", "") if number else cell for number, cell in zip(numeric, row)] for row in cells])
-        return buffer.getvalue()
-    if fmt == "markdown":
-        lines = [f"## {report.name}", "", "| " + " | ".join(headers) + " |"]
-        lines.append("|" + "|".join("---:" if number else "---" for number in numeric) + "|")
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in cells]
-        lines.append("")
-        lines += [f"- {line}" for line in total_lines(report, view)]
-        return "\n".join(lines) + "\n"
-    raise ValueError(fmt)
+def total_lines(report: Report, view: str) -> list[str]:
+    """The totals under a view's table, then the analysis' warnings (which name layers)."""
+    return figure_lines(report, view) + [f"warning: {warning}" for warning in report.warnings]
 
 
-PIPED_WIDTH = 220  # piped output is laid out this wide (cli.console), so tables do not wrap
+def report_json(report: Report, rows: list[Row] | None = None) -> dict:
+    """The JSON contract (Report.as_json) plus each layer's weights/biases split, as the params
+    table shows it."""
+    rows = report.rows if rows is None else rows
+    data = report.as_json(rows)
+    for layer, row in zip(data["layers"], rows):
+        layer["weights"], layer["biases"] = row.weights, row.biases
+    return data
 
 
-def table_parts(report: Report, rows: list[Row], view: str):
+def table_parts(report: Report, rows: list[Row], view: str, columns: Sequence[Column] | None = None):
     """(title, headers, right-aligned flags, cells) of a view's per-layer table."""
-    columns = COLUMNS[view]
+    columns = COLUMNS[view] if columns is None else columns
     cells = [[c.cell(r, report) for c in columns] for r in rows]
     return f"{report.name} - {view}", [c.header for c in columns], [c.numeric for c in columns], cells
 
 
-def plain_table(report: Report, rows: list[Row], view: str) -> str | None:
-    """The table and totals as plain text for piped output, without loading rich; None when the
-    table is wider than PIPED_WIDTH (rich then folds it)."""
+def _csv(report: Report, rows: list[Row], view: str, columns: Sequence[Column]) -> str:
+    def value(column: Column, row: Row):
+        if column.csv_value is not None:
+            return column.csv_value(row, report)
+        text = column.cell(row, report)
+        return plain_number(text) if column.numeric else text
+
+    body = [[value(c, r) for c in columns] for r in rows]
+    if view == "params":  # the totals as one more row, so a spreadsheet needs no SUM
+        body.append([c.total(report) if c.total else "" for c in columns])
+    names = [i for i, c in enumerate(columns) if c.user_text]
+    return csv_text([c.csv_header or c.header for c in columns], body, names)
+
+
+def render(report: Report, rows: list[Row], view: str, fmt: str, columns: Sequence[Column] | None = None,
+           extra: dict | None = None) -> str:
+    """JSON (every figure; ``extra`` adds keys), CSV or Markdown of a view."""
+    if fmt == "json":
+        return json_text({**report_json(report, rows), **(extra or {})})
+    columns = COLUMNS[view] if columns is None else columns
+    if fmt == "csv":
+        return _csv(report, rows, view, columns)
+    if fmt == "markdown":
+        _, headers, numeric, cells = table_parts(report, rows, view, columns)
+        lines = [f"## {markdown_text(report.name)}", "", *markdown_table(headers, numeric, cells), ""]
+        lines += [f"- {line}" for line in figure_lines(report, view)]
+        lines += [f"- warning: {markdown_text(warning)}" for warning in report.warnings]
+        return "\n".join(lines) + "\n"
+    raise ValueError(fmt)
+
+
+def fitted_parts(report: Report, rows: list[Row], view: str, width: int, columns: Sequence[Column] | None = None):
+    """table_parts at this width, and the headers of the columns left out to fit it. Columns the
+    user chose (``columns``) are all shown."""
+    title, headers, numeric, cells = table_parts(report, rows, view, columns)
+    if columns is not None:
+        return (title, headers, numeric, cells), []
+    keep = fit_columns(view, COLUMNS[view], headers, cells, width)
+    hidden = [h for i, h in enumerate(headers) if i not in keep]
+    parts = (title, [headers[i] for i in keep], [numeric[i] for i in keep], [[row[i] for i in keep] for row in cells])
+    return parts, hidden
+
+
+def plain_table(report: Report, rows: list[Row], view: str, width: int = PIPED_WIDTH, ascii: bool = False,
+                columns: Sequence[Column] | None = None) -> tuple[str | None, list[str]]:
+    """The table and totals as plain text for piped output, without loading rich, and the columns
+    left out to fit ``width``; the text is None when the table is still wider (rich then folds it)."""
     from .boxtable import draw
 
-    lines = draw(*table_parts(report, rows, view), width=PIPED_WIDTH)
-    return None if lines is None else "\n".join(lines + total_lines(report, view)) + "\n"
+    parts, hidden = fitted_parts(report, rows, view, width, columns)
+    lines = draw(*parts, width=width, ascii=ascii)
+    if lines is None:
+        return None, hidden
+    return "\n".join(lines + [visible(line) for line in total_lines(report, view)]) + "\n", hidden
 
 
-def print_table(report: Report, rows: list[Row], view: str, console) -> None:
+def print_table(report: Report, rows: list[Row], view: str, console, columns: Sequence[Column] | None = None) -> list[str]:
+    """Print the table and totals on a rich console; returns the columns left out to fit it."""
     from .boxtable import print_box_table
 
-    print_box_table(console, *table_parts(report, rows, view))
+    parts, hidden = fitted_parts(report, rows, view, console.width, columns)
+    print_box_table(console, *parts)
     for line in total_lines(report, view):
-        console.print(line, highlight=False, markup=False)
+        console.print(visible(line), highlight=False, markup=False)
+    return hidden

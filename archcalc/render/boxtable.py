@@ -3,15 +3,42 @@
 rich lays out every cell through its measuring and wrapping machinery: about 0.45 s for the 515
 rows of ResNet-152, more than the whole analysis. A table whose columns fit the console needs
 none of that: each column is as wide as its widest cell. This module draws exactly what rich
-draws in that case (the tests compare the two), and callers fall back to rich's Table, which
-folds cells, when the table is wider than the console.
+draws in that case (the tests compare the two; only the title line loses rich's trailing blanks),
+and callers fall back to rich's Table, which folds text cells, when the table is wider than the
+console. Right-aligned columns hold numbers: they are never folded (a number split over two lines
+reads as two numbers). Every string is shown with control characters escaped (render.escape), and
+with ASCII rules when the console's encoding is not UTF (as rich does).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from rich.cells import cell_len
+
+from .escape import visible
+
+
+@dataclass(frozen=True)
+class Rules:
+    """The box characters: (left, line, joint, right) for the top, header rule and bottom lines."""
+
+    top: tuple[str, str, str, str]
+    head: str
+    head_rule: tuple[str, str, str, str]
+    body: str
+    bottom: tuple[str, str, str, str]
+
+
+HEAVY_HEAD = Rules(("┏", "━", "┳", "┓"), "┃", ("┡", "━", "╇", "┩"), "│", ("└", "─", "┴", "┘"))
+ASCII = Rules(("+", "-", "-", "+"), "|", ("|", "-", "+", "|"), "|", ("+", "-", "-", "+"))  # rich's box.ASCII
+FOLD_MIN = 10  # a folded text column keeps at least this many characters a line
+
+
+def ascii_only(encoding: str | None) -> bool:
+    """rich's rule: box characters only on a UTF console (cp1252 cannot encode them)."""
+    return not (encoding or "utf-8").lower().startswith("utf")
 
 
 def layout(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[int]:
@@ -29,6 +56,13 @@ def table_width(widths: Sequence[int]) -> int:
     return sum(widths) + 3 * len(widths) + 1  # one space either side of a cell, plus the rules
 
 
+def shown(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]]):
+    """Title, headers and rows as they reach the screen: control characters escaped, the title
+    without surrounding blanks."""
+    title = visible(title).strip() if title else None
+    return title or None, [visible(h) for h in headers], [[visible(c) for c in row] for row in rows]
+
+
 def _line(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool], rule: str) -> str:
     parts = []
     for cell, width, flush_right in zip(cells, widths, right):
@@ -37,58 +71,70 @@ def _line(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool], ru
     return rule + rule.join(parts) + rule
 
 
+def _rule(parts: tuple[str, str, str, str], widths: Sequence[int]) -> str:
+    left, line, joint, right = parts
+    return left + joint.join(line * (w + 2) for w in widths) + right
+
+
+def centred(title: str, width: int) -> str:
+    """The title centred over a table this wide, as rich centres it, without trailing blanks."""
+    return " " * ((width - cell_len(title)) // 2) + title
+
+
 def draw(title: str | None, headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]],
-         width: int | None = None) -> list[str] | None:
+         width: int | None = None, ascii: bool = False) -> list[str] | None:
     """The table's lines: title (centred), header, rows; None when it is wider than ``width``
     (a cell would fold or the title wrap: rich's Table must lay it out then)."""
+    title, headers, rows = shown(title, headers, rows)
     widths = layout(headers, rows)
     total = table_width(widths)
-    title = title.rstrip() if title else title  # as rich centres it (trailing blanks dropped)
     if width is not None and (total > width or (title and cell_len(title) > total)):
         return None
-    lines = []
-    if title:
-        excess = total - cell_len(title)
-        left = excess // 2
-        lines.append(" " * left + title + " " * (excess - left))
-    lines.append("┏" + "┳".join("━" * (w + 2) for w in widths) + "┓")
-    lines.append(_line(headers, widths, right, "┃"))
-    lines.append("┡" + "╇".join("━" * (w + 2) for w in widths) + "┩")
-    lines.extend(_line(row, widths, right, "│") for row in rows)
-    lines.append("└" + "┴".join("─" * (w + 2) for w in widths) + "┘")
+    rules = ASCII if ascii else HEAVY_HEAD
+    lines = [centred(title, total)] if title else []
+    lines.append(_rule(rules.top, widths))
+    lines.append(_line(headers, widths, right, rules.head))
+    lines.append(_rule(rules.head_rule, widths))
+    lines.extend(_line(row, widths, right, rules.body) for row in rows)
+    lines.append(_rule(rules.bottom, widths))
     return lines
 
 
 def fits(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> bool:
     """Whether the table is drawn without folding a cell or wrapping the title at this width."""
+    title, headers, rows = shown(title, headers, rows)
     total = table_width(layout(headers, rows))
-    return total <= width and (not title or cell_len(title.rstrip()) <= total)
+    return total <= width and (not title or cell_len(title) <= total)
+
+
+def foldable(headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]], width: int) -> bool:
+    """Whether folding the text columns (to FOLD_MIN at least) brings the table within ``width``
+    while every number keeps its whole width."""
+    _, headers, rows = shown(None, headers, rows)
+    widths = layout(headers, rows)
+    return table_width([w if numeric else min(w, FOLD_MIN) for w, numeric in zip(widths, right)]) <= width
 
 
 def print_box_table(console, title: str | None, headers: Sequence[str], right: Sequence[bool],
                     rows: Sequence[Sequence[str]]) -> None:
-    """Print on a rich console: the fast drawing when it fits, else rich's own (folding) Table.
-    On a terminal the title is italic and the header bold, as rich styles them."""
-    lines = draw(title, headers, right, rows, console.width)
-    if lines is None:
-        from rich.table import Table
-
-        table = Table(title=title, header_style="bold")
-        for header, flush_right in zip(headers, right):
-            table.add_column(header, justify="right" if flush_right else "left", overflow="fold")
-        for row in rows:
-            table.add_row(*row)
-        console.print(table, markup=False, highlight=False, emoji=False)
+    """Print on a rich console: the fast drawing when it fits; rich's Table folding the text
+    columns when that is enough; else the whole table at its natural width (the terminal wraps
+    whole lines, never a number). On a terminal the title is italic and the header bold."""
+    ascii = console.options.ascii_only
+    lines = draw(title, headers, right, rows, console.width, ascii)
+    if lines is None and foldable(headers, right, rows, console.width):
+        _print_folded(console, title, headers, right, rows)
         return
+    if lines is None:
+        lines = draw(title, headers, right, rows, None, ascii)
+    head = 1 if shown(title, (), ())[0] else 0
     if console.is_terminal and not console.no_color:
         from rich.text import Text
 
-        head = 0
-        if title:
+        if head:
             console.print(Text(lines[0], style="italic"), soft_wrap=True)
-            head = 1
         console.print(lines[head], markup=False, highlight=False, emoji=False, soft_wrap=True)
-        console.print(_styled_header(lines[head + 1]), soft_wrap=True)
+        console.print(_styled_header(lines[head + 1], (ASCII if ascii else HEAVY_HEAD).head), soft_wrap=True)
         start = head + 2
     else:
         start = 0
@@ -96,13 +142,34 @@ def print_box_table(console, title: str | None, headers: Sequence[str], right: S
     console.file.write("\n".join(lines[start:]) + "\n")
 
 
-def _styled_header(line: str):
+def _print_folded(console, title, headers, right, rows) -> None:
+    from rich.table import Table
+    from rich.text import Text
+
+    title, headers, rows = shown(title, headers, rows)
+    widths = layout(headers, rows)
+    table = Table(header_style="bold")
+    for header, flush_right, width in zip(headers, right, widths):
+        if flush_right:  # a number keeps its width and its line
+            table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
+        else:
+            table.add_column(Text(header), justify="left", overflow="fold")
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
+    if title:
+        drawn = min(console.measure(table).maximum, console.width)
+        style = "italic" if console.is_terminal and not console.no_color else ""
+        console.print(Text(centred(title, drawn), style=style), soft_wrap=True)
+    console.print(table)
+
+
+def _styled_header(line: str, rule: str):
     from rich.text import Text
 
     text = Text(line)
     start = 0
     for index, char in enumerate(line):
-        if char == "┃":
+        if char == rule:
             if index > start + 1:
                 text.stylize("bold", start + 1, index)
             start = index

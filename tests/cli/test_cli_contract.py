@@ -17,9 +17,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args):
+    """stdout of a successful run (notes such as how --input was read go to stderr)."""
     result = runner.invoke(app, list(args))
     assert result.exit_code == 0, result.output
-    return result.output
+    return result.stdout
 
 
 def test_json_contract_keys_are_stable():

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from archcalc.cli import app
-from archcalc.spec.bundled import bundled, natural_key, resolve_spec
+from archcalc.spec.bundled import bundled, comparisons, natural_key, resolve_spec
 
 runner = CliRunner()
 
@@ -55,10 +55,33 @@ def test_zoo_csv_is_plain_numbers():
 def test_zoo_markdown_table():
     result = invoke("zoo", "-f", "markdown")
     assert result.exit_code == 0
-    table = [line for line in result.output.splitlines() if line.startswith("| ")]
+    nets, pairs = result.output.split("## Bundled comparisons")
+    table = [line for line in nets.splitlines() if line.startswith("| ")]
     assert table[0].startswith("| Net | Input | Output | Parameters | MACs")
     assert len(table) == 1 + len(bundled())
     assert any(line.startswith("| vgg16 | 3x224x224 | 1000 | 138,357,544") for line in table)
+    table = [line for line in pairs.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + len(comparisons())
+    assert "| bottleneck | 256x56x56 | 256x56x56 | 69,632 (69.6 k) |" in pairs
+    assert "`architectures/compare/bottleneck.yaml`" in pairs
+
+
+def test_zoo_table_lists_the_comparisons_too():
+    result = invoke("zoo")
+    assert result.exit_code == 0
+    nets, pairs = result.output.split("bundled comparisons")
+    assert "alexnet" in nets and "bottleneck" not in nets
+    for name in comparisons():
+        assert name in pairs
+    assert "589,824" in pairs  # plain_3x3
+
+
+def test_zoo_json_and_csv_list_the_nets_only():
+    """Their contract is one record per bundled net; the comparisons are in the table and Markdown."""
+    names = [n["name"] for n in json.loads(invoke("zoo", "-f", "json").output)]
+    assert names == list(bundled())
+    rows = list(csv.DictReader(io.StringIO(invoke("zoo", "-f", "csv").output)))
+    assert [r["net"] for r in rows] == list(bundled())
 
 
 def test_zoo_lists_top_level_specs_only_in_natural_order():

@@ -1,7 +1,7 @@
 """The homework docs show real output: every ```console block in docs/tutorial.md and
 docs/oneliners.md starts with `$ archcalc ...`, and what follows must be what that command prints.
 
-Regenerate the outputs after a deliberate change with: python tests/test_homework_docs.py
+Regenerate the outputs after a deliberate change with: python tests/docs/test_homework_docs.py
 """
 
 import re
@@ -38,7 +38,7 @@ def test_documented_output_is_real(command, shown):
     actual, code = run(command)
     # 1 = a documented wrong answer; 2 = a documented mistake, shown as its one error line
     assert code in (0, 1) or (code == 2 and actual.startswith("error: ")), actual
-    assert actual == shown, f"docs are stale; regenerate with: python tests/test_homework_docs.py\n{actual}"
+    assert actual == shown, f"docs are stale; regenerate with: python tests/docs/test_homework_docs.py\n{actual}"
 
 
 def test_docs_have_examples():

@@ -18,3 +18,10 @@ def test_every_layer_type_has_documented_rules():
     for layer in REGISTRY.values():
         assert layer.summary, layer.name
         assert f"#### `{layer.name}`" in SPEC_DOC.read_text()
+
+
+def test_argument_tables_have_four_cells_a_row():
+    """An option list such as 'nearest | bilinear' is one escaped cell, not two."""
+    rows = [line for line in reference.markdown().splitlines() if line.startswith("| `")]
+    assert rows and all(line.count("|") - line.count("\\|") == 5 for line in rows)
+    assert "| `mode` | nearest |  | nearest \\| bilinear |" in rows

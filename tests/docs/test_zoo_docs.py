@@ -5,7 +5,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from archcalc.cli import app
-from archcalc.cli.zoo import ZOO_DOC_COMMAND
+from archcalc.render.zoo import ZOO_DOC_COMMAND
 from archcalc.spec.bundled import bundled
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "zoo.md"

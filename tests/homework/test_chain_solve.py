@@ -127,3 +127,50 @@ def test_solve_mistakes(args, message):
 def test_parse_step_rejects_unknown_kind():
     with pytest.raises(UsageError):
         parse_step(1, "frobnicate 3")
+
+
+def test_gap_then_fc_names_its_steps():
+    """Regression: 'global_avgpool2d2' once read as step 22 (digits stripped from the name) and
+    ended in an IndexError; each layer now keeps the step it came from."""
+    result = run("chain", "32x32x16", "conv 3x3 8 pad=1", "gap", "fc:4")
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    for text in ("32x32x8", "global_avgpool2d2", "1x1x8", "flatten3", "fc3", "8x4 + 4 = 36", "parameters: 1,196"):
+        assert text in result.output, text
+
+
+def test_bn_relu_after_conv():
+    """Regression: 'batchnorm2d2' once read as step 22 and crashed."""
+    result = run("chain", "32x32x3", "conv 3x3 8", "bn", "relu")
+    assert result.exit_code == 0, result.output
+    for text in ("30x30x8", "batchnorm2d2", "2x8 = 16", "relu3", "parameters: 240"):
+        assert text in result.output, text
+
+
+def test_a_mistake_after_a_digit_named_layer_names_its_step():
+    result = run("chain", "8x8x3", "bn", "conv 9x9 4")
+    assert result.exit_code == 2
+    assert "step 2 'conv 9x9 4': output would be empty" in result.output
+
+
+def test_chain_names_stay_unique():
+    """'relu6' at step 1 and 'relu' at step 61 would both be relu61."""
+    _, _, report = analyze_chain(["4x4x3", "relu6"] + ["relu"] * 60)
+    names = [r.name for r in report.rows]
+    assert len(names) == len(set(names)) and "relu61" in names and "relu_61" in names
+
+
+@pytest.mark.parametrize("word, layer_type", [
+    ("pool", "maxpool2d"), ("max", "maxpool2d"), ("avg", "avgpool2d"), ("gmp", "global_maxpool2d"),
+    ("convt", "conv_transpose2d"), ("upconv", "conv_transpose2d"), ("gap", "global_avgpool2d"),
+    ("fc", "linear"), ("dense", "linear"), ("bn", "batchnorm2d"), ("conv2d", "conv2d"),
+])
+def test_step_words(word, layer_type):
+    assert parse_step(1, word).entry["type"] == layer_type
+
+
+def test_deconv_usage_names_deconv():
+    with pytest.raises(UsageError, match="write 'deconv KxK OUT'"):
+        parse_step(1, "deconv 3 4 5")
+    with pytest.raises(UsageError, match="write 'fc N'"):
+        parse_step(1, "fc 3 4")

@@ -105,7 +105,6 @@ def test_json_output_has_report_and_checks():
     (("conv", "40x50x128", "--out", 64, "--kernel", 3, "--layout", "whc"), "--layout must be hwc"),
     (("conv", "40x50x128", "--out", 64, "--kernel", 3, "--check", "lots"), "--check: 'lots' is not a number"),
     (("conv", "40x50x128", "--out", 64, "--kernel", 3, "--check-shape", "40x50"), "must have 3 sizes"),
-    (("conv", "40x50x128", "--out", 64, "--kernel", 3, "-f", "csv"), "not available here"),
     (("pool", "4x4x3", "--kernel", 2, "--padding", "same"), "--padding must be a whole number"),
     (("pool", "4x4x3", "--kernel", 5), "pooling kernel 5x5 does not fit a 4x4 input"),
     (("pool", "1024", "--kernel", 2), "needs a feature map"),

@@ -1,5 +1,6 @@
-"""The fast table renderer draws exactly what rich's Table draws whenever the table fits; it hands
-wider tables to rich, which folds cells."""
+"""The fast table renderer draws exactly what rich's Table draws whenever the table fits (less the
+blanks rich leaves after the title); wider tables fold their text columns, never a number; control
+characters never reach the console raw; a console that cannot encode box rules gets ASCII ones."""
 
 import io
 
@@ -8,21 +9,25 @@ from hypothesis import strategies as st
 from rich.console import Console
 from rich.table import Table
 
-from archcalc.render.boxtable import draw, fits, print_box_table
+from archcalc.render.boxtable import ascii_only, draw, fits, foldable, print_box_table
 
 # cells as archcalc writes them: no leading or trailing blanks (rich would strip those)
 cell = st.text(alphabet=st.sampled_from("abcxyz0123456789,.-_ =()/"), max_size=14).map(str.strip)
 
 
-def rich_text(title, headers, right, rows, width):
-    console = Console(file=io.StringIO(), width=width)
+def rich_text(title, headers, right, rows, width, file=None):
+    console = Console(file=file or io.StringIO(), width=width)
     table = Table(title=title, header_style="bold")
     for header, flush_right in zip(headers, right):
         table.add_column(header, justify="right" if flush_right else "left", overflow="fold")
     for row in rows:
         table.add_row(*row)
     console.print(table, markup=False, highlight=False, emoji=False)
-    return console.file.getvalue()
+    return console.file.getvalue() if file is None else None
+
+
+def stripped(text):
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
 @st.composite
@@ -39,19 +44,67 @@ def tables(draw_):
 @given(tables(), st.integers(20, 120))
 def test_same_as_rich_when_it_fits(table, width):
     title, headers, right, rows = table
-    if title is not None and not title.strip():
-        title = None
-    expected = rich_text(title, headers, right, rows, width)
+    title = title.strip() if title and title.strip() else None  # archcalc's titles carry no outer blanks
     out = Console(file=io.StringIO(), width=width)
     print_box_table(out, title, headers, right, rows)
-    assert out.file.getvalue() == expected  # the fast drawing or rich's own when it does not fit
+    text = out.file.getvalue()
     if fits(title, headers, rows, width):
-        assert "\n".join(draw(title, headers, right, rows)) + "\n" == expected
+        expected = rich_text(title, headers, right, rows, width)
+        assert text == stripped(expected)  # rich's lines, without the title's trailing blanks
+        assert "\n".join(draw(title, headers, right, rows)) + "\n" == text
+    assert all(line == line.rstrip() for line in text.splitlines()[:1])  # no trailing blanks after the title
 
 
-def test_wide_tables_fold_as_rich_does():
-    rows = [["layer" * 8, "1" * 40]]
-    out = Console(file=io.StringIO(), width=40)
-    print_box_table(out, "t", ["Layer", "Params"], [False, True], rows)
-    assert not fits("t", ["Layer", "Params"], rows, 40)
-    assert max(len(line) for line in out.file.getvalue().splitlines()) <= 40
+def numbers_whole(text, numbers):
+    return all(number in text for number in numbers)
+
+
+def test_wide_tables_fold_text_but_never_numbers():
+    rows = [["layer" * 8, "118,013,952"], ["conv", "52"]]
+    out = Console(file=io.StringIO(), width=30)
+    print_box_table(out, "t", ["Layer", "MACs"], [False, True], rows)
+    text = out.file.getvalue()
+    assert not fits("t", ["Layer", "MACs"], rows, 30) and foldable(["Layer", "MACs"], [False, True], rows, 30)
+    assert max(len(line) for line in text.splitlines()) <= 30
+    assert "118,013,952" in text  # whole, on one line
+    assert text.splitlines()[0] == text.splitlines()[0].rstrip()
+
+
+def test_too_wide_even_folded_is_drawn_whole():
+    """When the numbers alone are wider than the console, the table keeps its natural width: the
+    terminal wraps whole lines, and no number is cut."""
+    rows = [["a", "1,000,000,000,000", "2,000,000,000,000"]]
+    out = Console(file=io.StringIO(), width=30)
+    print_box_table(out, None, ["L", "A", "B"], [False, True, True], rows)
+    text = out.file.getvalue()
+    assert "1,000,000,000,000" in text and "2,000,000,000,000" in text
+    assert len(text.splitlines()) == 5
+
+
+def test_control_characters_are_shown_escaped():
+    rows = [["\x1b]8;;http://x\x07evil\x1b[2J", "1"]]
+    out = Console(file=io.StringIO(), width=80)
+    print_box_table(out, "net\x1b[31m", ["Layer", "P"], [False, True], rows)
+    text = out.file.getvalue()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "\\x1b]8;;http://x\\x07evil\\x1b[2J" in text and "net\\x1b[31m" in text
+    folded = Console(file=io.StringIO(), width=20)
+    print_box_table(folded, "net\x1b", ["Layer", "P"], [False, True], rows)
+    assert "\x1b" not in folded.file.getvalue()
+
+
+def test_ascii_rules_match_rich_on_a_legacy_encoding():
+    headers, right, rows = ["Layer", "Params"], [False, True], [["conv1", "9,408"], ["fc", "513,000"]]
+    assert ascii_only("cp1252") and ascii_only("ascii") and not ascii_only("utf-8") and not ascii_only(None)
+    buffer = io.BytesIO()
+    file = io.TextIOWrapper(buffer, encoding="cp1252")
+    rich_text("net - params", headers, right, rows, 60, file)
+    file.flush()
+    expected = stripped(buffer.getvalue().decode("cp1252"))
+    assert "+" in expected and "┃" not in expected
+    assert "\n".join(draw("net - params", headers, right, rows, ascii=True)) + "\n" == expected
+    legacy = io.TextIOWrapper(io.BytesIO(), encoding="cp1252")
+    console = Console(file=legacy, width=60)
+    print_box_table(console, "net - params", headers, right, rows)  # no UnicodeEncodeError
+    legacy.flush()
+    assert legacy.buffer.getvalue().decode("cp1252") == expected

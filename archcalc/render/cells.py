@@ -1,0 +1,42 @@
+"""How single figures read: readable units beside exact numbers, shapes, receptive fields."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from ..analysis import ReceptiveField
+from ..analysis.rf import as_text
+
+
+def human(value: float, unit: str = "") -> str:
+    """61,100,840 -> '61.1 M'; 714,188,480 MACs -> '0.71 G' (readable units beside exact numbers)."""
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale * (0.1 if prefix == "G" else 1):
+            digits = 2 if prefix in ("G", "T") else 1
+            return f"{value / scale:.{digits}f} {prefix}{unit}"
+    return f"{value:,.0f} {unit}".rstrip()
+
+
+def human_bytes(value: float) -> str:
+    for scale, prefix in ((1 << 40, "TiB"), (1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")):
+        if value >= scale:
+            return f"{value / scale:.2f} {prefix}"
+    return f"{int(value)} B"
+
+
+def shape_text(shape: Sequence[int]) -> str:
+    return "x".join(str(d) for d in shape)
+
+
+def _axis_pair(values) -> str:
+    texts = [as_text(v) if not isinstance(v, int) else str(v) for v in values]
+    return texts[0] if texts[0] == texts[1] else f"{texts[0]}x{texts[1]}"
+
+
+def rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:
+    if rf.kind == "whole":
+        return ("whole input", "-", "-")
+    if rf.kind == "unknown":
+        return ("n/a", "-", "-")
+    mark = "" if rf.aligned else " *"
+    return (_axis_pair(rf.size) + mark, _axis_pair(rf.stride), _axis_pair(rf.padding))
