@@ -68,6 +68,20 @@ class Row:
     notes: list[str] = field(default_factory=list)
     depth: int = 1
     folded: int = 1  # how many layers this row stands for
+    # the backward pass (archcalc.analysis.backward): FLOPs of the gradient w.r.t. the input and
+    # w.r.t. the weights, each 0 where autograd does not compute it
+    backward_input_flops: int = 0
+    backward_weight_flops: int = 0
+    input_needs_grad: bool = False
+
+    @property
+    def backward_flops(self) -> int:
+        return self.backward_input_flops + self.backward_weight_flops
+
+    @property
+    def train_flops(self) -> int:
+        """One training step: forward and backward."""
+        return self.flops + self.backward_flops
 
     @property
     def weights(self) -> int:
@@ -101,6 +115,16 @@ class Totals:
     flops: int
     ops: int
     activations: int
+    backward_input_flops: int = 0
+    backward_weight_flops: int = 0
+
+    @property
+    def backward_flops(self) -> int:
+        return self.backward_input_flops + self.backward_weight_flops
+
+    @property
+    def train_flops(self) -> int:
+        return self.flops + self.backward_flops
 
     @property
     def non_trainable(self) -> int:
@@ -140,6 +164,11 @@ class Report:
             "activation_bytes": r.activations * self.dtype_bytes,
             "formula": r.formula,
             "notes": r.notes,
+            "input_needs_grad": r.input_needs_grad,
+            "backward_input_flops": r.backward_input_flops,
+            "backward_weight_flops": r.backward_weight_flops,
+            "backward_flops": r.backward_flops,
+            "train_flops": r.train_flops,
         }
 
     def as_json(self, rows: list[Row] | None = None) -> dict[str, Any]:
@@ -160,6 +189,10 @@ class Report:
                 "ops": self.total.ops,
                 "activations": self.total.activations,
                 "activation_bytes": self.total.activations * self.dtype_bytes,
+                "backward_input_flops": self.total.backward_input_flops,
+                "backward_weight_flops": self.total.backward_weight_flops,
+                "backward_flops": self.total.backward_flops,
+                "train_flops": self.total.train_flops,
             },
             "output": list(self.output),
             "rf": self.final_rf.as_json(),

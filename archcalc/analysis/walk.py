@@ -6,6 +6,7 @@ from ..errors import ArchcalcError, SpecError
 from ..graph import Graph, Node
 from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
 from ..layers.base import elements
+from .backward import gradient_flow
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
 from .reach import node_reach
 from .rf import AxisField, merge_axis
@@ -93,6 +94,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     reaches: dict[int, object] = {}
     net_reach = tuple((0, size - 1) for size in input_shape[1:]) if len(input_shape) == 3 else True
     rows: list[Row] = []
+    results = []
     for node in graph.nodes:
         in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
         try:
@@ -100,6 +102,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         except ArchcalcError as exc:
             raise exc.located(file=graph.file, line=node.line, column=node.column, layer=node.name)
         shapes[id(node)] = result.output
+        results.append(result)
         in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
         reach = node_reach(result.rf, [net_reach if p is None else reaches[id(p)] for p in node.inputs], in_shapes, result.output)
         reaches[id(node)] = reach
@@ -126,6 +129,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
                 depth=node.name.count(".") + 1,
             )
         )
+    _add_backward(graph, rows, results, batch)
     total = Totals(
         params=sum(r.params for r in rows),
         trainable=sum(r.trainable for r in rows),
@@ -134,12 +138,24 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         flops=sum(r.flops for r in rows),
         ops=sum(r.ops for r in rows),
         activations=sum(r.activations for r in rows),
+        backward_input_flops=sum(r.backward_input_flops for r in rows),
+        backward_weight_flops=sum(r.backward_weight_flops for r in rows),
     )
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]
     final_rf = net_field if out_node is None else fields[id(out_node)]
     warnings = [f"{r.name}: {note}" for r in rows for note in r.notes]
     return Report(graph.name, graph.file, input_shape, batch, dtype, rows, total, output, final_rf, graph, warnings)
+
+
+def _add_backward(graph: Graph, rows: list[Row], results: list, batch: int) -> None:
+    """Each row's backward FLOPs: its type's two parts, each counted where autograd computes it."""
+    flows = gradient_flow(graph, {id(n): r.param_count for n, r in zip(graph.nodes, results)})
+    for node, row, result in zip(graph.nodes, rows, results):
+        flow = flows[id(node)]
+        row.input_needs_grad = flow.input_needs_grad
+        row.backward_input_flops = flow.input_part(result.backward_input_flops) * batch
+        row.backward_weight_flops = flow.weight_part(result.backward_weight_flops) * batch
 
 
 def fold(report: Report, depth: int | None) -> list[Row]:
@@ -168,6 +184,9 @@ def fold(report: Report, depth: int | None) -> list[Row]:
         group.flops += row.flops
         group.ops += row.ops
         group.activations += row.activations
+        group.backward_input_flops += row.backward_input_flops
+        group.backward_weight_flops += row.backward_weight_flops
+        group.input_needs_grad = group.input_needs_grad or row.input_needs_grad
         group.output = row.output  # the group's last layer in topological order is its output
         group.rf = row.rf
         group.param_tensors.extend(row.param_tensors)

@@ -46,6 +46,11 @@ class LayerResult:
     ops: int = 0
     # how the output's receptive field follows from the inputs' (archcalc.layers.fieldrules)
     rf: FieldRule = IDENTITY
+    # The backward pass as FlopCounterMode counts it under loss.backward(), in two parts: the
+    # gradient with respect to the input, counted only when the input needs one (it depends on a
+    # trainable parameter), and with respect to the weights, counted only for a trainable layer.
+    backward_input_flops: int = 0
+    backward_weight_flops: int = 0
 
     @property
     def param_count(self) -> int:
@@ -197,6 +202,8 @@ class LayerType:
     macs_rule: ClassVar[str] = "0 (FLOPs 0)"
     ops_rule: ClassVar[str] = "0"
     rf_rule: ClassVar[str] = "unchanged"
+    # the backward FLOPs (LayerResult.backward_input_flops / backward_weight_flops) and why
+    backward_rule: ClassVar[str] = "0: FlopCounterMode counts no op of its backward (no mm, no convolution)"
     # The homework vocabulary (archcalc.homework), so that no code outside layers/ names a type.
     # Words a chain step may use for this type besides its name and aliases ("pool" 2).
     shorthand: ClassVar[tuple[str, ...]] = ()

@@ -98,6 +98,10 @@ class Conv2d(LayerType):
     macs_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels x H_out x W_out; FLOPs = 2 x MACs"
     ops_rule = "2 x MACs, + C_out x H_out x W_out bias adds"
     rf_rule = "size += (dilation*(kernel-1)) x stride_in; stride_out = stride_in x stride; padding += padding x stride_in"
+    backward_rule = ("one aten.convolution_backward; gradient w.r.t. the input = FLOPs (a transposed convolution of the "
+                     "output gradient); w.r.t. the weights = 2 x kernel_h x kernel_w x in_channels x out_channels x "
+                     "H_out x W_out = groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias "
+                     "gradient counts 0")
 
     @classmethod
     def check(cls, args):
@@ -132,6 +136,8 @@ class Conv2d(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * positions if args["bias"] else 0),
+            backward_input_flops=2 * macs,
+            backward_weight_flops=2 * macs * groups,
             rf=Windows(tuple(conv_window(k, s, pl, d) for k, s, (pl, _), d in zip(kernel, stride, pads, dilation))),
         )
 
@@ -181,6 +187,9 @@ class ConvTranspose2d(LayerType):
     params_rule = "in_channels x (out_channels/groups) x kernel_h x kernel_w, + out_channels if bias"
     macs_rule = "in_channels x (out_channels/groups) x kernel_h x kernel_w x H_in x W_in (each input pixel scatters one kernel); FLOPs = 2 x MACs"
     ops_rule = "2 x MACs, + C_out x H_out x W_out bias adds"
+    backward_rule = ("one aten.convolution_backward; gradient w.r.t. the input = FLOPs (a convolution of the output "
+                     "gradient); w.r.t. the weights = 2 x in_channels x out_channels x kernel_h x kernel_w x H_in x W_in "
+                     "= groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias gradient counts 0")
     rf_rule = "fractional: stride_out = stride_in / stride; output o reads inputs i with i*stride - padding + k*dilation = o (exact, periodic tables)"
 
     @classmethod
@@ -219,6 +228,8 @@ class ConvTranspose2d(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * sizes[0] * sizes[1] if args["bias"] else 0),
+            backward_input_flops=2 * macs,
+            backward_weight_flops=2 * macs * groups,
             rf=Windows(tuple(transposed_conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))),
         )
 

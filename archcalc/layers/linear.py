@@ -27,6 +27,8 @@ class Linear(LayerType):
     params_rule = "in_features x out_features, + out_features if bias"
     macs_rule = "in_features x out_features x (elements before the last dimension); FLOPs = 2 x MACs"
     ops_rule = "2 x MACs, + outputs for the bias"
+    backward_rule = ("two aten.mm: gradient w.r.t. the input (output gradient x weight) = FLOPs; w.r.t. the weights "
+                     "(input transposed x output gradient) = FLOPs; the bias gradient (a sum) counts 0")
     rf_rule = "whole input on a flat vector; on a CxHxW map (acting on W): H unchanged, every output sees all of W (effective stride 0 along W)"
 
     @classmethod
@@ -48,6 +50,8 @@ class Linear(LayerType):
             macs=macs,
             flops=2 * macs,
             ops=2 * macs + (out * rows if args["bias"] else 0),
+            backward_input_flops=2 * macs,
+            backward_weight_flops=2 * macs,
             # on a feature map it mixes the last (W) axis only
             rf=WHOLE if len(shape) != 3 else Windows((IDENTITY_WINDOW, whole_axis_window(shape[2]))),
         )

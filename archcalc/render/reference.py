@@ -56,6 +56,7 @@ def markdown() -> str:
             lines.append(f"- parameters: {layer.params_rule}")
             lines.append(f"- MACs: {layer.macs_rule}")
             lines.append(f"- all ops: {layer.ops_rule}")
+            lines.append(f"- backward FLOPs: {layer.backward_rule}")
             lines.append(f"- receptive field: {layer.rf_rule}")
             lines.append("")
     lines.append(END)
