@@ -7,12 +7,18 @@ from typing import Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, SpecArg, app, build_report,
-                  console, input_json, note, output_width, run_guarded, typed_input)
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Pass, SpecArg, app,
+                  build_report, console, input_json, note, output_width, run_guarded, typed_input)
 
 ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
-                          "(layer type output weights bias params buffers formula macs flops share ops rf stride padding "
-                          "activations). [default: the view's; on a narrow terminal the less important ones are left out]")
+                          "(layer type output weights bias params buffers formula macs flops share ops grad_input grad_weight "
+                          "backward train rf stride padding activations). [default: the view's; on a narrow terminal the less important ones are left out]")
+
+
+# the flops view of each pass (render.columns.COLUMNS)
+PASS_VIEWS = {Pass.forward: "flops", Pass.backward: "backward", Pass.train: "train"}
+PassOpt = typer.Option(Pass.forward, "--pass", help="forward; backward (loss.backward() on output.sum(): "
+                       "gradients w.r.t. inputs that need one and w.r.t. trainable weights); train = forward + backward.")
 
 
 def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
@@ -62,9 +68,10 @@ def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optiona
 @app.command()
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-          columns: Optional[str] = ColumnsOpt) -> None:
-    """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share."""
-    show("flops", spec, input, layout, batch, format, depth, columns)
+          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt) -> None:
+    """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
+    the backward pass (gradient w.r.t. input and weights) or a whole training step."""
+    show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns)
 
 
 @app.command()

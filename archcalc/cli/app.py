@@ -35,6 +35,14 @@ class DType(str, Enum):
     float64 = "float64"
 
 
+class Pass(str, Enum):
+    """Which pass `flops` counts and `verify` proves: forward, backward (loss.backward()) or train (both)."""
+
+    forward = "forward"
+    backward = "backward"
+    train = "train"
+
+
 def fail(exc: BaseException) -> None:
     from ..render.escape import visible
 

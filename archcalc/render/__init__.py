@@ -26,8 +26,14 @@ def figure_lines(report: Report, view: str) -> list[str]:
             f"Parameters: {t.params:,} ({human(t.params)}) - trainable {t.trainable:,}, "
             f"non-trainable {t.non_trainable:,}; buffers {t.buffers:,}"
         )
-    if view in ("flops", "summary"):
+    if view in ("flops", "summary", "train"):
         lines.append(f"MACs: {t.macs:,} ({human(t.macs, 'MACs')}); FLOPs: {t.flops:,} ({human(t.flops, 'FLOPs')}); all ops: {t.ops:,}")
+    if view in ("backward", "train"):
+        lines.append(f"Backward FLOPs: {t.backward_flops:,} ({human(t.backward_flops, 'FLOPs')}) - gradients w.r.t. "
+                     f"inputs {t.backward_input_flops:,}, w.r.t. weights {t.backward_weight_flops:,} "
+                     "(loss = output.sum(); trainable layers and the inputs that need a gradient)")
+    if view == "train":
+        lines.append(f"Train FLOPs (forward + backward): {t.train_flops:,} ({human(t.train_flops, 'FLOPs')})")
     if view in ("rf", "summary"):
         size, stride, padding = rf_cells(report.final_rf)
         if report.final_rf.kind == "field":

@@ -37,6 +37,10 @@ OUTPUT = Column("output", "Output", lambda r, rep: shape_text(r.output), False)
 PARAMS = Column("params", "Params", lambda r, rep: f"{r.params:,}", total=lambda rep: rep.total.params)
 FORMULA = Column("formula", "Formula", lambda r, rep: r.formula, False)
 MACS = Column("macs", "MACs", lambda r, rep: f"{r.macs:,}")
+FLOPS = Column("flops", "FLOPs", lambda r, rep: f"{r.flops:,}")
+# the backward pass: gradient w.r.t. the layer's input and w.r.t. its weights (archcalc.analysis.backward)
+GRAD_INPUT = Column("grad_input", "Grad input", lambda r, rep: f"{r.backward_input_flops:,}")
+GRAD_WEIGHT = Column("grad_weight", "Grad weight", lambda r, rep: f"{r.backward_weight_flops:,}")
 COLUMNS = {
     "params": [
         NAME, TYPE, OUTPUT,
@@ -47,10 +51,20 @@ COLUMNS = {
         FORMULA,
     ],
     "flops": [
-        NAME, TYPE, OUTPUT, MACS,
-        Column("flops", "FLOPs", lambda r, rep: f"{r.flops:,}"),
+        NAME, TYPE, OUTPUT, MACS, FLOPS,
         Column("share", "Share", lambda r, rep: _share(r.flops, rep.total.flops)),
         Column("ops", "All ops", lambda r, rep: f"{r.ops:,}"),
+    ],
+    # `flops --pass backward` and `--pass train`
+    "backward": [
+        NAME, TYPE, OUTPUT, GRAD_INPUT, GRAD_WEIGHT,
+        Column("backward", "Backward", lambda r, rep: f"{r.backward_flops:,}"),
+        Column("share", "Share", lambda r, rep: _share(r.backward_flops, rep.total.backward_flops)),
+    ],
+    "train": [
+        NAME, TYPE, OUTPUT, FLOPS, GRAD_INPUT, GRAD_WEIGHT,
+        Column("train", "Train FLOPs", lambda r, rep: f"{r.train_flops:,}"),
+        Column("share", "Share", lambda r, rep: _share(r.train_flops, rep.total.train_flops)),
     ],
     "rf": [
         NAME, TYPE, OUTPUT,
@@ -75,6 +89,8 @@ for _view in COLUMNS.values():
 DROP_FIRST = {
     "params": ("buffers", "type", "bias", "weights", "output", "formula"),
     "flops": ("ops", "type", "share", "flops", "output"),
+    "backward": ("type", "share", "output", "grad_input", "grad_weight"),
+    "train": ("type", "share", "output", "grad_input", "grad_weight", "flops"),
     "rf": ("type", "output", "padding"),
     "summary": ("formula", "type", "activations", "stride", "output", "rf"),
 }
