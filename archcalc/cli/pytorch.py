@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .app import BatchOpt, InputOpt, LayoutOpt, SpecArg, app, console, load_spec, note, run_guarded, typed_input
+from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SpecArg, app, console, load_spec, note, run_guarded, typed_input
 from ..errors import UsageError
 
 
@@ -31,6 +31,7 @@ class Target(str, Enum):
 
 MARKS = {True: "ok", False: "FAIL", None: "-"}
 COLUMNS = ("output", "params", "buffers", "flops", "rf")
+BACKWARD_COLUMNS = ("input_grad", "backward", "train")  # with --pass backward or train
 
 
 def _progress_reporter():
@@ -79,11 +80,13 @@ def print_verification(result, rows) -> None:
                         f"batch {result.batch})", header_style="bold")
     table.add_column("layer")
     table.add_column("type")
-    for column in COLUMNS:
+    present = {c.quantity for c in result.checks}
+    columns = COLUMNS + tuple(q for q in BACKWARD_COLUMNS if q in present)
+    for column in columns:
         table.add_column(column, justify="center")
     for name, type_name in rows + [("total", "")]:
         quantities = by_layer.get(name, {})
-        cells = [_cell(quantities.get(q, [])) for q in COLUMNS]
+        cells = [_cell(quantities.get(q, [])) for q in columns]
         style = "red" if "FAIL" in cells else None
         table.add_row(visible(name), type_name, *cells, style=style)
     out = console()
@@ -117,8 +120,12 @@ def verify(
     batch: Optional[int] = BatchOpt,
     format: VerifyFormat = typer.Option(VerifyFormat.table, "--format", "-f", help="Output format."),
     rf: bool = typer.Option(True, "--rf/--no-rf", help="Also measure receptive fields (CPU, float64 probe twin)."),
+    pass_: Pass = typer.Option(Pass.forward, "--pass", help="backward or train: also run loss.backward() (loss = "
+                               "output.sum()) and prove each layer's backward FLOPs, which inputs need a gradient, and "
+                               "the backward and train totals."),
 ) -> None:
-    """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field.
+    """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field
+    (with --pass backward or train, the backward pass too).
 
     Builds the spec's PyTorch twin (module names = layer names), runs it under FlopCounterMode and
     probes receptive fields by gradients on a one-channel geometric twin. Exit status 0 when all
@@ -137,7 +144,7 @@ def verify(
             update("loading PyTorch", 0, 1)
             check_device(device.value)
             result = run_verify(graph, device=device.value, input_shape=shape, batch=batch or graph.batch, rf=rf,
-                                progress=update)
+                                progress=update, backward=pass_ is not Pass.forward)
         finally:
             stop()
         if format is VerifyFormat.json:

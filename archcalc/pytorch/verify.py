@@ -14,7 +14,7 @@ from ..analysis import analyze
 from ..errors import ArchcalcError, UsageError
 from ..graph import Graph
 
-QUANTITIES = ("output", "params", "buffers", "flops", "rf")
+QUANTITIES = ("output", "params", "buffers", "flops", "rf", "input_grad", "backward")
 TORCH_MISSING = "PyTorch is not installed; verify and export need it: pip install 'archcalc[torch]'"
 
 
@@ -40,6 +40,7 @@ class Verification:
     input: tuple[int, ...]
     batch: int
     checks: list[Check] = field(default_factory=list)
+    backward: bool = False  # the backward pass was run and checked too
 
     @property
     def ok(self) -> bool:
@@ -55,7 +56,7 @@ class Verification:
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "device": self.device, "input": list(self.input), "batch": self.batch,
-                "ok": self.ok, "checks": [c.as_json() for c in self.checks],
+                "backward": self.backward, "ok": self.ok, "checks": [c.as_json() for c in self.checks],
                 "mismatches": sorted({c.layer for c in self.mismatches})}
 
 
@@ -100,40 +101,44 @@ def available_memory(device: str) -> int | None:
     return None
 
 
-def check_memory(report, device: str) -> None:
-    """Refuse a forward pass that cannot fit, before torch tries (and the OS kills the process)."""
+def check_memory(report, device: str, backward: bool = False) -> None:
+    """Refuse a pass that cannot fit, before torch tries (and the OS kills the process)."""
     if device == "meta":
         return
     from ..figures.memory import memory_report
     from ..render import human_bytes
 
-    need = memory_report(report).inference_total  # weights, buffers and peak live activations (float32)
+    if backward:  # weights, buffers, gradients and every activation kept for backward
+        need, what, run = memory_report(report, "sgd").training_total, "weights, gradients and saved activations", "forward and backward pass"
+    else:
+        need, what, run = memory_report(report).inference_total, "weights and peak live activations", "forward pass"
     free = available_memory(device)
     if free is not None and need > 0.9 * free:
         raise UsageError(
-            f"the forward pass on {device} needs about {human_bytes(need)} (weights and peak live activations, "
+            f"the {run} on {device} needs about {human_bytes(need)} ({what}, "
             f"float32) but {human_bytes(free)} is free; use --device meta (shapes, parameters and FLOPs without "
             "memory) or a smaller --input or --batch")
 
 
 def verify(graph: Graph, *, device: str = "cpu", input_shape=None, batch: int = 1, rf: bool = True,
-           progress: Callable[[str, int, int], None] | None = None) -> Verification:
-    """Run the twin and compare every layer with the analysis. ``progress(stage, done, total)``
-    is called as work proceeds."""
+           progress: Callable[[str, int, int], None] | None = None, backward: bool = False) -> Verification:
+    """Run the twin and compare every layer with the analysis; with ``backward``, also run
+    loss.backward() on loss = output.sum() and compare each layer's backward FLOPs and whether
+    its input needs a gradient. ``progress(stage, done, total)`` is called as work proceeds."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's performance hints are no concern of the user's
-        return _verify(graph, device, input_shape, batch, rf, progress)
+        return _verify(graph, device, input_shape, batch, rf, progress, backward)
 
 
-def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
+def _verify(graph, device, input_shape, batch, rf, progress, backward) -> Verification:
     check_device(device)
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))
     report = analyze(graph, batch=batch)
-    check_memory(report, device)
-    result = Verification(graph.name, device, tuple(report.input), report.batch)
+    check_memory(report, device, backward)
+    result = Verification(graph.name, device, tuple(report.input), report.batch, backward=backward)
     progress = progress or (lambda stage, done, total: None)
-    net, shapes, counter = _run_twin(graph, report, device, progress)
+    net, shapes, counter, grads = _run_twin(graph, report, device, progress, backward)
     modules = dict(net.named_modules())
     counts = counter.get_flop_counts()
     prefix = type(net).__name__ + "."
@@ -145,19 +150,26 @@ def _verify(graph, device, input_shape, batch, rf, progress) -> Verification:
     for row in report.rows:
         flops = sum(counts.get(prefix + row.name, {}).values())
         result.checks += _layer_checks(row, modules[row.name], shapes.get(row.name), flops, rf_results.get(row.name))
+        if grads is not None:
+            result.checks += _backward_checks(row, *grads)
     total = counter.get_total_flops()
     result.checks.append(Check("total", "flops", report.total.flops, total, report.total.flops == total))
+    if grads is not None:
+        result.checks += _backward_totals(report, total, grads[1])
     total_params = sum(p.numel() for p in net.parameters())
     result.checks.append(Check("total", "params", report.total.params, total_params, report.total.params == total_params))
     return result
 
 
-def _run_twin(graph, report, device, progress):
+def _run_twin(graph, report, device, progress, backward=False):
     """Build the twin and run one forward pass under FlopCounterMode, keeping every layer's
-    output shape: (net, shapes by layer name, the counter)."""
+    output shape; with ``backward``, the forward pass keeps the autograd graph and loss.backward()
+    follows (archcalc.pytorch.backward). Returns (net, shapes by layer name, the forward counter,
+    None or (GradientRecord, BackwardCounts))."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from .backward import GradientRecord, run_backward
     from .twin import build_module
 
     progress("building the PyTorch twin", 0, 1)
@@ -177,19 +189,25 @@ def _run_twin(graph, report, device, progress):
         return hook
 
     hooks = [modules[n.name].register_forward_hook(keep_shape(n.name)) for n in graph.nodes]
+    record = GradientRecord() if backward else None
+    if record is not None:
+        hooks += [modules[n.name].register_forward_hook(record.hook(n.name)) for n in graph.nodes]
     progress(stage, 0, len(graph.nodes))
     counter = FlopCounterMode(display=False)
     try:
         x = torch.zeros((report.batch, *report.input), device=device)
-        with torch.no_grad(), counter:
-            net(x)
+        with torch.set_grad_enabled(backward), counter:
+            output = net(x)
+        if record is not None:
+            progress(f"backward pass on {device} (FlopCounterMode)", 0, 1)
+            return net, shapes, counter, (record, run_backward(output, record))
     except (RuntimeError, MemoryError) as exc:  # MemoryError: an allocation past a ulimit or cgroup
         reason = str(exc).splitlines()[0] if str(exc) else "out of memory"
         raise ArchcalcError(f"PyTorch could not run the net on {device}: {reason[:300]}") from None
     finally:
         for h in hooks:
             h.remove()
-    return net, shapes, counter
+    return net, shapes, counter, None
 
 
 def _layer_checks(row, module, shape, flops: int, probe_result) -> list[Check]:
@@ -208,6 +226,30 @@ def _layer_checks(row, module, shape, flops: int, probe_result) -> list[Check]:
         checks.append(Check(row.name, "rf", probe_result.expected, probe_result.actual, probe_result.ok,
                             probe_result.detail, probe_result.skipped))
     return checks
+
+
+def _backward_checks(row, record, counts) -> list[Check]:
+    """Whether the layer's input needs a gradient, and its backward FLOPs (both parts together:
+    FlopCounterMode counts a convolution's two gradients as one op)."""
+    needs = record.input_needs_grad.get(row.name)
+    flops = counts.by_layer.get(row.name, 0)
+    return [
+        Check(row.name, "input_grad", row.input_needs_grad, needs, row.input_needs_grad == needs),
+        Check(row.name, "backward", row.backward_flops, flops, row.backward_flops == flops,
+              f"analysis: grad input {row.backward_input_flops:,} + grad weight {row.backward_weight_flops:,}"
+              if row.backward_flops != flops else ""),
+    ]
+
+
+def _backward_totals(report, forward: int, counts) -> list[Check]:
+    """The backward total, what no layer ran (the loss's own ops: 0 for a sum), and the training step."""
+    t = report.total
+    stray = counts.by_layer.get(None, 0)
+    return [
+        Check("total", "backward", t.backward_flops, counts.total, t.backward_flops == counts.total),
+        Check("loss", "backward", 0, stray, stray == 0, "FLOPs of autograd nodes of no layer"),
+        Check("total", "train", t.train_flops, forward + counts.total, t.train_flops == forward + counts.total),
+    ]
 
 
 def _tensors(want: dict, got: dict) -> str:

@@ -97,8 +97,7 @@ def conv(draw, s: State, entry: dict) -> dict:
         entry["groups"] = groups
     if draw(st.booleans()):
         entry["bias"] = False
-    if draw(st.integers(0, 9)) == 0:
-        entry["trainable"] = False
+    _maybe_frozen(draw, entry)
     if draw(st.integers(0, 4)) == 0:
         entry["in_channels"] = s.c
     s.c, s.h, s.w = out, sizes[0], sizes[1]
@@ -128,8 +127,16 @@ def conv_transpose(draw, s: State, entry: dict) -> dict:
         entry["groups"] = groups
     if draw(st.booleans()):
         entry["bias"] = False
+    _maybe_frozen(draw, entry)
     s.c, s.h, s.w = out, sizes[0], sizes[1]
     return entry
+
+
+def _maybe_frozen(draw, entry: dict) -> None:
+    """One weighted layer in five is frozen: the backward pass then skips its weight gradient, and
+    a frozen stem leaves later inputs without a gradient."""
+    if draw(st.integers(0, 4)) == 0:
+        entry["trainable"] = False
 
 
 def pool(draw, s: State, entry: dict) -> dict:
@@ -371,7 +378,9 @@ def head(draw, s: State) -> list:
     layers = [{"name": "pool", "type": draw(st.sampled_from(["global_avgpool2d", "global_maxpool2d"]))}] if choice == "gap" else []
     layers.append({"name": "flatten", "type": "flatten"})
     if draw(st.booleans()):
-        layers += [{"name": "fc1", "type": "linear", "out_features": 7}, {"type": "batchnorm1d"}, "relu", {"type": "dropout", "p": 0.5}]
+        fc1 = {"name": "fc1", "type": "linear", "out_features": 7}
+        _maybe_frozen(draw, fc1)
+        layers += [fc1, {"type": "batchnorm1d"}, "relu", {"type": "dropout", "p": 0.5}]
     layers.append({"name": "fc", "type": "linear", "out_features": draw(st.integers(1, 10)), "bias": draw(st.booleans())})
     return layers
 

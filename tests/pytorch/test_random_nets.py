@@ -2,7 +2,8 @@
 analysis is checked against PyTorch.
 
 - every valid random net verifies layer by layer against its PyTorch twin (output shape,
-  parameters, buffers, FLOPs, receptive field);
+  parameters, buffers, FLOPs, receptive field, and the backward pass: which inputs need a
+  gradient, backward FLOPs per layer, backward and train totals; netgen freezes some convs);
 - for unconstrained random nets, archcalc rejects the spec with a clean ArchcalcError exactly
   when PyTorch fails to build or run it.
 
@@ -54,7 +55,7 @@ def test_valid_random_nets_verify_against_torch(text):
 
     graph = load_graph("random.yaml", text=text)
     analyze(graph)  # a valid net must analyse without error
-    result = verify(graph, device="cpu")
+    result = verify(graph, device="cpu", backward=True)
     if not result.ok:
         lines = [f"  {c.layer} {c.quantity}: archcalc {c.expected!r} != torch {c.actual!r}" for c in result.mismatches]
         pytest.fail("verify found mismatches:\n" + "\n".join(lines) + "\nspec:\n" + text)
