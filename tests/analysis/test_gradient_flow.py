@@ -93,3 +93,16 @@ def test_only_convolutions_and_dense_layers_count_backward_flops(spec):
     counted = {r.type for r in report.rows if r.backward_flops}
     assert counted == {"conv2d", "linear"}
     assert row(report, report.rows[1].name).input_needs_grad
+
+
+def test_counting_doc_resnet50_figures():
+    """docs/counting.md's example: the figures, and a frozen stem saving exactly its weight gradient."""
+    import archcalc
+
+    graph = archcalc.load("resnet50")
+    t = archcalc.analyze(graph).total
+    assert (t.flops, t.backward_input_flops, t.backward_weight_flops, t.train_flops) == (
+        8_178_368_512, 7_942_340_608, 8_178_368_512, 24_299_077_632)
+    graph.nodes[0].trainable = False  # conv1
+    frozen = archcalc.analyze(graph).total
+    assert t.train_flops - frozen.train_flops == 236_027_904 == t.flops - t.backward_input_flops

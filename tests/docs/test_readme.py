@@ -88,7 +88,7 @@ def test_readme_options_exist():
 
     section = README.read_text().split("## Commands", 1)[1].split("## Python API", 1)[0]
     options = set(re.findall(r"(--[a-z][a-z-]+)", section))
-    assert {"--input", "--layout", "--columns", "--format", "--version", "--depth", "--batch"} <= options
+    assert {"--input", "--layout", "--columns", "--format", "--version", "--depth", "--batch", "--pass"} <= options
     helps = "".join(CliRunner().invoke(app, [*command, "--help"]).output
-                    for command in ([], ["summary"], ["conv"], ["memory"], ["export"]))
+                    for command in ([], ["summary"], ["conv"], ["memory"], ["export"], ["flops"], ["verify"]))
     assert not {o for o in options if o not in helps}
