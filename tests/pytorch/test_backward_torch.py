@@ -177,3 +177,12 @@ def test_a_backward_pass_that_cannot_fit_is_refused_before_torch_runs(monkeypatc
     assert runner.invoke(app, ["verify", "resnet18", "--no-rf"]).exit_code == 0
     result = runner.invoke(app, ["verify", "resnet18", "--no-rf", "--pass", "train"])
     assert result.exit_code == 2 and "forward and backward pass" in result.stderr and "--device meta" in result.stderr
+
+
+def test_a_net_without_trainable_parameters_runs_no_backward():
+    """The output requires no gradient, so loss.backward() cannot run: verify counts 0 and agrees."""
+    text = "name: frozen\ninput: 3x8x8\nlayers:\n- {type: conv2d, out: 4, k: 3, trainable: false}\n- relu\n- gap\n"
+    result = verify(graph_of(text), device="cpu", rf=False, backward=True)
+    assert_all_agree(result)
+    totals = {c.quantity: c.actual for c in result.checks if c.layer == "total"}
+    assert totals["backward"] == 0 and totals["train"] == totals["flops"] > 0
