@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import ArchcalcError, SpecError
+from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
 from ..layers import IDENTITY, MERGE, UNKNOWN, WHOLE
-from ..layers.base import elements
+from ..layers.base import elements, shape_text
+from ..spec.shapes import MAX_DIM
+from .coverage import reads_nothing
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
-from .rf import AxisField, merge_axis
+from .rf import AxisField, RfBudget, merge_axis
+
 
 def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
     if len(shape) == 3:
@@ -17,7 +20,7 @@ def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
     return WHOLE_FIELD
 
 
-def _field_after(rule: Any, fields: list[ReceptiveField], node: Node) -> tuple[ReceptiveField, list[str]]:
+def _field_after(rule: Any, fields: list[ReceptiveField], node: Node, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     if any(f.kind == "whole" for f in fields) or rule == WHOLE:
         return WHOLE_FIELD, []
     unknown = next((f for f in fields if f.kind == "unknown"), None)
@@ -30,7 +33,10 @@ def _field_after(rule: Any, fields: list[ReceptiveField], node: Node) -> tuple[R
     if rule == MERGE:
         axes, notes, same, aligned = [], [], True, True
         for axis in range(2):
-            merged, s, a = merge_axis(f.axes[axis] for f in fields)  # type: ignore[index]
+            try:
+                merged, s, a = merge_axis((f.axes[axis] for f in fields), budget)  # type: ignore[index]
+            except ValueError as exc:
+                return ReceptiveField(None, "unknown", str(exc)), []
             axes.append(merged)
             same, aligned = same and s, aligned and a
         if not same:
@@ -40,19 +46,73 @@ def _field_after(rule: Any, fields: list[ReceptiveField], node: Node) -> tuple[R
         return ReceptiveField(tuple(axes), same_stride=same, aligned=aligned), notes  # type: ignore[arg-type]
     field_in = fields[0]
     try:
-        axes = tuple(axis.through(window) for axis, window in zip(field_in.axes, rule))  # type: ignore[arg-type]
+        axes = tuple(axis.through(window, budget) for axis, window in zip(field_in.axes, rule))  # type: ignore[arg-type]
     except ValueError as exc:
         return ReceptiveField(None, "unknown", str(exc)), []
     return ReceptiveField(axes, same_stride=field_in.same_stride, aligned=field_in.aligned), []  # type: ignore[arg-type]
 
 
-def _reads_nothing(windows: list, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
-    """Whether some output position reads no real input position along an axis (padding only,
-    a transposed conv's output_padding or dilation gaps)."""
-    for window, size_in, size_out in zip(windows, in_shape[1:], out_shape[1:]):
-        if any(not any(0 <= p < size_in for p in window.positions(o)) for o in range(size_out)):
-            return True
-    return False
+def _infer(node: Node, in_shapes: list[tuple[int, ...]], file: str):
+    """The layer's result, located on error; outputs are bounded like the input (2^20 per
+    dimension), so a chain of upsamplings cannot grow sizes, counts or work without limit."""
+    try:
+        result = node.layer.infer(node.args, in_shapes)
+        if max(result.output) > MAX_DIM:
+            raise ShapeError(f"output {shape_text(result.output)} has a dimension of {max(result.output):,}; "
+                             f"sizes and channel counts are limited to {MAX_DIM:,} (2^20)")
+    except ArchcalcError as exc:
+        raise exc.located(file=file, line=node.line, column=node.column, layer=node.name)
+    return result
+
+
+_PADDING_ONLY = "some outputs read only padding (or nothing), so not every output sees the whole input"
+
+
+def _node_field(node: Node, result, in_fields, in_shape, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
+    if len(result.output) != 3:
+        return WHOLE_FIELD, []
+    field_out, notes = _field_after(result.rf, in_fields, node, budget)
+    if field_out.kind == "whole" and isinstance(result.rf, list):
+        try:
+            if reads_nothing(result.rf, in_shape, result.output, budget):
+                field_out = ReceptiveField(None, "unknown", _PADDING_ONLY)
+        except ValueError as exc:
+            field_out = ReceptiveField(None, "unknown", str(exc))
+    return field_out, notes
+
+
+def _row(node: Node, result, field_out: ReceptiveField, notes: list[str], batch: int) -> Row:
+    params = result.param_count
+    return Row(
+        name=node.name,
+        type=node.type_name,
+        output=result.output,
+        params=params,
+        trainable=params if node.trainable else 0,
+        buffers=result.buffer_count,
+        macs=result.macs * batch,
+        flops=result.flops * batch,
+        ops=result.ops * batch,
+        activations=elements(result.output) * batch,
+        rf=field_out,
+        param_tensors=result.params,
+        buffer_tensors=result.buffers,
+        inputs=["input" if p is None else p.name for p in node.inputs],
+        notes=notes,
+        depth=node.name.count(".") + 1,
+    )
+
+
+def _totals(rows: list[Row]) -> Totals:
+    return Totals(
+        params=sum(r.params for r in rows),
+        trainable=sum(r.trainable for r in rows),
+        buffers=sum(r.buffers for r in rows),
+        macs=sum(r.macs for r in rows),
+        flops=sum(r.flops for r in rows),
+        ops=sum(r.ops for r in rows),
+        activations=sum(r.activations for r in rows),
+    )
 
 
 def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32") -> Report:
@@ -64,57 +124,21 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     shapes: dict[int, tuple[int, ...]] = {}
     fields: dict[int, ReceptiveField] = {}
     net_field = _input_field(input_shape)
+    budget = RfBudget()
     rows: list[Row] = []
     for node in graph.nodes:
         in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
-        try:
-            result = node.layer.infer(node.args, in_shapes)
-        except ArchcalcError as exc:
-            raise exc.located(file=graph.file, line=node.line, column=node.column, layer=node.name)
+        result = _infer(node, in_shapes, graph.file)
         shapes[id(node)] = result.output
         in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
-        if len(result.output) != 3:
-            field_out, notes = WHOLE_FIELD, []
-        else:
-            field_out, notes = _field_after(result.rf, in_fields, node)
-            if field_out.kind == "whole" and isinstance(result.rf, list) and _reads_nothing(result.rf, in_shapes[0], result.output):
-                field_out = ReceptiveField(None, "unknown", "some outputs read only padding (or nothing), so not every output sees the whole input")
+        field_out, notes = _node_field(node, result, in_fields, in_shapes[0], budget)
         fields[id(node)] = field_out
-        params = result.param_count
-        rows.append(
-            Row(
-                name=node.name,
-                type=node.type_name,
-                output=result.output,
-                params=params,
-                trainable=params if node.trainable else 0,
-                buffers=result.buffer_count,
-                macs=result.macs * batch,
-                flops=result.flops * batch,
-                ops=result.ops * batch,
-                activations=elements(result.output) * batch,
-                rf=field_out,
-                param_tensors=result.params,
-                buffer_tensors=result.buffers,
-                inputs=["input" if p is None else p.name for p in node.inputs],
-                notes=notes,
-                depth=node.name.count(".") + 1,
-            )
-        )
-    total = Totals(
-        params=sum(r.params for r in rows),
-        trainable=sum(r.trainable for r in rows),
-        buffers=sum(r.buffers for r in rows),
-        macs=sum(r.macs for r in rows),
-        flops=sum(r.flops for r in rows),
-        ops=sum(r.ops for r in rows),
-        activations=sum(r.activations for r in rows),
-    )
+        rows.append(_row(node, result, field_out, notes, batch))
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]
     final_rf = net_field if out_node is None else fields[id(out_node)]
     warnings = [f"{r.name}: {note}" for r in rows for note in r.notes]
-    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, total, output, final_rf, graph, warnings)
+    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, _totals(rows), output, final_rf, graph, warnings)
 
 
 def fold(report: Report, depth: int | None) -> list[Row]:
