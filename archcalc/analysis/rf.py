@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import cached_property
 from typing import TYPE_CHECKING, Iterable
 
 if TYPE_CHECKING:
@@ -91,19 +90,17 @@ class AxisField:
         value = self.ends[phase]
         return None if value is None else value + turns * self.shift
 
-    # cached: tables and reports ask each field for these several times (a frozen dataclass
-    # keeps an instance __dict__, where cached_property stores them)
-    @cached_property
+    @property
     def stride(self) -> Fraction:
         """Effective stride: how far the field moves per output step."""
         return Fraction(self.shift, self.period)
 
-    @cached_property
+    @property
     def size(self) -> int:
         sizes = [e - s + 1 for s, e in zip(self.starts, self.ends) if s is not None]
         return max(sizes) if sizes else 0
 
-    @cached_property
+    @property
     def padding(self) -> Fraction:
         """Effective padding: how far left of input position 0 the field of output 0 starts."""
         if self.starts[0] is not None:
@@ -144,14 +141,18 @@ def merge_axis(fields: Iterable[AxisField], budget: RfBudget | None = None) -> t
     whether their centres coincide (Araujo's alignment condition).
     """
     fields = list(fields)
-    strides = {f.stride for f in fields}
-    same_stride = len(strides) == 1
-    period = math.lcm(*(f.period for f in fields))
-    stride = max(strides)
-    shift = stride * period
-    if shift.denominator != 1:  # only when strides differ; keep the table exact anyway
-        period *= shift.denominator
+    first = fields[0]
+    if all(f.period == first.period and f.shift == first.shift for f in fields):
+        period, shift, same_stride = first.period, first.shift, True  # the usual join, without Fractions
+    else:
+        strides = {f.stride for f in fields}
+        same_stride = len(strides) == 1
+        period = math.lcm(*(f.period for f in fields))
+        stride = max(strides)
         shift = stride * period
+        if shift.denominator != 1:  # only when strides differ; keep the table exact anyway
+            period *= shift.denominator
+            shift = stride * period
     if period > MAX_PERIOD:  # lcm(4096, 4095) would be a table of 16 million phases
         raise ValueError(f"receptive-field period {period} exceeds {MAX_PERIOD}")
     if budget is not None:
