@@ -115,9 +115,9 @@ class Expander(Values):
                 pending.target = scope.names[ref_name]
             else:
                 near = difflib.get_close_matches(ref_name, list(scope.names) + ["input"], n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                known = ", ".join(list(scope.names)[:12])
-                raise self.error(f"unknown layer '{ref_name}' in inputs{hint} (layers here: input, {known})", where, layer, key)
+                hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+                known = ", ".join(clip(name, 40) for name in list(scope.names)[:12])
+                raise self.error(f"unknown layer '{clip(ref_name)}' in inputs{hint} (layers here: input, {known})", where, layer, key)
             pending.lazy = None
 
     # -- one entry -----------------------------------------------------------------------------
@@ -129,7 +129,7 @@ class Expander(Values):
         if not self._kept(entry, env, scope, full, local, sources):
             return None, None
         if local in scope.names:
-            raise self.error(f"two layers are named '{local}' here", entry, full, "name")
+            raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
         type_name, trainable = self._type_and_trainable(entry, full)
         if type_name in (None, "sequential") or type_name in self.blocks:
             endpoint = self._group(entry, type_name, scope, env, full, sources)

@@ -170,10 +170,10 @@ class _Evaluator:
             return True
         if node.id in ("false", "False"):
             return False
-        near = difflib.get_close_matches(node.id, list(self.names), n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
+        near = difflib.get_close_matches(clip(node.id, 100), list(self.names), n=1)
+        hint = f" (did you mean '{clip(near[0])}'?)" if near else ""
         names = sorted(self.names)
-        known = ", ".join(names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "") or "none"
+        known = ", ".join(clip(name, 30) for name in names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "") or "none"
         raise SpecError(f"unknown name '{clip(node.id)}' in expression '{clip(self.text)}'{hint}; known: {known}")
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
