@@ -12,7 +12,7 @@ import difflib
 from collections import ChainMap
 from typing import Any, Iterator, Mapping
 
-from ..errors import SpecError, brief, clip
+from ..errors import LOCATION_LIMIT, SpecError, brief, clip
 from ..layers import ALIASES, REGISTRY, lookup
 from ..layers.base import LayerType
 from ..spec.loader import PosDict
@@ -206,11 +206,12 @@ class Expander(Values):
             output_name = entry.get("output")
         else:
             if "layers" in entry:
-                raise self.error(f"'{type_name}' is a block; it takes arguments, not 'layers'", entry, full, "layers")
+                raise self.error(f"'{clip(type_name)}' is a block; it takes arguments, not 'layers'", entry, full, "layers")
             output, output_name = self.block(type_name, entry, inner, env, full)
         if output_name is not None:
             if not isinstance(output_name, str) or output_name not in inner.names:
-                raise self.error(f"output '{clip(str(output_name))}' is not a layer of '{full}'", entry, full, "output")
+                group = clip(full, LOCATION_LIMIT, keep_end=True)
+                raise self.error(f"output '{clip(str(output_name))}' is not a layer of '{group}'", entry, full, "output")
             output = inner.names[output_name]
         return Endpoint(target=output)
 
@@ -218,7 +219,7 @@ class Expander(Values):
         definition = self.blocks[type_name]
         if type_name in self.stack:
             chain = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
-            raise self.error(f"block '{type_name}' uses itself ({clip(chain, 200)})", entry, full, "type")
+            raise self.error(f"block '{clip(type_name)}' uses itself ({clip(chain, 200)})", entry, full, "type")
         block_env = self._block_arguments(type_name, definition, entry, env, full)
         self.groups[full] = Group(full, type_name, entry.line)
         self.stack.append(type_name)
@@ -234,7 +235,7 @@ class Expander(Values):
         declared = definition.get("args") or {}
         if isinstance(declared, list):
             if not all(isinstance(name, str) for name in declared):
-                raise self.error(f"the args of block '{type_name}' must be names, got {brief(declared)}", definition, full, "args")
+                raise self.error(f"the args of block '{clip(type_name)}' must be names, got {brief(declared)}", definition, full, "args")
             declared = dict.fromkeys(declared)
         block_env = {}
         for key, value in entry.items():
@@ -244,13 +245,13 @@ class Expander(Values):
                 near = difflib.get_close_matches(clip(key, 100), [str(name) for name in declared], n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 listed = clip(", ".join(str(name) for name in list(declared)[:20]), 200) or "none"
-                raise self.error(f"unknown argument '{clip(key)}' for block '{type_name}'{hint} (arguments: {listed})",
+                raise self.error(f"unknown argument '{clip(key)}' for block '{clip(type_name)}'{hint} (arguments: {listed})",
                                  entry, full, key)
             block_env[key] = self.value(value, env, where=entry, layer=full, key=key)
         for name, default in declared.items():
             if name not in block_env:
                 if default is None:
-                    raise self.error(f"block '{type_name}' needs argument '{clip(str(name))}'", entry, full)
+                    raise self.error(f"block '{clip(type_name)}' needs argument '{clip(str(name))}'", entry, full)
                 block_env[name] = self.value(default, block_env, where=definition, layer=full, key="args")
         return block_env
 

@@ -129,7 +129,7 @@ def _construct_mapping(loader: _PositionLoader, node: yaml.MappingNode) -> PosDi
         key = str(key)
         if key in result:
             raise SpecError(
-                f"key '{key}' appears twice",
+                f"key '{clip(key)}' appears twice",
                 line=key_node.start_mark.line + 1,
                 column=key_node.start_mark.column + 1,
             )

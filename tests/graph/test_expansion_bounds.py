@@ -111,3 +111,22 @@ def test_unknown_block_argument_lists_a_bounded_number_of_names(tmp_path):
     text = f"input: 3x8x8\nblocks:\n  b: {{args: {{{declared}}}, layers: [relu]}}\nlayers:\n  - {{type: b, nope: 1}}\n"
     message = assert_clean_error(run_spec(tmp_path, text), "unknown argument 'nope' for block 'b'")
     assert len(message) < 400
+
+
+@pytest.mark.parametrize("mistake, fragment", [
+    ("{type: BLOCK, nope: 1}", "unknown argument 'nope' for block 'bbbbb"),
+    ("{type: BLOCK}", "needs argument 'w'"),
+    ("{type: BLOCK, w: 1, layers: [relu]}", "is a block; it takes arguments"),
+])
+def test_long_block_names_are_clipped(tmp_path, mistake, fragment):
+    block = "b" * 5000
+    # keys past 1,024 characters need YAML's explicit '? key' form
+    text = f"input: 3x8x8\nblocks:\n  ? {block}\n  : {{args: [w], layers: [relu]}}\nlayers:\n  - {mistake.replace('BLOCK', block)}\n"
+    message = assert_clean_error(run_spec(tmp_path, text), fragment)
+    assert len(message) < 400
+
+
+def test_duplicate_long_keys_are_clipped(tmp_path):
+    key = "k" * 5000
+    message = assert_clean_error(run_spec(tmp_path, f"input: 3x8x8\n? {key}\n: 1\n? {key}\n: 2\nlayers: [relu]\n"), "appears twice")
+    assert len(message) < 400
