@@ -20,6 +20,14 @@ def clip(text: str, limit: int = QUOTE_LIMIT, *, keep_end: bool = False) -> str:
     return "..." + text[len(text) - limit:] if keep_end else text[:limit] + "..."
 
 
+def one_line(text: str) -> str:
+    """Line breaks and other unprintable characters escaped as repr shows them (a name holding a
+    carriage return must not split the one-line message)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text)
+
+
 class _Token(str):
     """Punctuation in a bounded rendering, as opposed to a string value to be repr'd."""
 
@@ -128,7 +136,7 @@ class ArchcalcError(Exception):
         elif self.line is not None:
             where = f"line {self.line}: "
         layer = f"layer '{clip(self.layer, LOCATION_LIMIT, keep_end=True)}': " if self.layer else ""
-        return f"{where}{layer}{self.message}"
+        return one_line(f"{where}{layer}{self.message}")
 
 
 class SpecError(ArchcalcError):

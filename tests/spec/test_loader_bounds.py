@@ -136,3 +136,9 @@ def test_integer_literals_up_to_the_bound_load():
 def test_name_that_is_a_structure_is_refused(tmp_path):
     text = billion_laughs(12).replace("layers: *a11", "name: *a11\nlayers: [relu]")
     assert_clean_error(run_spec(tmp_path, text), "'name' must be a text")
+
+
+@pytest.mark.parametrize("value", ['"\\r"', '"a\\nb"', '"\\u2028x"', '"\\x1c"', '"\\e[31mred"'])
+def test_control_characters_in_quoted_values_keep_the_message_one_line(tmp_path, value):
+    message = assert_clean_error(run_spec(tmp_path, f"input: {value}\nlayers: [relu]\n"), "input '")
+    assert message.isprintable()
