@@ -61,7 +61,9 @@ class Worker:
             dead = self.process.poll() is not None
             self.stop()
             raise Broken(f"archcalc {' '.join(args)}: {'the worker died (memory?)' if dead else f'no answer in {CASE_SECONDS:.0f} s'}")
-        return json.loads(line)
+        reply = json.loads(line)
+        self.exits[str(reply["exit"])] = self.exits.get(str(reply["exit"]), 0) + 1
+        return reply
 
 
 # Click's own usage errors for out-of-range options (--batch 0) are a multi-line "Usage: ...

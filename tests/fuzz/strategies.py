@@ -46,6 +46,12 @@ def expressions() -> st.SearchStrategy[str]:
     )
 
 
+def mostly(good: st.SearchStrategy, bad: st.SearchStrategy, odds: int = 12) -> st.SearchStrategy:
+    """``good`` about ``odds`` times in ``odds`` + 1, else ``bad`` (st.one_of would pick each half
+    the time, and a spec with one bad part is refused before the analysis is reached)."""
+    return st.integers(0, odds).flatmap(lambda pick: bad if pick == 0 else good)
+
+
 def garbage() -> st.SearchStrategy:
     return st.one_of(st.sampled_from(GARBAGE_SCALARS), expressions(), st.integers(), st.floats(),
                      st.text(max_size=30), st.lists(st.integers(-3, 9), max_size=3))
@@ -69,37 +75,56 @@ def _sensible(name: str) -> st.SearchStrategy:
         return st.one_of(st.integers(1, 6), st.sampled_from([[None, 2], [3, 1]]))
     if name in ("out_channels", "out_features"):
         return st.one_of(st.integers(1, 24), st.sampled_from(["width", "width * 2", "width // 2 + 1"]))
+    if name in ("groups", "size"):
+        return st.integers(1, 2)
     return st.one_of(st.integers(1, 4), st.tuples(st.integers(1, 3), st.integers(1, 3)).map(list), st.just("k"))
+
+
+# Feature-map layers most of the time, so that chains of them reach the analysis; flat-vector
+# layers (linear, batchnorm1d), joins and reshapes less often.
+COMMON = [layer for layer in REGISTRY.values() if layer.family in ("convolution", "pooling", "activation", "normalisation")]
+
+
+def _arguments(draw, layer) -> dict:
+    """Required arguments, some optional ones (upsample: exactly one of scale_factor and size),
+    each sensible but for about one in 26."""
+    chosen = [arg for arg in layer.args if arg.required or draw(st.integers(0, 3)) == 0]
+    if layer.name == "upsample":
+        wanted = draw(st.sampled_from(["scale_factor", "size"]))
+        chosen = [arg for arg in chosen if arg.name not in ("scale_factor", "size")] + \
+            [arg for arg in layer.args if arg.name == wanted]
+    return {draw(st.sampled_from([arg.name, *arg.aliases])): draw(mostly(_sensible(arg.name), garbage(), odds=25))
+            for arg in chosen}
 
 
 @st.composite
 def layer_entry(draw, names: list[str]) -> dict | str:
     """One entry: a bare type, or a type with mostly sensible arguments, some garbage, some
     references to earlier names, repeats and conditions."""
-    layer = draw(st.sampled_from(list(REGISTRY.values())))
+    layer = draw(mostly(st.sampled_from(COMMON), st.sampled_from(list(REGISTRY.values())), odds=3))
     type_name = draw(st.sampled_from([layer.name, *layer.aliases]))
-    if draw(st.integers(0, 9)) == 0:
+    if not any(arg.required for arg in layer.args) and layer.arity == 1 and draw(st.integers(0, 5)) == 0:
         return type_name
-    entry: dict = {"type": type_name}
-    for arg in layer.args:
-        if arg.required or draw(st.integers(0, 3)) == 0:
-            key = draw(st.sampled_from([arg.name, *arg.aliases]))
-            entry[key] = draw(garbage() if draw(st.integers(0, 7)) == 0 else _sensible(arg.name))
-    if draw(st.integers(0, 12)) == 0:
+    entry: dict = {"type": type_name, **_arguments(draw, layer)}
+    if draw(st.integers(0, 40)) == 0:
         entry[draw(st.sampled_from(["kernal_size", "foo", "layers", "output", "x" * 80]))] = 1
+    repeated = draw(st.integers(0, 10)) == 0
+    if repeated:
+        entry["repeat"] = draw(mostly(st.sampled_from([0, 1, 2, 3, "depth", "depth + 1"]), st.sampled_from([-1, 10**9, 2.5, "i"])))
     if draw(st.integers(0, 2)) == 0:
-        entry["name"] = draw(st.sampled_from([f"n{len(names)}", f"n{len(names)}_{{i}}", *HOSTILE_NAMES]))
+        good = f"n{len(names)}_{{i}}" if repeated else f"n{len(names)}"
+        entry["name"] = draw(mostly(st.just(good), st.sampled_from(HOSTILE_NAMES), odds=8))
     if layer.arity == "many" or (names and draw(st.integers(0, 5)) == 0):
         count = 2 if layer.arity == "many" else 1
-        entry["inputs"] = draw(st.lists(st.sampled_from(names + ["input", "nope"]), min_size=count, max_size=count + 1))
+        pool = st.sampled_from(names + ["input"])
+        entry["inputs"] = draw(mostly(st.lists(pool, min_size=count, max_size=count + (layer.arity == "many")),
+                                      st.lists(st.sampled_from(names + ["nope", "input"]), min_size=0, max_size=3)))
     if draw(st.integers(0, 10)) == 0:
-        entry["repeat"] = draw(st.one_of(st.integers(0, 3), st.sampled_from(["depth", "2 + i", -1, 10**9, 2.5])))
-    if draw(st.integers(0, 10)) == 0:
-        entry["when"] = draw(st.one_of(st.booleans(), st.sampled_from(["flag", "width > 4", "i == 0", "1", "[1]"])))
+        entry["when"] = draw(mostly(st.sampled_from([True, False, "flag", "width > 4", "k == 3"]), st.sampled_from(["1", "[1]", "i == 0"])))
     return entry
 
 
-HOSTILE_NAMES = ["", "input", "a.b", "a b", "x" * 250, "{i}", "{1/0}", "{'x' * 1}", "名前", "{", "}", "{{i}}",
+HOSTILE_NAMES = ["a", "b_1", "A9", "", "input", "a.b", "a b", "x" * 250, "{i}", "{1/0}", "{'x' * 1}", "名前", "{", "}", "{{i}}",
                  "{width}{width}", "0", "sequential", "conv2d", "n0", "{" + "9" * 100 + "}", "\x00", "-", 7, True]
 
 
@@ -114,45 +139,58 @@ def random_specs(draw) -> str:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             names.append(entry["name"])
     spec: dict = {
-        "input": draw(st.one_of(st.sampled_from(["3x16x16", "8x9x7", [4, 12, 12], [20], "1x1x1", "2x64x3"]), garbage())),
-        "args": {"width": draw(st.one_of(st.integers(1, 16), garbage())), "depth": draw(st.integers(0, 3)),
+        "input": draw(mostly(st.sampled_from(["3x16x16", "8x9x7", [4, 12, 12], "2x33x31", "1x1x1", "2x64x3", [20]]), garbage())),
+        "args": {"width": draw(mostly(st.integers(1, 16), garbage())), "depth": draw(st.integers(0, 3)),
                  "k": draw(st.integers(1, 5)), "flag": draw(st.booleans()), "s": "'ab'"},
         "layers": layers,
     }
     if draw(st.booleans()):
-        spec["batch"] = draw(st.one_of(st.integers(1, 4), garbage()))
+        spec["batch"] = draw(mostly(st.integers(1, 4), garbage()))
     if draw(st.integers(0, 3)) == 0:
         spec["blocks"] = {"unit": {"args": {"width": None, "k": 3, "flag": True},
                                    "layers": [draw(layer_entry([])) for _ in range(draw(st.integers(1, 3)))]}}
-        spec["layers"].append({"type": "unit", "width": draw(st.one_of(st.integers(1, 8), garbage()))})
+        spec["layers"].append({"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))})
     if names and draw(st.integers(0, 4)) == 0:
         spec["output"] = draw(st.sampled_from(names + ["nope", 3]))
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
 
 
+VALID_EXPRESSIONS = ["width * 2", "max(k, 2)", "round(width / 3)", "int(width ** 0.5)", "8 if width > 4 else 4",
+                     "width // k + 1", "min([width, 16, k * 4])", "ceil(width / 5)", "abs(-k)", "floor(7.9)"]
+
+
 @st.composite
 def expression_specs(draw) -> str:
-    """Net arguments and layer arguments that are expressions, hostile ones included; each net
-    argument sees the ones before it (so text can be doubled from one to the next)."""
+    """Net arguments and layer arguments that are expressions: in half the specs all plausible
+    (so their values reach the analysis), in the rest hostile ones too; each net argument sees
+    the ones before it (so text can be doubled from one to the next)."""
+    hostile = draw(st.booleans())
+    pick = expressions() if hostile else st.sampled_from(VALID_EXPRESSIONS)
     args = {"width": 8, "k": 3, "s": "'ab'"}
     for index in range(draw(st.integers(0, 6))):
-        args[f"a{index}"] = draw(st.one_of(expressions(), st.just(f"a{index - 1} + a{index - 1}" if index else "s + s")))
-    layer = {"type": "conv2d", "out_channels": draw(expressions()), "kernel_size": draw(st.one_of(st.just(3), expressions())),
-             "padding": draw(st.one_of(st.just(1), expressions()))}
-    extra = {"type": "relu", "repeat": draw(st.one_of(st.just(1), expressions())), "name": "r{" + draw(expressions()) + "}"}
+        doubled = f"a{index - 1} + a{index - 1}" if index else "s + s"
+        args[f"a{index}"] = draw(st.one_of(pick, st.just(doubled))) if hostile else draw(pick)
+    layer = {"type": "conv2d", "out_channels": draw(pick), "kernel_size": draw(mostly(st.just(3), pick, odds=2)),
+             "padding": draw(mostly(st.just(1), pick, odds=2))}
+    extra = {"type": "relu", "repeat": draw(mostly(st.just(2), pick, odds=2)), "name": "r{" + draw(mostly(st.just("i"), pick)) + "}"}
     return yaml.safe_dump({"input": "3x12x12", "args": args, "layers": [layer, extra]}, sort_keys=False, allow_unicode=True)
 
 
 @st.composite
 def name_specs(draw) -> str:
-    """Hostile names and references, in nested groups."""
-    first, second = draw(st.sampled_from(HOSTILE_NAMES)), draw(st.sampled_from(HOSTILE_NAMES))
+    """Hostile names and references (about one name in three), in nested groups."""
+    name = mostly(st.sampled_from(["a", "b_1", "A9", "x0"]), st.sampled_from(HOSTILE_NAMES), odds=2)
+    first, second = draw(name), draw(name)
+    references = mostly(st.lists(st.sampled_from([first, "g", "input"]), min_size=2, max_size=3),
+                        st.lists(st.sampled_from(HOSTILE_NAMES + ["g", "input"]), min_size=1, max_size=3), odds=2)
     layers = [{"name": first, "type": "relu"},
               {"name": "g", "layers": [{"name": second, "type": "relu"}, {"type": "add", "inputs": [second, "input"]}],
-               "output": draw(st.sampled_from([second, None, "nope"]))},
-              {"type": "add", "inputs": draw(st.lists(st.sampled_from(HOSTILE_NAMES + ["g", "input"]), min_size=1, max_size=3))}]
-    return yaml.safe_dump({"input": "2x6x6", "layers": layers, "output": draw(st.sampled_from(HOSTILE_NAMES))},
-                          sort_keys=False, allow_unicode=True)
+               "output": draw(st.sampled_from([second, None, None, "nope"]))},
+              {"type": "add", "inputs": draw(references)}]
+    spec = {"input": "2x6x6", "layers": layers}
+    if draw(st.booleans()):
+        spec["output"] = draw(mostly(st.sampled_from([first, "g"]), st.sampled_from(HOSTILE_NAMES), odds=2))
+    return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
 
 
 _REPLACEMENTS = ["0", "-1", "1048577", "1e18", ".inf", ".nan", "1.5", "'x'", "9" * 80, "[1, 2, 3]", "null", "true",
