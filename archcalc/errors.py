@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any, Iterator
+import difflib
+from itertools import islice
+from typing import Any, Iterable, Iterator
 
 # How much of a user's value a message quotes: enough to recognise it, never the whole of a
 # 1 MB string or of a YAML alias bomb (whose repr would take forever).
 QUOTE_LIMIT = 60
 # Locations (file names, layer paths) are quoted longer: they are what the user looks for.
 LOCATION_LIMIT = 200
+# Near-miss suggestions compare at most this many candidates, each cut to SUGGESTION_CHARACTERS:
+# difflib is pure Python and quadratic in the lengths (100,000 similar 195-character layer names
+# took minutes to suggest one).
+SUGGESTION_CANDIDATES = 500
+SUGGESTION_CHARACTERS = 40
 
 
 def clip(text: str, limit: int = QUOTE_LIMIT, *, keep_end: bool = False) -> str:
@@ -18,6 +25,14 @@ def clip(text: str, limit: int = QUOTE_LIMIT, *, keep_end: bool = False) -> str:
     if len(text) <= limit:
         return text
     return "..." + text[len(text) - limit:] if keep_end else text[:limit] + "..."
+
+
+def near_miss(word: str, candidates: Iterable[Any], n: int = 1, cutoff: float = 0.6) -> list[str]:
+    """difflib's close matches to ``word`` in bounded work (see SUGGESTION_CANDIDATES)."""
+    pool: dict[str, str] = {}  # the candidate as compared -> as given (quote it with clip)
+    for candidate in islice(candidates, SUGGESTION_CANDIDATES):
+        pool.setdefault(str(candidate)[:SUGGESTION_CHARACTERS], str(candidate))
+    return [pool[match] for match in difflib.get_close_matches(str(word)[:SUGGESTION_CHARACTERS], pool, n=n, cutoff=cutoff)]
 
 
 def one_line(text: str) -> str:

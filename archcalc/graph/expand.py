@@ -8,11 +8,11 @@ only its own arguments (and repeat variables), never the caller's names.
 
 from __future__ import annotations
 
-import difflib
 from collections import ChainMap
+from itertools import chain, islice
 from typing import Any, Iterator, Mapping
 
-from ..errors import LOCATION_LIMIT, SpecError, brief, clip
+from ..errors import LOCATION_LIMIT, SpecError, brief, clip, near_miss
 from ..layers import ALIASES, REGISTRY, lookup
 from ..layers.base import LayerType
 from ..spec.loader import PosDict
@@ -114,9 +114,9 @@ class Expander(Values):
             elif ref_name in scope.names:
                 pending.target = scope.names[ref_name]
             else:
-                near = difflib.get_close_matches(ref_name, list(scope.names) + ["input"], n=1)
+                near = near_miss(ref_name, chain(["input"], scope.names))
                 hint = f"; did you mean '{clip(near[0])}'?" if near else ""
-                known = ", ".join(clip(name, 40) for name in list(scope.names)[:12])
+                known = ", ".join(clip(name, 24) for name in islice(scope.names, 12))
                 raise self.error(f"unknown layer '{clip(ref_name)}' in inputs{hint} (layers here: input, {known})", where, layer, key)
             pending.lazy = None
 
@@ -242,8 +242,8 @@ class Expander(Values):
             if key in RESERVED:
                 continue
             if key not in declared:
-                near = difflib.get_close_matches(clip(key, 100), [str(name) for name in declared], n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
+                near = near_miss(key, declared)
+                hint = f"; did you mean '{clip(near[0])}'?" if near else ""
                 listed = clip(", ".join(str(name) for name in list(declared)[:20]), 200) or "none"
                 raise self.error(f"unknown argument '{clip(key)}' for block '{clip(type_name)}'{hint} (arguments: {listed})",
                                  entry, full, key)
@@ -261,8 +261,8 @@ class Expander(Values):
         layer = lookup(type_name)
         if layer is None:
             choices = list(REGISTRY) + list(self.blocks) + list(ALIASES)
-            near = difflib.get_close_matches(clip(type_name, 100), choices, n=1)
-            hint = f"; did you mean '{near[0]}'?" if near else ""
+            near = near_miss(type_name, choices)
+            hint = f"; did you mean '{clip(near[0])}'?" if near else ""
             raise self.error(f"unknown layer type '{clip(type_name)}'{hint}", entry, full, "type")
         for key in ("layers", "output"):
             if key in entry:

@@ -4,12 +4,11 @@ registry: one small function per op)."""
 
 from __future__ import annotations
 
-import difflib
 import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, Sequence
 
-from ..errors import ShapeError, SpecError, brief, clip
+from ..errors import ShapeError, SpecError, brief, clip, near_miss
 from ..spec.shapes import MAX_DIM
 
 Shape = tuple[int, ...]
@@ -145,7 +144,7 @@ def number(value: Any) -> float:
 def choice(*options: str) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         if value not in options:
-            near = difflib.get_close_matches(clip(str(value), 100), options, n=1) if isinstance(value, str) else []
+            near = near_miss(value, options) if isinstance(value, str) else []
             hint = f" (did you mean '{near[0]}'?)" if near else ""
             raise SpecError(f"must be one of {', '.join(options)}, got {_type_name(value)}{hint}")
         return value
@@ -216,7 +215,7 @@ class LayerType:
             arg = known.get(key)
             try:
                 if arg is None:
-                    near = difflib.get_close_matches(clip(key, 100), list(known), n=1, cutoff=0.6)
+                    near = near_miss(key, known)
                     hint = f"; did you mean '{near[0]}'?" if near else ""
                     listed = ", ".join(a.name for a in cls.args) or "none"
                     raise SpecError(f"unknown argument '{clip(key)}' for {cls.name}{hint} (arguments: {listed})")

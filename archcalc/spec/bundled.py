@@ -3,11 +3,10 @@ An existing file always wins."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
-from ..errors import SpecError, clip
+from ..errors import SpecError, clip, near_miss
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -61,7 +60,7 @@ def resolve_spec(argument: str) -> Path:
     if stem in pairs and (bare or (path.parent.name == "compare" and not path.is_absolute())):
         return pairs[stem]
     if bare or path.parent.name == "architectures":
-        near = difflib.get_close_matches(clip(stem, 100), list(nets) + list(pairs), n=4, cutoff=0.5)
+        near = near_miss(stem, list(nets) + list(pairs), n=4, cutoff=0.5)
         hint = f"; close matches: {', '.join(near)}" if near else "; `archcalc zoo` lists the bundled nets"
         raise SpecError(f"no such file, and no bundled net named '{clip(stem)}'{hint}", file=argument)
     raise SpecError("file not found", file=argument)

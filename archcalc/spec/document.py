@@ -3,12 +3,11 @@ Every mistake is a SpecError with the file and the line of the offending key."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, clip
+from ..errors import SpecError, clip, near_miss
 from .loader import PosDict, parse_yaml, read_text
 from .shapes import parse_shape
 
@@ -72,7 +71,7 @@ def _text(data: PosDict, key: str, file: str) -> str:
 def _check_top_keys(data: PosDict, file: str) -> None:
     for key in data:
         if key not in TOP_KEYS:
-            near = difflib.get_close_matches(clip(key, 100), TOP_KEYS, n=1)
+            near = near_miss(key, TOP_KEYS)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             line, column = data.position_of(key)
             raise SpecError(f"unknown top-level key '{clip(key)}'{hint} (keys: {', '.join(TOP_KEYS)})", file=file, line=line, column=column)

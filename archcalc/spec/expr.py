@@ -14,13 +14,12 @@ Every failure is a SpecError that quotes the expression.
 from __future__ import annotations
 
 import ast
-import difflib
 import functools
 import math
 import operator
 from typing import Any, Callable, Mapping
 
-from ..errors import SpecError, brief, clip
+from ..errors import SpecError, brief, clip, near_miss
 
 MAX_EXPRESSION_LENGTH = 500
 # Integers beyond this are not layer sizes; refusing them keeps ``2**2**64`` from hanging.
@@ -170,7 +169,7 @@ class _Evaluator:
             return True
         if node.id in ("false", "False"):
             return False
-        near = difflib.get_close_matches(clip(node.id, 100), list(self.names), n=1)
+        near = near_miss(node.id, self.names)
         hint = f" (did you mean '{clip(near[0])}'?)" if near else ""
         names = sorted(self.names)
         known = ", ".join(clip(name, 30) for name in names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "") or "none"

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from ..errors import SpecError, UsageError, brief, clip
+from ..errors import SpecError, UsageError, brief, clip, near_miss
 
 MAX_DIM = 1 << 20  # a side or channel count beyond a million is a typo, not a net
 
@@ -18,7 +17,7 @@ def parse_shape(value: Any, what: str = "input") -> tuple[int, ...]:
         got = {}
         for key, v in value.items():
             if key not in keys:
-                near = difflib.get_close_matches(clip(key, 100), list(keys), n=1)
+                near = near_miss(key, keys)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
                 raise SpecError(f"unknown {what} key '{clip(key)}'{hint} (use channels, height, width)")
             got[keys[key]] = v

@@ -130,3 +130,12 @@ def test_duplicate_long_keys_are_clipped(tmp_path):
     key = "k" * 5000
     message = assert_clean_error(run_spec(tmp_path, f"input: 3x8x8\n? {key}\n: 1\n? {key}\n: 2\nlayers: [relu]\n"), "appears twice")
     assert len(message) < 400
+
+
+def test_suggestions_among_many_long_similar_names_are_fast(tmp_path):
+    # difflib over 50,000 similar 190-character names took minutes; suggestions now compare a bounded few
+    name = "a" * 190
+    text = (f"input: 3x8x8\nlayers:\n  - {{name: '{name}{{i}}', type: relu, repeat: 50000}}\n"
+            f"  - {{type: add, inputs: ['{name}x', input]}}\n")
+    message = timed(lambda: assert_clean_error(run_spec(tmp_path, text), "unknown layer 'aaa", "did you mean 'aaa"), 10)
+    assert len(message) < 700  # bounded whatever the names' count and length
