@@ -56,8 +56,10 @@ class Expander(Values):
     def expand(self, entries: Any, scope: Scope, env: Mapping, where_list: Any) -> Endpoint:
         if not isinstance(entries, list):
             raise self.error("'layers' must be a list of layers", where_list, scope.prefix or None)
-        if len(self.stack) > MAX_NESTING:
-            raise self.error(f"blocks nest more than {MAX_NESTING} deep", where_list, scope.prefix or None)
+        # each group or block instance adds one part to the path (names hold no dots); the bound
+        # keeps the recursion of blocks of nested groups within Python's stack
+        if scope.prefix.count(".") + 1 > MAX_NESTING:
+            raise self.error(f"groups and blocks nest more than {MAX_NESTING} deep", where_list, scope.prefix or None)
         previous = scope.input
         index = 0
         for raw_entry in entries:

@@ -139,3 +139,26 @@ def test_suggestions_among_many_long_similar_names_are_fast(tmp_path):
             f"  - {{type: add, inputs: ['{name}x', input]}}\n")
     message = timed(lambda: assert_clean_error(run_spec(tmp_path, text), "unknown layer 'aaa", "did you mean 'aaa"), 10)
     assert len(message) < 700  # bounded whatever the names' count and length
+
+
+def nested_blocks(blocks: int, groups: int) -> str:
+    """Blocks each wrapping ``groups`` nested groups around the next block (the YAML stays shallow)."""
+    lines = ["input: 3x8x8", "blocks:"]
+    for block in range(blocks):
+        inner = f"{{type: b{block + 1}}}" if block < blocks - 1 else "relu"
+        for _ in range(groups):
+            inner = f"{{layers: [{inner}]}}"
+        lines.append(f"  b{block}: {{layers: [{inner}]}}")
+    return "\n".join(lines + ["layers: [{type: b0}]"]) + "\n"
+
+
+def test_blocks_of_nested_groups_nest_at_most_64_deep(tmp_path):
+    # 60 blocks each wrapping 40 nested groups: 2,400 levels of recursion, once a RecursionError
+    assert_clean_error(run_spec(tmp_path, nested_blocks(60, 40)), "net.yaml:", "groups and blocks nest more than 64 deep")
+
+
+def test_nesting_64_deep_is_fine_65_is_not():
+    graph = load_graph("net.yaml", text=nested_blocks(8, 7))  # 8 x (a block instance + 7 groups)
+    assert graph.nodes[0].name.count(".") == 64
+    with pytest.raises(SpecError, match="nest more than 64 deep"):
+        load_graph("net.yaml", text=nested_blocks(8, 8))
