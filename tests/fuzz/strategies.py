@@ -237,8 +237,19 @@ def bombs() -> st.SearchStrategy[str]:
             text += f"      a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n"
         return text + f"layers: *a{levels - 1}\n"
 
+    def nested_blocks(shape: tuple[int, int]) -> str:
+        blocks, groups = shape
+        lines = ["input: 3x8x8", "blocks:"]
+        for block in range(blocks):
+            inner = f"{{type: b{block + 1}}}" if block < blocks - 1 else "relu"
+            for _ in range(groups):
+                inner = f"{{layers: [{inner}]}}"
+            lines.append(f"  b{block}: {{layers: [{inner}]}}")
+        return "\n".join(lines + ["layers: [{type: b0}]"]) + "\n"
+
     return st.one_of(
         st.integers(2, 40).map(laughs),
+        st.tuples(st.integers(1, 80), st.integers(0, 45)).map(nested_blocks),
         st.integers(1, 400).map(lambda n: "input: 3x8x8\nlayers: " + "[" * n + "relu" + "]" * n + "\n"),
         st.integers(1, 300).map(lambda n: "input: 3x8x8\nlayers:\n  " + "- " * n + "relu\n"),
         st.just("input: 3x8x8\nlayers: &x [relu, *x]\n"),
