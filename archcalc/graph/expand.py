@@ -220,8 +220,8 @@ class Expander(Values):
     def block(self, type_name: str, entry: PosDict, inner: Scope, env: Mapping, full: str):
         definition = self.blocks[type_name]
         if type_name in self.stack:
-            chain = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
-            raise self.error(f"block '{clip(type_name)}' uses itself ({clip(chain, 200)})", entry, full, "type")
+            cycle = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
+            raise self.error(f"block '{clip(type_name)}' uses itself ({clip(cycle, 200)})", entry, full, "type")
         block_env = self._block_arguments(type_name, definition, entry, env, full)
         self.groups[full] = Group(full, type_name, entry.line)
         self.stack.append(type_name)
