@@ -15,7 +15,7 @@ from ..layers import Identity, Merge, Whole, Windows
 Interval = tuple[int, int]
 
 
-def through_window(window, reach: Interval | None, size_in: int, size_out: int) -> Interval | None:
+def through_window(window, reach: Interval | None, size_in: int, size_out: int, budget=None) -> Interval | None:
     """The hull of the output positions whose window reads a position of ``reach`` inside the
     map. Positions of phase r are r + t*period, reading [first + t*advance, last + t*advance]."""
     if reach is None:
@@ -24,11 +24,14 @@ def through_window(window, reach: Interval | None, size_in: int, size_out: int) 
     if a > b:
         return None
     lo = hi = None
-    for phase in range(min(window.period, size_out)):
-        positions = window.positions(phase)
+    phases = min(window.period, size_out)
+    if budget is not None:
+        budget.spend(phases)
+    for phase in range(phases):
+        positions = window.positions(phase)  # an ascending range
         if not len(positions):
             continue
-        first, last = min(positions), max(positions)
+        first, last = positions[0], positions[-1]
         steps = (size_out - 1 - phase) // window.period
         if window.advance == 0:  # the window does not move (reads a whole axis)
             if first > b or last < a:
@@ -44,9 +47,10 @@ def through_window(window, reach: Interval | None, size_in: int, size_out: int) 
     return None if lo is None else (lo, hi)
 
 
-def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ...]):
+def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ...], budget=None):
     """A node's reach: per-axis intervals for a map, True for a flat output that reaches the
-    input, None when nothing of the output reaches it."""
+    input, None when nothing of the output reaches it. Past the work budget the answer is the
+    conservative one (everything reaches): the field itself is then reported unknown."""
     if all(r is None for r in in_reaches) or (None in in_reaches and not isinstance(rule, Merge)):
         return None
     if len(out_shape) != 3:
@@ -60,7 +64,11 @@ def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ..
     if isinstance(rule, Identity):
         return in_reaches[0]
     if isinstance(rule, Windows):
-        axes = tuple(through_window(w, r, n, m) for w, r, n, m in zip(rule.axes, in_reaches[0], in_shapes[0][1:], sizes))
+        try:
+            axes = tuple(through_window(w, r, n, m, budget)
+                         for w, r, n, m in zip(rule.axes, in_reaches[0], in_shapes[0][1:], sizes))
+        except ValueError:
+            return full
         return None if None in axes else axes
     return full  # unknown rules (non-uniform resizes): anything that reaches in keeps reaching out
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from ..errors import ArchcalcError, SpecError
+from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
 from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
-from ..layers.base import elements
+from ..layers.base import elements, shape_text
+from ..spec.shapes import MAX_DIM
 from .backward import gradient_flow
-from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
+from .coverage import reads_nothing
 from .reach import node_reach
-from .rf import AxisField, merge_axis
+from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
+from .rf import AxisField, RfBudget, merge_axis
 
 
 def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
@@ -18,7 +20,7 @@ def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
     return WHOLE_FIELD
 
 
-def _field_after(rule: FieldRule, fields: list[ReceptiveField], node: Node) -> tuple[ReceptiveField, list[str]]:
+def _field_after(rule: FieldRule, fields: list[ReceptiveField], node: Node, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     """The output's field from the inputs' fields and the layer's rule (archcalc.layers.fieldrules)."""
     if isinstance(rule, Whole) or any(f.kind == "whole" for f in fields):
         return WHOLE_FIELD, []
@@ -30,16 +32,16 @@ def _field_after(rule: FieldRule, fields: list[ReceptiveField], node: Node) -> t
     if isinstance(rule, Identity):
         return fields[0], []
     if isinstance(rule, Merge):
-        return _merged(rule, fields)
+        return _merged(rule, fields, budget)
     field_in = fields[0]
     try:
-        axes = tuple(axis.through(window) for axis, window in zip(field_in.axes, rule.axes))  # type: ignore[union-attr]
+        axes = tuple(axis.through(window, budget) for axis, window in zip(field_in.axes, rule.axes))  # type: ignore[union-attr]
     except ValueError as exc:
         return ReceptiveField(None, "unknown", str(exc)), []
     return ReceptiveField(axes, same_stride=field_in.same_stride, aligned=field_in.aligned), []  # type: ignore[arg-type]
 
 
-def _merged(rule: Merge, fields: list[ReceptiveField]) -> tuple[ReceptiveField, list[str]]:
+def _merged(rule: Merge, fields: list[ReceptiveField], budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     """The union of the joined paths' fields (none of them whole here)."""
     if any(rule.broadcast):
         # a map repeated along an axis has one field for every position: no uniform union
@@ -47,7 +49,10 @@ def _merged(rule: Merge, fields: list[ReceptiveField]) -> tuple[ReceptiveField, 
                                                "whole input"), []
     axes, notes, same, aligned = [], [], True, True
     for axis in range(2):
-        merged, s, a = merge_axis(f.axes[axis] for f in fields)  # type: ignore[index]
+        try:
+            merged, s, a = merge_axis((f.axes[axis] for f in fields), budget)  # type: ignore[index]
+        except ValueError as exc:
+            return ReceptiveField(None, "unknown", str(exc)), []
         axes.append(merged)
         same, aligned = same and s, aligned and a
     if not same:
@@ -57,80 +62,64 @@ def _merged(rule: Merge, fields: list[ReceptiveField]) -> tuple[ReceptiveField, 
     return ReceptiveField(tuple(axes), same_stride=same, aligned=aligned), notes  # type: ignore[arg-type]
 
 
-def _output_field(result, in_fields: list[ReceptiveField], in_shapes: list, reach, node: Node) -> tuple[ReceptiveField, list[str]]:
+_PADDING_ONLY = "some outputs read only padding (or nothing), so not every output sees the whole input"
+NO_INPUT_FIELD = ReceptiveField(None, "unknown", "every output reads only padding: no output reaches the input")
+
+
+def _node_field(node: Node, result, in_fields, in_shape, reach, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     """The field of a node's output, with notes; "whole" only where an output really reads input."""
     if len(result.output) != 3:
         field_out, notes = WHOLE_FIELD, []
     else:
-        field_out, notes = _field_after(result.rf, in_fields, node)
-        if field_out.kind == "whole" and isinstance(result.rf, Windows) and _reads_nothing(result.rf.axes, in_shapes[0], result.output):
-            return ReceptiveField(None, "unknown", "some outputs read only padding (or nothing), so not every output sees the whole input"), notes
+        field_out, notes = _field_after(result.rf, in_fields, node, budget)
+        if field_out.kind == "whole" and isinstance(result.rf, Windows):
+            try:
+                if reads_nothing(result.rf.axes, in_shape, result.output, budget):
+                    return ReceptiveField(None, "unknown", _PADDING_ONLY), notes
+            except ValueError as exc:
+                return ReceptiveField(None, "unknown", str(exc)), notes
     if field_out.kind == "whole" and reach is None:
         return NO_INPUT_FIELD, notes
     return field_out, notes
 
 
-NO_INPUT_FIELD = ReceptiveField(None, "unknown", "every output reads only padding: no output reaches the input")
+def _infer(node: Node, in_shapes: list[tuple[int, ...]], file: str):
+    """The layer's result, located on error; outputs are bounded like the input (2^20 per
+    dimension), so a chain of upsamplings cannot grow sizes, counts or work without limit."""
+    try:
+        result = node.layer.infer(node.args, in_shapes)
+        if max(result.output) > MAX_DIM:
+            raise ShapeError(f"output {shape_text(result.output)} has a dimension of {max(result.output):,}; "
+                             f"sizes and channel counts are limited to {MAX_DIM:,} (2^20)")
+    except ArchcalcError as exc:
+        raise exc.located(file=file, line=node.line, column=node.column, layer=node.name)
+    return result
 
 
-def _reads_nothing(windows: list, in_shape: tuple[int, ...], out_shape: tuple[int, ...]) -> bool:
-    """Whether some output position reads no real input position along an axis (padding only,
-    a transposed conv's output_padding or dilation gaps)."""
-    for window, size_in, size_out in zip(windows, in_shape[1:], out_shape[1:]):
-        if any(not any(0 <= p < size_in for p in window.positions(o)) for o in range(size_out)):
-            return True
-    return False
+def _row(node: Node, result, field_out: ReceptiveField, notes: list[str], batch: int) -> Row:
+    params = result.param_count
+    return Row(
+        name=node.name,
+        type=node.type_name,
+        output=result.output,
+        params=params,
+        trainable=params if node.trainable else 0,
+        buffers=result.buffer_count,
+        macs=result.macs * batch,
+        flops=result.flops * batch,
+        ops=result.ops * batch,
+        activations=elements(result.output) * batch,
+        rf=field_out,
+        param_tensors=result.params,
+        buffer_tensors=result.buffers,
+        inputs=["input" if p is None else p.name for p in node.inputs],
+        notes=notes,
+        depth=node.name.count(".") + 1,
+    )
 
 
-def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32") -> Report:
-    """Analyse every node: shapes, parameters, buffers, MACs/FLOPs/ops, receptive field."""
-    if dtype not in DTYPE_BYTES:
-        raise SpecError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
-    input_shape = tuple(input_shape or graph.input_shape)
-    batch = batch or graph.batch
-    shapes: dict[int, tuple[int, ...]] = {}
-    fields: dict[int, ReceptiveField] = {}
-    net_field = _input_field(input_shape)
-    reaches: dict[int, object] = {}
-    net_reach = tuple((0, size - 1) for size in input_shape[1:]) if len(input_shape) == 3 else True
-    rows: list[Row] = []
-    results = []
-    for node in graph.nodes:
-        in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
-        try:
-            result = node.layer.infer(node.args, in_shapes)
-        except ArchcalcError as exc:
-            raise exc.located(file=graph.file, line=node.line, column=node.column, layer=node.name)
-        shapes[id(node)] = result.output
-        results.append(result)
-        in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
-        reach = node_reach(result.rf, [net_reach if p is None else reaches[id(p)] for p in node.inputs], in_shapes, result.output)
-        reaches[id(node)] = reach
-        field_out, notes = _output_field(result, in_fields, in_shapes, reach, node)
-        fields[id(node)] = field_out
-        params = result.param_count
-        rows.append(
-            Row(
-                name=node.name,
-                type=node.type_name,
-                output=result.output,
-                params=params,
-                trainable=params if node.trainable else 0,
-                buffers=result.buffer_count,
-                macs=result.macs * batch,
-                flops=result.flops * batch,
-                ops=result.ops * batch,
-                activations=elements(result.output) * batch,
-                rf=field_out,
-                param_tensors=result.params,
-                buffer_tensors=result.buffers,
-                inputs=["input" if p is None else p.name for p in node.inputs],
-                notes=notes,
-                depth=node.name.count(".") + 1,
-            )
-        )
-    _add_backward(graph, rows, results, batch)
-    total = Totals(
+def _totals(rows: list[Row]) -> Totals:
+    return Totals(
         params=sum(r.params for r in rows),
         trainable=sum(r.trainable for r in rows),
         buffers=sum(r.buffers for r in rows),
@@ -141,11 +130,40 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         backward_input_flops=sum(r.backward_input_flops for r in rows),
         backward_weight_flops=sum(r.backward_weight_flops for r in rows),
     )
+
+
+def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32") -> Report:
+    """Analyse every node: shapes, parameters, buffers, MACs/FLOPs/ops, receptive field."""
+    if dtype not in DTYPE_BYTES:
+        raise SpecError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
+    input_shape = tuple(input_shape or graph.input_shape)
+    batch = batch or graph.batch
+    shapes: dict[int, tuple[int, ...]] = {}
+    fields: dict[int, ReceptiveField] = {}
+    reaches: dict[int, object] = {}
+    net_field = _input_field(input_shape)
+    net_reach = tuple((0, size - 1) for size in input_shape[1:]) if len(input_shape) == 3 else True
+    budget = RfBudget()
+    rows: list[Row] = []
+    results = []
+    for node in graph.nodes:
+        in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
+        result = _infer(node, in_shapes, graph.file)
+        shapes[id(node)] = result.output
+        results.append(result)
+        in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
+        reach = node_reach(result.rf, [net_reach if p is None else reaches[id(p)] for p in node.inputs], in_shapes,
+                           result.output, budget)
+        reaches[id(node)] = reach
+        field_out, notes = _node_field(node, result, in_fields, in_shapes[0], reach, budget)
+        fields[id(node)] = field_out
+        rows.append(_row(node, result, field_out, notes, batch))
+    _add_backward(graph, rows, results, batch)
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]
     final_rf = net_field if out_node is None else fields[id(out_node)]
     warnings = [f"{r.name}: {note}" for r in rows for note in r.notes]
-    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, total, output, final_rf, graph, warnings)
+    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, _totals(rows), output, final_rf, graph, warnings)
 
 
 def _add_backward(graph: Graph, rows: list[Row], results: list, batch: int) -> None:

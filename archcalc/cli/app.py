@@ -50,23 +50,38 @@ def fail(exc: BaseException) -> None:
     raise typer.Exit(2)
 
 
+_pending_notes: list[str] | None = None  # notes of the guarded command running now
+
+
 def run_guarded(function):
-    """Every user mistake becomes one line on stderr and exit status 2."""
+    """Every user mistake becomes one line on stderr and exit status 2; the command's notes
+    (see note) are shown only when it succeeds, so a failure is that one line alone."""
+    global _pending_notes
+    outer, _pending_notes = _pending_notes, []
     try:
-        return function()
+        result = function()
+        notes = _pending_notes
     except ArchcalcError as exc:
         fail(exc)
     except RecursionError:
         fail(ArchcalcError("the spec nests too deeply"))
     except MemoryError:
         fail(ArchcalcError("out of memory while reading the spec"))
+    finally:
+        _pending_notes = outer
+    for line in notes:
+        note(line)
+    return result
 
 
 def note(line: str) -> None:
     """A remark about how the command read its input or laid out its table: on stderr, so piped
-    output stays the data."""
+    output stays the data; inside run_guarded it waits for the command to succeed."""
     from ..render.escape import visible
 
+    if _pending_notes is not None:
+        _pending_notes.append(line)
+        return
     typer.echo(visible(line), err=True)
 
 

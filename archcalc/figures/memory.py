@@ -85,10 +85,9 @@ def elements_of(shape) -> int:
     return total
 
 
-def peak_live(report: Report) -> PeakPoint:
-    """Walk the layers in topological order; a tensor is live from its producer until its last
-    consumer has run (the net's output until the end). The peak counts, while a layer runs, its
-    inputs, its output and everything still waiting for a later consumer."""
+def _lifetimes(report: Report) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    """Each tensor's size (elements, batch included), the step producing it (-1 for the net
+    input) and the step of its last use (len(rows) for the net's output: it outlives the walk)."""
     rows = report.rows
     sizes = {"input": elements_of(report.input) * report.batch}
     produced = {"input": -1}
@@ -102,13 +101,32 @@ def peak_live(report: Report) -> PeakPoint:
     graph = report.graph
     final = graph.output.name if graph is not None and graph.output is not None else "input"
     last_use[final] = len(rows)
-    best = PeakPoint("input", sizes["input"], ("input",))
-    for index, row in enumerate(rows):
-        live = tuple(name for name in sizes if produced[name] <= index <= last_use[name])
-        total = sum(sizes[name] for name in live)
-        if total > best.elements:
-            best = PeakPoint(row.name, total, live)
-    return best
+    return sizes, produced, last_use
+
+
+def peak_live(report: Report) -> PeakPoint:
+    """Walk the layers in topological order; a tensor is live from its producer until its last
+    consumer has run (the net's output until the end). The peak counts, while a layer runs, its
+    inputs, its output and everything still waiting for a later consumer: live at step i are the
+    tensors with produced <= i <= last_use.
+
+    One sweep with a running sum (add a tensor at the step producing it, drop it after its last
+    use), so 100,000 layers cost 100,000 steps; the first step with the largest sum wins."""
+    sizes, produced, last_use = _lifetimes(report)
+    dying: dict[int, int] = {}  # step -> elements whose last use it is
+    for name, step in last_use.items():
+        dying[step] = dying.get(step, 0) + sizes[name]
+    live_sum = sizes["input"] - dying.get(-1, 0)
+    best_step, best_sum = None, sizes["input"]
+    for index, row in enumerate(report.rows):
+        live_sum += sizes[row.name]
+        if live_sum > best_sum:
+            best_step, best_sum = index, live_sum
+        live_sum -= dying.get(index, 0)
+    if best_step is None:
+        return PeakPoint("input", best_sum, ("input",))
+    live = tuple(name for name in sizes if produced[name] <= best_step <= last_use[name])
+    return PeakPoint(report.rows[best_step].name, best_sum, live)
 
 
 def memory_report(report: Report, optimizer: str = "adam") -> MemoryReport:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, clip
 from ..spec.document import SpecDocument, read_document
 from .expand import Expander, Scope
 from .model import Endpoint, Graph
@@ -27,8 +27,9 @@ def build_graph(doc: SpecDocument) -> Graph:
     scope = Scope(net_input, "")
     output_endpoint = expander.expand(doc.layers, scope, env, doc.data)
     if doc.output is not None:
-        if doc.output not in scope.names:
-            raise SpecError(f"output '{doc.output}' is not a top-level layer", file=doc.file, line=doc.position_of("output")[0])
+        if not isinstance(doc.output, str) or doc.output not in scope.names:
+            raise SpecError(f"output '{clip(str(doc.output))}' is not a top-level layer", file=doc.file,
+                            line=doc.position_of("output")[0])
         output_endpoint = scope.names[doc.output]
     nodes = expander.nodes
     if not nodes:

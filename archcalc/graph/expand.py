@@ -8,20 +8,20 @@ only its own arguments (and repeat variables), never the caller's names.
 
 from __future__ import annotations
 
-import difflib
-import re
-from typing import Any
+from collections import ChainMap
+from itertools import chain, islice
+from typing import Any, Iterator, Mapping
 
-from ..errors import SpecError
+from ..errors import LOCATION_LIMIT, SpecError, brief, clip, near_miss
 from ..layers import ALIASES, REGISTRY, lookup
-from ..spec.expr import evaluate
+from ..layers.base import LayerType
 from ..spec.loader import PosDict
 from .model import Endpoint, Group, Node
+from .values import Values, locate
 
 MAX_NODES = 100_000
 MAX_NESTING = 64
 RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "comment"}
-_TEMPLATE = re.compile(r"\{([^{}]+)\}")
 
 
 class Scope:
@@ -32,110 +32,83 @@ class Scope:
         self.pending: list[Endpoint] = []
 
 
-class Expander:
+class Expander(Values):
     def __init__(self, file: str, blocks: dict[str, PosDict]):
-        self.file = file
+        super().__init__(file)
         self.blocks = blocks
         self.nodes: list[Node] = []
         self.groups: dict[str, Group] = {}
         self.stack: list[str] = []
-        self.work = 0
+        self.entries = 0
 
-    # -- errors --------------------------------------------------------------------------
+    # -- errors and limits -------------------------------------------------------------------
     def error(self, message: str, where: Any = None, layer: str | None = None, key: str | None = None) -> SpecError:
-        line = column = None
-        if isinstance(where, PosDict) and key is not None:
-            line, column = where.position_of(key)
-        elif where is not None:
-            line, column = getattr(where, "line", None), getattr(where, "column", None)
-        return SpecError(message, file=self.file, line=line, column=column, layer=layer)
+        return locate(SpecError(message), self.file, where, key, layer)
 
     def _count(self, where, layer):
-        self.work += 1
-        if self.work > MAX_NODES:
+        self.entries += 1
+        if self.entries > MAX_NODES:
             raise self.error(
                 f"the spec expands past {MAX_NODES:,} layers (check repeat counts and YAML aliases)", where, layer
             )
 
-    # -- values ----------------------------------------------------------------------------
-    def value(self, raw: Any, env: dict, options: tuple = (), where=None, layer=None, key=None) -> Any:
-        """Evaluate an argument: strings are expressions unless they are one of the options."""
-        try:
-            if isinstance(raw, str):
-                if raw in options:
-                    return raw
-                return evaluate(raw, env)
-            if isinstance(raw, list):
-                result = []
-                for item in raw:
-                    if isinstance(item, (list, dict)):
-                        raise SpecError("nested lists are not allowed in arguments")
-                    result.append(self.value(item, env, options, where, layer, key))
-                return result
-            if isinstance(raw, dict):
-                raise SpecError("a mapping is not a valid argument value")
-            return raw
-        except SpecError as exc:
-            if key and not exc.message.startswith("argument"):
-                exc.message = f"argument '{key}': {exc.message}"
-            raise exc.located(file=self.file, line=where.position_of(key)[0] if isinstance(where, PosDict) and key else None,
-                              column=where.position_of(key)[1] if isinstance(where, PosDict) and key else None,
-                              layer=layer)
-
-    def template(self, text: Any, env: dict, where, layer, key) -> str:
-        if not isinstance(text, (str, int)) or isinstance(text, bool):
-            raise self.error(f"'{key}' must be a name, got {text!r}", where, layer, key)
-        text = str(text)
-
-        def substitute(match):
-            return str(self.value(match.group(1), env, where=where, layer=layer, key=key))
-
-        result = _TEMPLATE.sub(substitute, text)
-        if not result or not re.fullmatch(r"[A-Za-z0-9_]+", result):
-            raise self.error(f"layer name '{result}' may only hold letters, digits and _", where, layer, key)
-        return result
-
-    # -- expansion -------------------------------------------------------------------------
-    def expand(self, entries: Any, scope: Scope, env: dict, where_list: Any) -> Endpoint:
+    # -- lists of entries ----------------------------------------------------------------------
+    def expand(self, entries: Any, scope: Scope, env: Mapping, where_list: Any) -> Endpoint:
         if not isinstance(entries, list):
             raise self.error("'layers' must be a list of layers", where_list, scope.prefix or None)
-        if len(self.stack) > MAX_NESTING:
-            raise self.error(f"blocks nest more than {MAX_NESTING} deep", where_list, scope.prefix or None)
+        # each group or block instance adds one part to the path (names hold no dots); the bound
+        # keeps the recursion of blocks of nested groups within Python's stack
+        if scope.prefix.count(".") + 1 > MAX_NESTING:
+            raise self.error(f"groups and blocks nest more than {MAX_NESTING} deep", where_list, scope.prefix or None)
         previous = scope.input
         index = 0
-        for entry in entries:
-            if isinstance(entry, str):
-                entry_dict = PosDict(type=entry)
-                entry_dict.line = getattr(entries, "line", None)
-                entry_dict.column = None
-                entry_dict.key_positions = {}
-                entry = entry_dict
-            if not isinstance(entry, dict):
-                raise self.error(f"a layer must be a mapping or a type name, got {entry!r}", entries, scope.prefix or None)
-            instances = [env]
-            if "repeat" in entry:
-                count = self.value(entry["repeat"], env, where=entry, layer=scope.prefix or None, key="repeat")
-                if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                    raise self.error(f"repeat must be a whole number >= 0, got {count!r}", entry, scope.prefix or None, "repeat")
-                if count > MAX_NODES:
-                    raise self.error(f"repeat {count:,} exceeds the limit of {MAX_NODES:,} layers", entry, scope.prefix or None, "repeat")
-                var = entry.get("repeat_var", "i")
-                if not isinstance(var, str) or not var.isidentifier():
-                    raise self.error("repeat_var must be a plain name", entry, scope.prefix or None, "repeat_var")
-                instances = [{**env, var: k} for k in range(count)]
-                if "name" in entry and "{" not in str(entry["name"]) and count > 1:
-                    raise self.error(
-                        f"a repeated layer needs a name template like '{entry['name']}{{i}}', or no name",
-                        entry, scope.prefix or None, "name",
-                    )
-            for local_env in instances:
+        for raw_entry in entries:
+            entry = self._as_mapping(raw_entry, entries, scope)
+            for local_env in self._instances(entry, env, scope):
                 self._count(entry, scope.prefix or None)
                 endpoint, name = self.entry(entry, scope, local_env, previous, index)
-                if name is None:
-                    continue
-                previous = endpoint
-                index += 1
-        # forward references are resolved once the scope knows all its names
+                if name is not None:
+                    previous = endpoint
+                    index += 1
+        self._resolve_forward_references(scope)
+        return previous
+
+    def _as_mapping(self, entry: Any, entries: Any, scope: Scope) -> PosDict:
+        """A bare type name (``- relu``) as the mapping it stands for."""
+        if isinstance(entry, str):
+            mapping = PosDict(type=entry)
+            mapping.line = getattr(entries, "line", None)
+            mapping.column = None
+            mapping.key_positions = {}
+            return mapping
+        if not isinstance(entry, dict):
+            raise self.error(f"a layer must be a mapping or a type name, got {brief(entry)}", entries, scope.prefix or None)
+        return entry
+
+    def _instances(self, entry: PosDict, env: Mapping, scope: Scope) -> Iterator[Mapping]:
+        """The scopes the entry is expanded in: one, or one per repeat with its variable bound
+        (a layer over ``env``, not a copy of it: copying thousands of names per copy is work
+        the layer count does not see)."""
+        if "repeat" not in entry:
+            yield env
+            return
+        layer = scope.prefix or None
+        count = self.value(entry["repeat"], env, where=entry, layer=layer, key="repeat")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise self.error(f"repeat must be a whole number >= 0, got {brief(count)}", entry, layer, "repeat")
+        if count > MAX_NODES:
+            raise self.error(f"repeat {count:,} exceeds the limit of {MAX_NODES:,} layers", entry, layer, "repeat")
+        var = entry.get("repeat_var", "i")
+        if not isinstance(var, str) or not var.isidentifier():
+            raise self.error("repeat_var must be a plain name", entry, layer, "repeat_var")
+        if "name" in entry and "{" not in str(entry["name"]) and count > 1:
+            raise self.error(f"a repeated layer needs a name template like '{clip(str(entry['name']))}{{i}}', or no name",
+                             entry, layer, "name")
+        for copy in range(count):
+            yield ChainMap({var: copy}, env)
+
+    def _resolve_forward_references(self, scope: Scope) -> None:
+        """Forward references are resolved once the scope knows all its names."""
         for pending in scope.pending:
             ref_name, where, layer, key = pending.lazy
             if ref_name == "input":
@@ -143,136 +116,113 @@ class Expander:
             elif ref_name in scope.names:
                 pending.target = scope.names[ref_name]
             else:
-                near = difflib.get_close_matches(ref_name, list(scope.names) + ["input"], n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                known = ", ".join(list(scope.names)[:12])
-                raise self.error(f"unknown layer '{ref_name}' in inputs{hint} (layers here: input, {known})", where, layer, key)
+                near = near_miss(ref_name, chain(["input"], scope.names))
+                hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+                known = ", ".join(clip(name, 24) for name in islice(scope.names, 12))
+                raise self.error(f"unknown layer '{clip(ref_name)}' in inputs{hint} (layers here: input, {known})", where, layer, key)
             pending.lazy = None
-        return previous
 
-    def entry(self, entry: PosDict, scope: Scope, env: dict, previous: Endpoint, index: int):
+    # -- one entry -----------------------------------------------------------------------------
+    def entry(self, entry: PosDict, scope: Scope, env: Mapping, previous: Endpoint, index: int):
         """Expand one entry; returns (endpoint, name) or (None, None) when dropped by 'when'."""
-        if "name" in entry:
-            local = self.template(entry["name"], env, entry, scope.prefix or None, "name")
-        else:
-            local = str(index)
+        local = self._local_name(entry, env, scope, index)
         full = f"{scope.prefix}.{local}" if scope.prefix else local
-        # inputs
-        if "inputs" in entry:
-            refs = entry["inputs"]
-            if isinstance(refs, (str, int)):
-                refs = [refs]
-            if not isinstance(refs, list) or not refs:
-                raise self.error("'inputs' must be a layer name or a list of names", entry, full, "inputs")
-            sources = []
-            for ref in refs:
-                ref_name = self.template(ref, env, entry, full, "inputs")
-                pending = Endpoint(lazy=(ref_name, entry, full, "inputs"))
-                scope.pending.append(pending)
-                sources.append(pending)
-        else:
-            sources = [previous]
-        if "when" in entry:
-            keep = self.value(entry["when"], env, where=entry, layer=full, key="when")
-            if not isinstance(keep, bool):
-                raise self.error(f"'when' must be true or false, got {keep!r}", entry, full, "when")
-            if not keep:
-                if "name" in entry and len(sources) == 1:
-                    # a dropped layer passes its input through, so references to it still work
-                    scope.names.setdefault(local, Endpoint(target=sources[0]))
-                return None, None
+        sources = self._sources(entry, env, scope, full, previous)
+        if not self._kept(entry, env, scope, full, local, sources):
+            return None, None
         if local in scope.names:
-            raise self.error(f"two layers are named '{local}' here", entry, full, "name")
+            raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
+        type_name, trainable = self._type_and_trainable(entry, full)
+        if type_name in (None, "sequential") or type_name in self.blocks:
+            endpoint = self._group(entry, type_name, scope, env, full, sources)
+        else:
+            endpoint = self._layer(entry, type_name, env, full, sources, trainable)
+        scope.names[local] = endpoint
+        return endpoint, local
+
+    def _local_name(self, entry: PosDict, env: Mapping, scope: Scope, index: int) -> str:
+        if "name" not in entry:
+            return str(index)
+        local = self.template(entry["name"], env, entry, scope.prefix or None, "name")
+        if local == "input":
+            raise self.error("a layer cannot be named 'input': in 'inputs' that name means the list's input",
+                             entry, scope.prefix or None, "name")
+        return local
+
+    def _sources(self, entry: PosDict, env: Mapping, scope: Scope, full: str, previous: Endpoint) -> list[Endpoint]:
+        """Where the entry reads from: its ``inputs`` (resolved when the scope is complete), or
+        the previous entry."""
+        if "inputs" not in entry:
+            return [previous]
+        refs = entry["inputs"]
+        if isinstance(refs, (str, int)):
+            refs = [refs]
+        if not isinstance(refs, list) or not refs:
+            raise self.error("'inputs' must be a layer name or a list of names", entry, full, "inputs")
+        sources = []
+        for ref in refs:
+            ref_name = self.template(ref, env, entry, full, "inputs")
+            pending = Endpoint(lazy=(ref_name, entry, full, "inputs"))
+            scope.pending.append(pending)
+            sources.append(pending)
+        return sources
+
+    def _kept(self, entry: PosDict, env: Mapping, scope: Scope, full: str, local: str, sources: list[Endpoint]) -> bool:
+        """Whether ``when`` keeps the entry; a named entry left out passes its input through, so
+        references to it still work."""
+        if "when" not in entry:
+            return True
+        keep = self.value(entry["when"], env, where=entry, layer=full, key="when")
+        if not isinstance(keep, bool):
+            raise self.error(f"'when' must be true or false, got {brief(keep)}", entry, full, "when")
+        if not keep and "name" in entry and len(sources) == 1:
+            scope.names.setdefault(local, Endpoint(target=sources[0]))
+        return keep
+
+    def _type_and_trainable(self, entry: PosDict, full: str) -> tuple[str | None, bool]:
         type_name = entry.get("type")
         if type_name is None and "layers" not in entry:
             raise self.error("layer has no 'type'", entry, full)
         if type_name is not None and not isinstance(type_name, str):
-            raise self.error(f"'type' must be a name, got {type_name!r}", entry, full, "type")
+            raise self.error(f"'type' must be a name, got {brief(type_name)}", entry, full, "type")
         trainable = entry.get("trainable", True)
         if not isinstance(trainable, bool):
             raise self.error("'trainable' must be true or false", entry, full, "trainable")
+        return type_name, trainable
 
-        if type_name in (None, "sequential") or type_name in self.blocks:
-            if len(sources) != 1:
-                raise self.error("a group of layers takes exactly one input", entry, full, "inputs")
-            group_input = Endpoint(target=sources[0])
-            inner = Scope(group_input, full)
-            if type_name in (None, "sequential"):
-                extra = set(entry) - RESERVED
-                if extra:
-                    raise self.error(f"unknown key '{sorted(extra)[0]}' on a sequential group", entry, full, sorted(extra)[0])
-                if "layers" not in entry:
-                    raise self.error("a sequential group needs 'layers'", entry, full)
-                self.groups[full] = Group(full, "sequential", entry.line)
-                output = self.expand(entry["layers"], inner, env, entry)
-                output_name = entry.get("output")
-            else:
-                if "layers" in entry:
-                    raise self.error(f"'{type_name}' is a block; it takes arguments, not 'layers'", entry, full, "layers")
-                output, output_name = self.block(type_name, entry, inner, env, full)
-            if output_name is not None:
-                if output_name not in inner.names:
-                    raise self.error(f"output '{output_name}' is not a layer of '{full}'", entry, full, "output")
-                output = inner.names[output_name]
-            endpoint = Endpoint(target=output)
+    # -- groups and blocks ---------------------------------------------------------------------
+    def _group(self, entry: PosDict, type_name: str | None, scope: Scope, env: Mapping, full: str,
+               sources: list[Endpoint]) -> Endpoint:
+        """A sequential group or a block instance: a scope of its own, standing for its output."""
+        if len(sources) != 1:
+            raise self.error("a group of layers takes exactly one input", entry, full, "inputs")
+        inner = Scope(Endpoint(target=sources[0]), full)
+        if type_name in (None, "sequential"):
+            extra = sorted(set(entry) - RESERVED)
+            if extra:
+                raise self.error(f"unknown key '{clip(extra[0])}' on a sequential group", entry, full, extra[0])
+            if "layers" not in entry:
+                raise self.error("a sequential group needs 'layers'", entry, full)
+            self.groups[full] = Group(full, "sequential", entry.line)
+            output = self.expand(entry["layers"], inner, env, entry)
+            output_name = entry.get("output")
         else:
-            layer = lookup(type_name)
-            if layer is None:
-                choices = list(REGISTRY) + list(self.blocks)
-                near = difflib.get_close_matches(type_name, choices + list(ALIASES), n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                raise self.error(f"unknown layer type '{type_name}'{hint}", entry, full, "type")
-            for key in ("layers", "output"):
-                if key in entry:
-                    raise self.error(f"'{key}' belongs to groups, not to a {layer.name} layer", entry, full, key)
-            raw = {}
-            known = layer.arg_names()
-            for key, value in entry.items():
-                if key in RESERVED:
-                    continue
-                options = known[key].string_options if key in known else ()
-                raw[key] = self.value(value, env, options, entry, full, key)
-            try:
-                args = layer.validate(raw)
-            except SpecError as exc:
-                bad = next((k for k in raw if f"'{k}'" in exc.message), None)
-                line, column = entry.position_of(bad) if bad else (entry.line, entry.column)
-                raise exc.located(file=self.file, line=line, column=column, layer=full)
-            if layer.arity == 1 and len(sources) != 1:
-                raise self.error(f"{layer.name} takes one input, got {len(sources)}", entry, full, "inputs")
-            if layer.arity == "many" and len(sources) < 2:
-                raise self.error(f"{layer.name} joins two or more inputs: list them with inputs: [a, b]", entry, full)
-            node = Node(full, layer, args, entry.line, entry.column, trainable, sources)
-            if len(self.nodes) >= MAX_NODES:
-                raise self.error(f"the spec expands past {MAX_NODES:,} layers", entry, full)
-            self.nodes.append(node)
-            endpoint = Endpoint(node=node)
-        scope.names[local] = endpoint
-        return endpoint, local
+            if "layers" in entry:
+                raise self.error(f"'{clip(type_name)}' is a block; it takes arguments, not 'layers'", entry, full, "layers")
+            output, output_name = self.block(type_name, entry, inner, env, full)
+        if output_name is not None:
+            if not isinstance(output_name, str) or output_name not in inner.names:
+                group = clip(full, LOCATION_LIMIT, keep_end=True)
+                raise self.error(f"output '{clip(str(output_name))}' is not a layer of '{group}'", entry, full, "output")
+            output = inner.names[output_name]
+        return Endpoint(target=output)
 
-    def block(self, type_name: str, entry: PosDict, inner: Scope, env: dict, full: str):
+    def block(self, type_name: str, entry: PosDict, inner: Scope, env: Mapping, full: str):
         definition = self.blocks[type_name]
         if type_name in self.stack:
-            chain = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
-            raise self.error(f"block '{type_name}' uses itself ({chain})", entry, full, "type")
-        declared = definition.get("args") or {}
-        if isinstance(declared, list):
-            declared = {name: None for name in declared}
-        block_env = {}
-        for key, value in entry.items():
-            if key in RESERVED:
-                continue
-            if key not in declared:
-                near = difflib.get_close_matches(key, list(declared), n=1)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                listed = ", ".join(declared) or "none"
-                raise self.error(f"unknown argument '{key}' for block '{type_name}'{hint} (arguments: {listed})", entry, full, key)
-            block_env[key] = self.value(value, env, where=entry, layer=full, key=key)
-        for name, default in declared.items():
-            if name not in block_env:
-                if default is None:
-                    raise self.error(f"block '{type_name}' needs argument '{name}'", entry, full)
-                block_env[name] = self.value(default, block_env, where=definition, layer=full, key="args")
+            cycle = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
+            raise self.error(f"block '{clip(type_name)}' uses itself ({clip(cycle, 200)})", entry, full, "type")
+        block_env = self._block_arguments(type_name, definition, entry, env, full)
         self.groups[full] = Group(full, type_name, entry.line)
         self.stack.append(type_name)
         try:
@@ -280,3 +230,67 @@ class Expander:
         finally:
             self.stack.pop()
         return output, definition.get("output")
+
+    def _block_arguments(self, type_name: str, definition: PosDict, entry: PosDict, env: Mapping, full: str) -> dict:
+        """The block body's names: the caller's arguments, evaluated in the caller's scope, then
+        the defaults of the others, evaluated among the arguments."""
+        declared = definition.get("args") or {}
+        if isinstance(declared, list):
+            if not all(isinstance(name, str) for name in declared):
+                raise self.error(f"the args of block '{clip(type_name)}' must be names, got {brief(declared)}", definition, full, "args")
+            declared = dict.fromkeys(declared)
+        block_env = {}
+        for key, value in entry.items():
+            if key in RESERVED:
+                continue
+            if key not in declared:
+                near = near_miss(key, declared)
+                hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+                listed = clip(", ".join(str(name) for name in list(declared)[:20]), 200) or "none"
+                raise self.error(f"unknown argument '{clip(key)}' for block '{clip(type_name)}'{hint} (arguments: {listed})",
+                                 entry, full, key)
+            block_env[key] = self.value(value, env, where=entry, layer=full, key=key)
+        for name, default in declared.items():
+            if name not in block_env:
+                if default is None:
+                    raise self.error(f"block '{clip(type_name)}' needs argument '{clip(str(name))}'", entry, full)
+                block_env[name] = self.value(default, block_env, where=definition, layer=full, key="args")
+        return block_env
+
+    # -- layers --------------------------------------------------------------------------------
+    def _layer(self, entry: PosDict, type_name: str, env: Mapping, full: str, sources: list[Endpoint],
+               trainable: bool) -> Endpoint:
+        layer = lookup(type_name)
+        if layer is None:
+            choices = list(REGISTRY) + list(self.blocks) + list(ALIASES)
+            near = near_miss(type_name, choices)
+            hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+            raise self.error(f"unknown layer type '{clip(type_name)}'{hint}", entry, full, "type")
+        for key in ("layers", "output"):
+            if key in entry:
+                raise self.error(f"'{key}' belongs to groups, not to a {layer.name} layer", entry, full, key)
+        args = self._layer_arguments(layer, entry, env, full)
+        if layer.arity == 1 and len(sources) != 1:
+            raise self.error(f"{layer.name} takes one input, got {len(sources)}", entry, full, "inputs")
+        if layer.arity == "many" and len(sources) < 2:
+            raise self.error(f"{layer.name} joins two or more inputs: list them with inputs: [a, b]", entry, full)
+        if len(self.nodes) >= MAX_NODES:
+            raise self.error(f"the spec expands past {MAX_NODES:,} layers", entry, full)
+        node = Node(full, layer, args, entry.line, entry.column, trainable, sources)
+        self.nodes.append(node)
+        return Endpoint(node=node)
+
+    def _layer_arguments(self, layer: type[LayerType], entry: PosDict, env: Mapping, full: str) -> dict:
+        raw = {}
+        known = layer.arg_names()
+        for key, value in entry.items():
+            if key in RESERVED:
+                continue
+            options = known[key].string_options if key in known else ()
+            raw[key] = self.value(value, env, options, entry, full, key)
+        try:
+            return layer.validate(raw)
+        except SpecError as exc:
+            bad = exc.argument if exc.argument in raw else next((k for k in raw if f"'{k}'" in exc.message), None)
+            line, column = entry.position_of(bad) if bad else (entry.line, entry.column)
+            raise exc.located(file=self.file, line=line, column=column, layer=full)

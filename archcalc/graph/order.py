@@ -9,14 +9,17 @@ from .model import Endpoint, Node
 
 
 def resolve(endpoint: Endpoint, file: str, node: Node) -> Node | None:
-    seen = set()
-    while endpoint.node is None:
-        if endpoint.is_input:
-            return None
+    """The node producing ``endpoint`` (None for the net input). Every alias passed on the way is
+    pointed straight at the answer, so chains of aliases (groups, layers dropped by ``when``)
+    shared by many consumers are walked once, not once per consumer."""
+    seen: dict[int, Endpoint] = {}
+    while endpoint.node is None and not endpoint.is_input:
         if id(endpoint) in seen or endpoint.target is None:
             raise SpecError("the layers' inputs form a cycle", file=file, line=node.line, layer=node.name)
-        seen.add(id(endpoint))
+        seen[id(endpoint)] = endpoint
         endpoint = endpoint.target
+    for passed in seen.values():
+        passed.target = endpoint
     return endpoint.node
 
 

@@ -4,11 +4,12 @@ registry: one small function per op)."""
 
 from __future__ import annotations
 
-import difflib
+import math
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 
-from ..errors import ShapeError, SpecError
+from ..errors import ShapeError, SpecError, brief, clip, near_miss
+from ..spec.shapes import MAX_DIM
 from .fieldrules import IDENTITY, FieldRule
 
 Shape = tuple[int, ...]
@@ -89,15 +90,21 @@ def keep_axis(value: Any, axis: int, trivial: Any) -> Any:
 
 
 # --------------------------------------------------------------------------- argument kinds
+# Every size, channel count, kernel, stride, padding, dilation, group count, feature count or factor
+# is at most MAX_DIM (2^20), as the input is: beyond that it is a typo, and bounded arguments keep
+# every count exact without huge work (a transposed conv's kernel of 10^8 made `rf` loop 10^8 times).
+MAX_SIZE = MAX_DIM
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int):
         return "an integer"
     if isinstance(value, float):
-        return "a number"
+        return f"the number {brief(value)}"
     if isinstance(value, str):
-        return f"the text '{value}'"
+        return f"the text '{clip(value)}'"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -105,14 +112,20 @@ def _type_name(value: Any) -> str:
     return "null" if value is None else type(value).__name__
 
 
-def positive_int(value: Any, minimum: int = 1) -> int:
+# The converters carry no docstrings: the layer reference (docs/spec.md) shows a converter's
+# docstring as the argument's notes.
+def positive_int(value: Any, minimum: int = 1, maximum: int = MAX_SIZE) -> int:
+    # A whole number in [minimum, maximum]; an integral float (64.0, from `/` or a YAML 1e3)
+    # counts as the integer it equals, any other float is refused.
     if isinstance(value, bool) or not isinstance(value, int):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
             raise SpecError(f"must be an integer, got {_type_name(value)}")
     if value < minimum:
-        raise SpecError(f"must be at least {minimum}, got {value}")
+        raise SpecError(f"must be at least {minimum}, got {clip(f'{value:,}', 40)}")
+    if value > maximum:
+        raise SpecError(f"must be at most {maximum:,}, got {clip(f'{value:,}', 40)}")
     return value
 
 
@@ -126,7 +139,7 @@ def pair(minimum: int = 1) -> Callable[[Any], tuple[int, int]]:
     def convert(value: Any) -> tuple[int, int]:
         if isinstance(value, (list, tuple)):
             if len(value) != 2:
-                raise SpecError(f"must be one integer or a pair [h, w], got {len(value)} values")
+                raise SpecError(f"must be one integer or a pair [h, w], got {len(value):,} values")
             return (positive_int(value[0], minimum), positive_int(value[1], minimum))
         v = positive_int(value, minimum)
         return (v, v)
@@ -142,15 +155,23 @@ def boolean(value: Any) -> bool:
 
 
 def number(value: Any) -> float:
+    # A finite number (eps, momentum, p, slopes): .inf and .nan are refused, as are integers
+    # too large for a float.
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise SpecError(f"must be a number, got {_type_name(value)}")
-    return float(value)
+    try:
+        result = float(value)
+    except OverflowError:
+        raise SpecError(f"must be a finite number, got {_type_name(value)}") from None
+    if not math.isfinite(result):
+        raise SpecError(f"must be a finite number, got {_type_name(value)}")
+    return result
 
 
 def choice(*options: str) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         if value not in options:
-            near = difflib.get_close_matches(str(value), options, n=1)
+            near = near_miss(value, options) if isinstance(value, str) else []
             hint = f" (did you mean '{near[0]}'?)" if near else ""
             raise SpecError(f"must be one of {', '.join(options)}, got {_type_name(value)}{hint}")
         return value
@@ -235,17 +256,21 @@ class LayerType:
         values: dict[str, Any] = {}
         for key, value in raw.items():
             arg = known.get(key)
-            if arg is None:
-                near = difflib.get_close_matches(key, list(known), n=1, cutoff=0.6)
-                hint = f"; did you mean '{near[0]}'?" if near else ""
-                listed = ", ".join(a.name for a in cls.args) or "none"
-                raise SpecError(f"unknown argument '{key}' for {cls.name}{hint} (arguments: {listed})")
-            if arg.name in values:
-                raise SpecError(f"argument '{arg.name}' is given twice (as '{key}' and an alias)")
             try:
-                values[arg.name] = arg.convert(value)
+                if arg is None:
+                    near = near_miss(key, known)
+                    hint = f"; did you mean '{near[0]}'?" if near else ""
+                    listed = ", ".join(a.name for a in cls.args) or "none"
+                    raise SpecError(f"unknown argument '{clip(key)}' for {cls.name}{hint} (arguments: {listed})")
+                if arg.name in values:
+                    raise SpecError(f"argument '{arg.name}' is given twice (as '{key}' and an alias)")
+                try:
+                    values[arg.name] = arg.convert(value)
+                except SpecError as exc:
+                    exc.message = f"argument '{key}' of {cls.name} {exc.message}"
+                    raise
             except SpecError as exc:
-                exc.message = f"argument '{key}' of {cls.name} {exc.message}"
+                exc.argument = key
                 raise
         for arg in cls.args:
             if arg.name not in values:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from ..errors import ShapeError, SpecError
@@ -171,8 +172,9 @@ def _adaptive(cls, args, inputs):
     sizes = [size if want is None else want for size, want in zip((height, width), args["output_size"])]
     ops = channels
     for size, out in zip((height, width), sizes):
-        # total bin length along the axis: sum over bins of ceil((o+1)*in/out) - floor(o*in/out)
-        ops *= sum(-((-(o + 1) * size) // out) - (o * size) // out for o in range(out)) if out <= 65536 else size
+        # total bin length along the axis: the sum over bins of ceil((o+1)*in/out) - floor(o*in/out),
+        # which telescopes to in + out - gcd(in, out) (exact, in constant time)
+        ops *= size + out - math.gcd(size, out)
     rf = WHOLE if sizes == [1, 1] else Windows(tuple(adaptive_pool_window(size, out) for size, out in zip((height, width), sizes)))
     return LayerResult(output=(channels, sizes[0], sizes[1]), ops=ops, rf=rf)
 

@@ -3,11 +3,10 @@ An existing file always wins."""
 
 from __future__ import annotations
 
-import difflib
 import re
 from pathlib import Path
 
-from ..errors import SpecError
+from ..errors import SpecError, clip, near_miss
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 
@@ -39,11 +38,19 @@ def comparisons() -> dict[str, Path]:
     return {p.stem: p for p in sorted(root.glob("*.yaml"), key=lambda p: natural_key(p.stem))} if root.is_dir() else {}
 
 
+def _exists(path: Path) -> bool:
+    """Path.exists, with a name the system refuses (too long, a NUL) counting as absent."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_spec(argument: str) -> Path:
     """An existing file wins; else a bundled net ('alexnet', 'alexnet.yaml'), else a bundled
     comparison ('bottleneck' or 'compare/bottleneck.yaml'), from any directory."""
     path = Path(argument)
-    if path.exists():
+    if _exists(path):
         return path
     nets, pairs = bundled(), comparisons()
     stem = path.name[:-5] if path.name.endswith(".yaml") else path.name[:-4] if path.name.endswith(".yml") else path.name
@@ -53,9 +60,9 @@ def resolve_spec(argument: str) -> Path:
     if stem in pairs and (bare or (path.parent.name == "compare" and not path.is_absolute())):
         return pairs[stem]
     if bare or path.parent.name == "architectures":
-        near = difflib.get_close_matches(stem, list(nets) + list(pairs), n=4, cutoff=0.5)
+        near = near_miss(stem, list(nets) + list(pairs), n=4, cutoff=0.5)
         hint = f"; close matches: {', '.join(near)}" if near else "; `archcalc zoo` lists the bundled nets"
-        raise SpecError(f"no such file, and no bundled net named '{stem}'{hint}", file=argument)
+        raise SpecError(f"no such file, and no bundled net named '{clip(stem)}'{hint}", file=argument)
     raise SpecError("file not found", file=argument)
 
 

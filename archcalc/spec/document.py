@@ -3,12 +3,11 @@ Every mistake is a SpecError with the file and the line of the offending key."""
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import SpecError, clip, near_miss
 from .loader import PosDict, parse_yaml, read_text
 from .shapes import parse_shape
 
@@ -53,18 +52,29 @@ def read_document(source: str | Path, *, text: str | None = None, input_shape=No
     net_args = data.get("args") or {}
     if not isinstance(net_args, dict):
         raise SpecError("'args' must be a mapping of names to values", file=file, line=data.position_of("args")[0])
-    return SpecDocument(file=file, name=str(data.get("name") or Path(file).stem), description=str(data.get("description", "")),
+    return SpecDocument(file=file, name=_text(data, "name", file) if data.get("name") else Path(file).stem,
+                        description=_text(data, "description", file) if "description" in data else "",
                         input_shape=tuple(input_shape), batch=batch, net_args=net_args, blocks=blocks,
                         layers=data["layers"], output=data.get("output"), data=data)
+
+
+def _text(data: PosDict, key: str, file: str) -> str:
+    """A name or description: a text (or a number), never a structure to be printed."""
+    value = data[key]
+    if isinstance(value, (dict, list)):
+        line, column = data.position_of(key)
+        raise SpecError(f"'{key}' must be a text, not a {'mapping' if isinstance(value, dict) else 'list'}",
+                        file=file, line=line, column=column)
+    return str(value)
 
 
 def _check_top_keys(data: PosDict, file: str) -> None:
     for key in data:
         if key not in TOP_KEYS:
-            near = difflib.get_close_matches(key, TOP_KEYS, n=1)
+            near = near_miss(key, TOP_KEYS)
             hint = f"; did you mean '{near[0]}'?" if near else ""
             line, column = data.position_of(key)
-            raise SpecError(f"unknown top-level key '{key}'{hint} (keys: {', '.join(TOP_KEYS)})", file=file, line=line, column=column)
+            raise SpecError(f"unknown top-level key '{clip(key)}'{hint} (keys: {', '.join(TOP_KEYS)})", file=file, line=line, column=column)
 
 
 def _input_shape(data: PosDict, file: str) -> tuple[int, ...]:
@@ -93,14 +103,14 @@ def _check_blocks(blocks: Any, data: PosDict, file: str) -> None:
     for block_name, definition in blocks.items():
         where = blocks.position_of(block_name) if isinstance(blocks, PosDict) else (None, None)
         if not isinstance(definition, dict) or "layers" not in definition:
-            raise SpecError(f"block '{block_name}' needs 'layers'", file=file, line=where[0], column=where[1])
+            raise SpecError(f"block '{clip(block_name)}' needs 'layers'", file=file, line=where[0], column=where[1])
         for key in definition:
             if key not in BLOCK_KEYS:
                 line, column = definition.position_of(key)
-                raise SpecError(f"unknown key '{key}' in block '{block_name}' (args, layers, output)", file=file, line=line, column=column)
+                raise SpecError(f"unknown key '{clip(key)}' in block '{clip(block_name)}' (args, layers, output)", file=file, line=line, column=column)
         declared = definition.get("args")
         if declared is not None and not isinstance(declared, (dict, list)):
-            raise SpecError(f"args of block '{block_name}' must be a mapping of defaults or a list of names",
+            raise SpecError(f"args of block '{clip(block_name)}' must be a mapping of defaults or a list of names",
                             file=file, line=definition.position_of("args")[0])
         if lookup(block_name) is not None or block_name == "sequential":
-            raise SpecError(f"block name '{block_name}' is already a layer type", file=file, line=where[0], column=where[1])
+            raise SpecError(f"block name '{clip(block_name)}' is already a layer type", file=file, line=where[0], column=where[1])

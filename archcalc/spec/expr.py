@@ -3,20 +3,31 @@
 Only literals, names bound by the enclosing block, arithmetic, comparisons, boolean logic,
 conditional expressions, tuples/lists and a few pure functions are allowed. Python's ``eval``
 is never used: the expression is parsed with ``ast`` and walked node by node.
+
+Every operation is bounded in the size of its result and in the work it does, so an expression
+can neither hang (``round(5, -(2**62))`` would compute 10**(2**62)) nor grow a value without
+limit (a string doubled by forty net arguments): integers stay within 2^62, floats finite,
+strings within MAX_STRING characters, and builtins take only the arguments they make sense for.
+Every failure is a SpecError that quotes the expression.
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
-from ..errors import SpecError
+from ..errors import SpecError, brief, clip, near_miss
 
 MAX_EXPRESSION_LENGTH = 500
 # Integers beyond this are not layer sizes; refusing them keeps ``2**2**64`` from hanging.
 MAX_INT = 2**62
+# Strings name layers and options; a longer one is a mistake (or an attack on memory).
+MAX_STRING = 1000
+# round()'s digits: beyond 2^62's 19 digits (either way) the answer no longer changes.
+MAX_ROUND_DIGITS = 20
 
 _BINARY = {
     ast.Add: operator.add,
@@ -37,44 +48,99 @@ _COMPARE = {
 }
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _int_div(a, b):
     """``/`` gives an int when the division is exact, so ``width / 2`` stays a layer size."""
-    result = a / b
     if isinstance(a, int) and isinstance(b, int) and a % b == 0:
         return a // b
-    return result
+    return a / b
 
 
-_FUNCTIONS = {
-    "min": min,
-    "max": max,
-    "abs": abs,
-    "int": int,
-    "round": round,
-    "ceil": math.ceil,
-    "floor": math.floor,
+def _power_too_large(base, exponent) -> bool:
+    """Whether an integer power would pass MAX_INT, judged from bit lengths before computing it."""
+    if not (isinstance(base, int) and isinstance(exponent, int)) or exponent <= 0 or abs(base) <= 1:
+        return False
+    return (abs(base).bit_length() - 1) * exponent > MAX_INT.bit_length()
+
+
+def _round(*args):
+    """round(x) or round(x, digits), digits bounded: round(5, -(2**62)) would compute 10**(2**62)."""
+    if not 1 <= len(args) <= 2 or not _is_number(args[0]):
+        raise TypeError(f"round() takes a number and optionally its digits, got {brief(list(args))}")
+    value, digits = args[0], (args[1] if len(args) == 2 else None)
+    if digits is not None and (not isinstance(digits, int) or isinstance(digits, bool) or abs(digits) > MAX_ROUND_DIGITS):
+        raise TypeError(f"round()'s digits must be a whole number from -{MAX_ROUND_DIGITS} to {MAX_ROUND_DIGITS}")
+    return round(value) if digits is None else round(value, digits)
+
+
+def _int(value):
+    if not (_is_number(value) or isinstance(value, str)):
+        raise TypeError(f"int() takes a number or a text, not {brief(value)}")
+    return int(value)
+
+
+def _numbers_only(function: Callable, name: str, most: int) -> Callable:
+    """``function`` refusing anything but 1..``most`` numbers (min/max: or one list of them)."""
+
+    def checked(*args):
+        values = args[0] if len(args) == 1 and isinstance(args[0], list) and most > 1 else args
+        if not 1 <= len(args) <= most or not values or not all(_is_number(v) for v in values):
+            raise TypeError(f"{name}() takes {'numbers' if most > 1 else 'one number'}, got {brief(list(args))}")
+        return function(*args)
+
+    return checked
+
+
+_FUNCTIONS: dict[str, Callable] = {
+    "min": _numbers_only(min, "min", MAX_EXPRESSION_LENGTH),
+    "max": _numbers_only(max, "max", MAX_EXPRESSION_LENGTH),
+    "abs": _numbers_only(abs, "abs", 1),
+    "int": _int,
+    "round": _round,
+    "ceil": _numbers_only(math.ceil, "ceil", 1),
+    "floor": _numbers_only(math.floor, "floor", 1),
 }
 
 
-def _check_number(value: Any, text: str) -> Any:
-    if isinstance(value, bool):
+def check_value(value: Any, text: str) -> Any:
+    """The bounds every value in an expression keeps."""
+    if isinstance(value, bool) or value is None:
         return value
-    if isinstance(value, int) and abs(value) > MAX_INT:
-        raise SpecError(f"expression '{text}' gives a number too large ({abs(value).bit_length()} bits)")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise SpecError(f"expression '{text}' is not a finite number")
+    if isinstance(value, int):
+        if abs(value) > MAX_INT:
+            raise SpecError(f"expression '{clip(text)}' gives a number too large ({abs(value).bit_length()} bits; the limit is 2^62)")
+    elif isinstance(value, float):
+        if not math.isfinite(value):
+            raise SpecError(f"expression '{clip(text)}' is not a finite number")
+    elif isinstance(value, str):
+        if len(value) > MAX_STRING:
+            raise SpecError(f"expression '{clip(text)}' gives a text longer than {MAX_STRING:,} characters")
+    elif not isinstance(value, list):
+        raise SpecError(f"expression '{clip(text)}' gives {brief(value)}, which is not a number, text or list")
     return value
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.expr:
+    """Parsed once per distinct text: a repeated block evaluates the same few expressions."""
+    try:
+        return ast.parse(text.strip(), mode="eval").body
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise SpecError(f"'{clip(text)}' is not a valid expression") from None
 
 
 def evaluate(text: str, names: Mapping[str, Any]) -> Any:
     """Evaluate ``text`` with the block parameters ``names`` in scope."""
     if len(text) > MAX_EXPRESSION_LENGTH:
         raise SpecError(f"expression is longer than {MAX_EXPRESSION_LENGTH} characters")
+    tree = _parse(text)
     try:
-        tree = ast.parse(text.strip(), mode="eval")
-    except SyntaxError:
-        raise SpecError(f"'{text}' is not a valid expression") from None
-    return _Evaluator(text, names).visit(tree.body)
+        return _Evaluator(text, names).visit(tree)
+    except RecursionError:
+        raise SpecError(f"expression '{clip(text)}' nests too deeply") from None
 
 
 class _Evaluator:
@@ -82,71 +148,76 @@ class _Evaluator:
         self.text = text
         self.names = names
 
+    def fail(self, problem: str) -> SpecError:
+        return SpecError(f"'{clip(self.text)}': {problem}")
+
     def visit(self, node: ast.AST) -> Any:
         method = getattr(self, "visit_" + type(node).__name__, None)
         if method is None:
-            raise SpecError(f"'{self.text}': {type(node).__name__} is not allowed in an expression")
+            raise self.fail(f"{type(node).__name__} is not allowed in an expression")
         return method(node)
 
     def visit_Constant(self, node: ast.Constant) -> Any:
         if isinstance(node.value, (int, float, str, bool)) or node.value is None:
-            return _check_number(node.value, self.text)
-        raise SpecError(f"'{self.text}': constant {node.value!r} is not allowed")
+            return check_value(node.value, self.text)
+        raise self.fail(f"constant {brief(node.value)} is not allowed")
 
     def visit_Name(self, node: ast.Name) -> Any:
         if node.id in self.names:
-            return self.names[node.id]
+            return check_value(self.names[node.id], self.text)
         if node.id in ("true", "True"):
             return True
         if node.id in ("false", "False"):
             return False
-        import difflib
-
-        near = difflib.get_close_matches(node.id, list(self.names), n=1)
-        hint = f" (did you mean '{near[0]}'?)" if near else ""
-        known = ", ".join(sorted(self.names)) or "none"
-        raise SpecError(f"unknown name '{node.id}' in expression '{self.text}'{hint}; known: {known}")
+        near = near_miss(node.id, self.names)
+        hint = f" (did you mean '{clip(near[0])}'?)" if near else ""
+        names = sorted(self.names)
+        known = ", ".join(clip(name, 30) for name in names[:12]) + (f", ... ({len(names)} in all)" if len(names) > 12 else "") or "none"
+        raise SpecError(f"unknown name '{clip(node.id)}' in expression '{clip(self.text)}'{hint}; known: {known}")
 
     def visit_UnaryOp(self, node: ast.UnaryOp) -> Any:
         value = self.visit(node.operand)
-        if isinstance(node.op, ast.USub):
-            return -value
-        if isinstance(node.op, ast.UAdd):
-            return +value
         if isinstance(node.op, ast.Not):
             return not value
-        raise SpecError(f"'{self.text}': operator not allowed")
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise self.fail("operator not allowed")
+        if not _is_number(value):
+            raise self.fail(f"a sign needs a number, got {brief(value)}")
+        return check_value(-value if isinstance(node.op, ast.USub) else value, self.text)
 
     def visit_BinOp(self, node: ast.BinOp) -> Any:
         op = type(node.op)
         if op not in _BINARY:
-            raise SpecError(f"'{self.text}': operator {op.__name__} is not allowed")
+            raise self.fail(f"operator {op.__name__} is not allowed")
         left = self.visit(node.left)
         right = self.visit(node.right)
+        if op is ast.Add and isinstance(left, str) and isinstance(right, str):
+            if len(left) + len(right) > MAX_STRING:
+                raise self.fail(f"the joined text would be longer than {MAX_STRING:,} characters")
+            return left + right
         for value in (left, right):
-            if not isinstance(value, (int, float)) or isinstance(value, bool):
-                if not (op is ast.Add and isinstance(left, str) and isinstance(right, str)):
-                    raise SpecError(f"'{self.text}': arithmetic needs numbers, got {value!r}")
-        if op is ast.Pow and (abs(right) > 64 or (isinstance(left, int) and abs(left) > 2**32 and right > 1)):
-            raise SpecError(f"'{self.text}': exponent too large")
+            if not _is_number(value):
+                raise self.fail(f"arithmetic needs numbers, got {brief(value)}")
+        if op is ast.Pow and _power_too_large(left, right):
+            raise self.fail("exponent too large")
         if op in (ast.FloorDiv, ast.Mod, ast.Div) and right == 0:
-            raise SpecError(f"'{self.text}': division by zero")
-        if op is ast.Div:
-            return _check_number(_int_div(left, right), self.text)
-        return _check_number(_BINARY[op](left, right), self.text)
+            raise self.fail("division by zero")
+        try:
+            result = _int_div(left, right) if op is ast.Div else _BINARY[op](left, right)
+        except ZeroDivisionError:  # 0 ** -1
+            raise self.fail("division by zero") from None
+        except (OverflowError, ValueError):  # 10.0 ** 400
+            raise self.fail("the result is out of range") from None
+        if isinstance(result, complex):  # (-8) ** 0.5
+            raise self.fail("the result is not a real number")
+        return check_value(result, self.text)
 
     def visit_BoolOp(self, node: ast.BoolOp) -> Any:
-        if isinstance(node.op, ast.And):
-            result = True
-            for value in node.values:
-                result = self.visit(value)
-                if not result:
-                    return result
-            return result
-        result = False
+        stop_when = not isinstance(node.op, ast.And)  # `and` stops at a false value, `or` at a true one
+        result = not stop_when
         for value in node.values:
             result = self.visit(value)
-            if result:
+            if bool(result) == stop_when:
                 return result
         return result
 
@@ -154,12 +225,12 @@ class _Evaluator:
         left = self.visit(node.left)
         for op, comparator in zip(node.ops, node.comparators):
             if type(op) not in _COMPARE:
-                raise SpecError(f"'{self.text}': comparison {type(op).__name__} is not allowed")
+                raise self.fail(f"comparison {type(op).__name__} is not allowed")
             right = self.visit(comparator)
             try:
                 ok = _COMPARE[type(op)](left, right)
             except TypeError:
-                raise SpecError(f"'{self.text}': cannot compare {left!r} with {right!r}") from None
+                raise self.fail(f"cannot compare {brief(left)} with {brief(right)}") from None
             if not ok:
                 return False
             left = right
@@ -175,9 +246,11 @@ class _Evaluator:
 
     def visit_Call(self, node: ast.Call) -> Any:
         if not isinstance(node.func, ast.Name) or node.func.id not in _FUNCTIONS or node.keywords:
-            raise SpecError(f"'{self.text}': only {', '.join(sorted(_FUNCTIONS))} may be called")
+            raise self.fail(f"only {', '.join(sorted(_FUNCTIONS))} may be called")
+        if any(isinstance(arg, ast.Starred) for arg in node.args):
+            raise self.fail("*arguments are not allowed")
         args = [self.visit(arg) for arg in node.args]
         try:
-            return _check_number(_FUNCTIONS[node.func.id](*args), self.text)
+            return check_value(_FUNCTIONS[node.func.id](*args), self.text)
         except (TypeError, ValueError, OverflowError) as exc:
-            raise SpecError(f"'{self.text}': {exc}") from None
+            raise self.fail(clip(str(exc), 120)) from None

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import Any
 
-from ..errors import SpecError, UsageError
+from ..errors import SpecError, UsageError, brief, clip, near_miss
 
 MAX_DIM = 1 << 20  # a side or channel count beyond a million is a typo, not a net
 
@@ -18,9 +17,9 @@ def parse_shape(value: Any, what: str = "input") -> tuple[int, ...]:
         got = {}
         for key, v in value.items():
             if key not in keys:
-                near = difflib.get_close_matches(key, list(keys), n=1)
+                near = near_miss(key, keys)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
-                raise SpecError(f"unknown {what} key '{key}'{hint} (use channels, height, width)")
+                raise SpecError(f"unknown {what} key '{clip(key)}'{hint} (use channels, height, width)")
             got[keys[key]] = v
         if "f" in got:
             dims = [got["f"]]
@@ -34,7 +33,7 @@ def parse_shape(value: Any, what: str = "input") -> tuple[int, ...]:
         try:
             dims = [int(p) for p in parts]
         except ValueError:
-            raise SpecError(f"{what} '{value}' is not of the form CxHxW, e.g. 3x224x224") from None
+            raise SpecError(f"{what} '{clip(value)}' is not of the form CxHxW, e.g. 3x224x224") from None
     elif isinstance(value, list):
         dims = value
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -42,10 +41,10 @@ def parse_shape(value: Any, what: str = "input") -> tuple[int, ...]:
     else:
         raise SpecError(f"{what} must be CxHxW, e.g. 3x224x224 or [3, 224, 224]")
     if len(dims) not in (1, 3):
-        raise SpecError(f"{what} must have 3 dimensions (CxHxW) or 1 (features), got {len(dims)}")
+        raise SpecError(f"{what} must have 3 dimensions (CxHxW) or 1 (features), got {len(dims):,}")
     for d in dims:
         if isinstance(d, bool) or not isinstance(d, int) or d < 1:
-            raise SpecError(f"{what} sizes must be positive integers, got {d!r}")
+            raise SpecError(f"{what} sizes must be positive integers, got {brief(d)}")
         if d > MAX_DIM:
             raise SpecError(f"{what} size {d:,} exceeds the limit of {MAX_DIM:,}")
     return tuple(dims)

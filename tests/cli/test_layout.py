@@ -43,8 +43,9 @@ def test_layout_hwc_reads_hwc_and_says_so():
 
 def test_explicit_chw_takes_the_shape_as_written():
     result = run("params", "lenet5", "--input", "64x64x1", "--layout", "chw", "-f", "json")
-    # C=64 H=64 W=1: lenet's 5x5 kernel does not fit a width of 1 - the user's call, clearly reported
-    assert result.exit_code == 2 and result.stderr.startswith("input read as CxHxW: C=64 H=64 W=1\n")
+    # C=64 H=64 W=1: lenet's 5x5 kernel does not fit a width of 1 - the user's call, reported in one
+    # line that shows the map as read (notes such as "input read as" only follow a success)
+    assert result.exit_code == 2 and result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
     assert "does not fit a 64x1 input" in result.stderr
 
 

@@ -1,14 +1,17 @@
 """`archcalc memory`: training and inference memory against hand-computed values."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from archcalc import analyze_text
 from archcalc.cli import app
-from archcalc.figures.memory import OPTIMIZER_SLOTS, memory_report
+from archcalc.figures.memory import OPTIMIZER_SLOTS, memory_report, peak_live
 
 runner = CliRunner()
 
@@ -101,3 +104,96 @@ def test_memory_and_compare_take_an_input_size():
     assert large["peak"]["elements"] == 4 * small["peak"]["elements"]
     result = runner.invoke(app, ["compare", "resnet50", "resnet152", "--input", "3x512x512", "-f", "csv"])
     assert result.exit_code == 0 and "MACs,21355249664,60144173056" in result.stdout
+
+
+# --------------------------------------------------------------------------- peak in one sweep
+def peak_by_definition(report):
+    """peak_live as first written (quadratic): at each step, sum every tensor with
+    produced <= step <= last_use; the first step with the largest sum."""
+    from archcalc.figures.memory import PeakPoint, elements_of
+
+    sizes = {"input": elements_of(report.input) * report.batch}
+    produced, last_use = {"input": -1}, {"input": -1}
+    for index, row in enumerate(report.rows):
+        sizes[row.name], produced[row.name], last_use[row.name] = row.activations, index, index
+        for source in row.inputs:
+            last_use[source] = max(last_use[source], index)
+    graph = report.graph
+    last_use[graph.output.name if graph.output is not None else "input"] = len(report.rows)
+    best = PeakPoint("input", sizes["input"], ("input",))
+    for index, row in enumerate(report.rows):
+        live = tuple(name for name in sizes if produced[name] <= index <= last_use[name])
+        total = sum(sizes[name] for name in live)
+        if total > best.elements:
+            best = PeakPoint(row.name, total, live)
+    return best
+
+
+@st.composite
+def dag_specs(draw):
+    """Random nets of relus, pools, concats and adds reading any earlier layer, with an output
+    anywhere (or the input itself unused)."""
+    count = draw(st.integers(1, 25))
+    lines = ["input: 2x8x8", f"batch: {draw(st.integers(1, 3))}", "layers:"]
+    shapes = {"input": (2, 8)}
+    for i in range(count):
+        names = list(shapes)
+        kind = draw(st.sampled_from(["relu", "pool", "concat", "add"]))
+        source = draw(st.sampled_from(names))
+        channels, size = shapes[source]
+        if kind == "pool" and size > 1:
+            lines.append(f"  - {{name: l{i}, type: maxpool2d, kernel: 2, inputs: {source}}}")
+            shapes[f"l{i}"] = (channels, size // 2)
+            continue
+        same = [n for n in names if shapes[n] == shapes[source]]
+        if kind in ("concat", "add") and channels <= 16:
+            other = draw(st.sampled_from(same))
+            lines.append(f"  - {{name: l{i}, type: {kind}, inputs: [{source}, {other}]}}")
+            shapes[f"l{i}"] = (channels * 2 if kind == "concat" else channels, size)
+            continue
+        lines.append(f"  - {{name: l{i}, type: relu, inputs: {source}}}")
+        shapes[f"l{i}"] = (channels, size)
+    output = draw(st.sampled_from(list(shapes)[1:]))
+    return "\n".join(lines) + f"\noutput: {output}\n"
+
+
+@settings(max_examples=300, deadline=None)
+@given(dag_specs())
+def test_peak_in_one_sweep_is_the_definition(text):
+    report = analyze_text(text)
+    assert peak_live(report) == peak_by_definition(report)
+
+
+def test_peak_of_a_net_whose_input_is_never_read():
+    report = analyze_text("input: 4x4x4\nlayers:\n  - {name: a, type: relu}\n  - {name: b, type: maxpool2d, kernel: 4}\n")
+    assert peak_live(report) == peak_by_definition(report) and peak_live(report).step == "a"
+
+
+def test_timing_memory_scales_like_params_on_10000_layers():
+    """TIMING TEST (generous margin): on a 10,000-layer chain, `memory` costs no more than ~2x
+    `params`, both measured here through the Python API (spec text -> report -> output), best
+    of two runs. The quadratic peak took 21.5 s where params took 1.4 s."""
+    from archcalc.analysis import fold
+    from archcalc.figures.memory import render_memory
+    from archcalc.render import plain_table
+    from big_specs import chain_spec
+
+    text = chain_spec(10_000, written_out=False)
+
+    def params():
+        report = analyze_text(text)
+        return plain_table(report, fold(report, None), "params")
+
+    def memory():
+        return render_memory(memory_report(analyze_text(text)), "json")
+
+    def best_of_two(work):
+        times = []
+        for _ in range(2):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    params_time, memory_time = best_of_two(params), best_of_two(memory)
+    assert memory_time <= 2 * params_time + 0.2, (memory_time, params_time)
