@@ -10,7 +10,7 @@ The hull over-approximates where dilation or transposed-conv gaps leave holes in
 
 from __future__ import annotations
 
-from ..layers import Identity, Merge, Whole, Windows
+from ..layers import Identity, Merge, Windows
 
 Interval = tuple[int, int]
 
@@ -51,26 +51,28 @@ def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ..
     """A node's reach: per-axis intervals for a map, True for a flat output that reaches the
     input, None when nothing of the output reaches it. Past the work budget the answer is the
     conservative one (everything reaches): the field itself is then reported unknown."""
-    if all(r is None for r in in_reaches) or (None in in_reaches and not isinstance(rule, Merge)):
+    first = in_reaches[0]
+    if type(rule) is Identity:  # element-wise layers, most of a net: the input's reach
+        return first
+    if type(rule) is Merge:
+        if all(r is None for r in in_reaches):
+            return None
+        if len(out_shape) != 3:
+            return True
+        return _union([_broadcast(r, shape, out_shape[1:]) for r, shape in zip(in_reaches, in_shapes)])
+    if first is None:
         return None
     if len(out_shape) != 3:
         return True
-    sizes = out_shape[1:]
-    full = tuple((0, size - 1) for size in sizes)
-    if isinstance(rule, Merge):
-        return _union([_broadcast(r, shape, sizes) for r, shape in zip(in_reaches, in_shapes)])
-    if in_reaches[0] is True or len(in_shapes[0]) != 3 or isinstance(rule, Whole):
-        return full
-    if isinstance(rule, Identity):
-        return in_reaches[0]
-    if isinstance(rule, Windows):
-        try:
-            axes = tuple(through_window(w, r, n, m, budget)
-                         for w, r, n, m in zip(rule.axes, in_reaches[0], in_shapes[0][1:], sizes))
-        except ValueError:
-            return full
-        return None if None in axes else axes
-    return full  # unknown rules (non-uniform resizes): anything that reaches in keeps reaching out
+    if first is True or len(in_shapes[0]) != 3 or type(rule) is not Windows:
+        # from a flat vector, through a global pool, or a non-uniform resize: reaching in, it reaches out
+        return tuple((0, size - 1) for size in out_shape[1:])
+    try:
+        axes = tuple(through_window(w, r, n, m, budget)
+                     for w, r, n, m in zip(rule.axes, first, in_shapes[0][1:], out_shape[1:]))
+    except ValueError:
+        return tuple((0, size - 1) for size in out_shape[1:])
+    return None if None in axes else axes
 
 
 def _broadcast(reach, shape, sizes):
