@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import Arg, LayerResult, LayerType, ModuleCall, choice, elements, nonneg_int, number, register
+from .base import Arg, LayerResult, LayerType, ModuleCall, choice, elements, nonneg_int, number, number_in, register
 from .fieldrules import IDENTITY, Windows
 from .windows import IDENTITY_WINDOW, whole_axis_window
 
@@ -103,7 +103,7 @@ class Dropout(LayerType):
     aliases = ("dropout2d",)
     family = "regularisation"
     summary = "Dropout (torch.nn.Dropout); an identity at inference, no parameters."
-    args = (Arg("p", number, 0.5, (), "drop probability"), Arg("inplace", lambda v: bool(v), False))
+    args = (Arg("p", number_in(0, 1), 0.5, (), "drop probability, 0 to 1"), Arg("inplace", lambda v: bool(v), False))
     torch_defaults = dict(p=0.5)
     probe_passthrough = True
 

@@ -168,6 +168,21 @@ def number(value: Any) -> float:
     return result
 
 
+def number_in(low: float, high: float = math.inf) -> Callable[[Any], float]:
+    """A finite number within [low, high] (a probability, a non-negative epsilon): values torch
+    would refuse, or compute nonsense from, are refused here with the spec's line."""
+
+    def convert(value: Any) -> float:
+        result = number(value)
+        if not low <= result <= high:
+            bound = f"from {low:g} to {high:g}" if math.isfinite(high) else f"at least {low:g}"
+            raise SpecError(f"must be a number {bound}, got {result:g}")
+        return result
+
+    convert.__doc__ = f"number in [{low:g}, {high:g}]" if math.isfinite(high) else f"number >= {low:g}"
+    return convert
+
+
 def choice(*options: str) -> Callable[[Any], str]:
     def convert(value: Any) -> str:
         if value not in options:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, number, optional, positive_int, register, spatial
+from .base import (Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, number, number_in, optional, positive_int,
+                   register, spatial)
 from .fieldrules import IDENTITY
 
 
@@ -24,7 +25,7 @@ def _batchnorm(cls, args, shape, channels):
 
 _BN_ARGS = (
     Arg("num_features", optional(positive_int), None, ("channels",), "checked against the input when given"),
-    Arg("eps", number, 1e-5),
+    Arg("eps", number_in(0), 1e-5, (), "added to the variance; at least 0"),
     Arg("momentum", optional(number), 0.1),
     Arg("affine", boolean, True, (), "learnable scale and shift"),
     Arg("track_running_stats", boolean, True, (), "running mean/var buffers"),

@@ -84,3 +84,13 @@ layers:
 """)
     assert row(report, "cat").rf.size == row(report, "sum").rf.size == (5, 5)
     assert row(report, "cat").output == (8, 16, 16)
+
+
+@pytest.mark.parametrize("layer, message", [
+    ("{type: dropout, p: 1.5}", "argument 'p' of dropout must be a number from 0 to 1, got 1.5"),
+    ("{type: dropout, p: -0.5}", "argument 'p' of dropout must be a number from 0 to 1, got -0.5"),
+    ("{type: batchnorm2d, eps: -1}", "argument 'eps' of batchnorm2d must be a number at least 0, got -1"),
+])
+def test_arguments_torch_would_refuse_are_refused_by_the_analysis(layer, message):
+    with pytest.raises(ArchcalcError, match=message.replace("(", r"\(")):
+        analyze_text(f"input: 3x8x8\nlayers:\n  - {layer}\n")
