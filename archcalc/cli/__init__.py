@@ -21,7 +21,31 @@ def tolerant_streams() -> None:
 
 def main() -> None:
     tolerant_streams()
-    app()
+    sys.exit(run(sys.argv[1:]))
 
 
-__all__ = ["app", "main"]
+def run(args: list[str]) -> int:
+    """Run the command line; a mistake Click catches itself (an unknown option, --format xml,
+    --batch 0) is one 'error:' line naming the command's help, exit 2, like every other mistake.
+    (Click's exceptions are matched by their interface: typer vendors Click under names that
+    differ between the typer versions archcalc supports.)"""
+    import typer
+
+    try:
+        result = app(args=args, prog_name="archcalc", standalone_mode=False)
+    except typer.Abort:
+        sys.stderr.write("error: aborted\n")
+        return 1
+    except Exception as exc:
+        if not (hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)):
+            raise
+        if type(exc).__name__ == "NoArgsIsHelpError":  # bare `archcalc`: the help, as before
+            exc.show()
+            return exc.exit_code
+        from ..render.escape import visible
+
+        command = exc.ctx.command_path if getattr(exc, "ctx", None) is not None else "archcalc"
+        message = " ".join(exc.format_message().split())
+        sys.stderr.write(f"error: {visible(message)} (see '{command} --help')\n")
+        return exc.exit_code
+    return result if isinstance(result, int) else 0

@@ -66,18 +66,12 @@ class Worker:
         return reply
 
 
-# Click's own usage errors for out-of-range options (--batch 0) are a multi-line "Usage: ...
-# Invalid value" box, not one 'error:' line: the cli's to change (reported), tolerated only where
-# a case passes such options.
-CLICK_USAGE_ERROR = "Invalid value for"
 
 
-def check(reply: dict, args: list[str], *, usage_errors: bool = False) -> None:
-    """The contract, for one reply to ``archcalc ARGS`` (``usage_errors``: Click's usage box
-    is accepted for a bad option value)."""
+def check(reply: dict, args: list[str]) -> None:
+    """The contract, for one reply to ``archcalc ARGS``; Click's own usage errors (a bad option
+    value) too must be one 'error:' line."""
     where = f"archcalc {' '.join(args)}"
-    if usage_errors and reply["exit"] == 2 and reply["stderr"].startswith("Usage:") and CLICK_USAGE_ERROR in reply["stderr"]:
-        return
     if reply["traceback"]:
         raise Broken(f"{where}: uncaught exception\n{reply['traceback']}")
     if "Traceback" in reply["stdout"] + reply["stderr"]:

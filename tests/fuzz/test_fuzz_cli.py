@@ -67,9 +67,9 @@ def worker(shared_worker, request):
             handle.write(json.dumps({"test": request.node.name, "exits": ran}) + "\n")
 
 
-def run_and_check(worker: Worker, args: list[str], *specs: str | bytes, usage_errors: bool = False) -> dict:
+def run_and_check(worker: Worker, args: list[str], *specs: str | bytes) -> dict:
     reply = worker.run(args, list(specs))
-    check(reply, args, usage_errors=usage_errors)
+    check(reply, args)
     return reply
 
 
@@ -119,7 +119,7 @@ def test_command_line_options(worker, spec, view, options):
         if option in TAKES[view]:
             values = OPTION_VALUES[option]
             args += [option, values[pick % len(values)]]
-    run_and_check(worker, args, spec, usage_errors=True)
+    run_and_check(worker, args, spec)
 
 
 def test_every_shipped_spec_passes_the_contract_unmutated(worker):

@@ -1,5 +1,6 @@
-"""The fuzzer's worker process: runs archcalc's CLI in-process (typer's CliRunner) on one case
-at a time, under an address-space limit, and answers on its own stdout.
+"""The fuzzer's worker process: runs archcalc's command line in-process (archcalc.cli.run, the
+console script's own entry, with stdout and stderr captured) on one case at a time, under an
+address-space limit, and answers on its own stdout.
 
 Protocol: one JSON object per line in, one per line out.
   in:  {"args": ["params", "{spec}", "--format", "json"], "specs": [base64 text, ...]}
@@ -13,6 +14,8 @@ that hangs is killed by the parent. Either way the parent sees it and starts a f
 from __future__ import annotations
 
 import base64
+import contextlib
+import io
 import json
 import os
 import resource
@@ -26,12 +29,7 @@ MEMORY_LIMIT = int(os.environ.get("ARCHCALC_FUZZ_MEMORY", 2 << 30))  # bytes of 
 
 def main() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_LIMIT, MEMORY_LIMIT))
-    from typer.testing import CliRunner
-
-    from archcalc.cli import app
-
-    runner = CliRunner()
-    replies = sys.stdout  # CliRunner swaps sys.stdout only while a command runs
+    replies = sys.stdout  # the command's output is captured apart (invoke)
     folder = tempfile.mkdtemp(prefix="archcalc-fuzz-")
     for line in sys.stdin:
         case = json.loads(line)
@@ -43,15 +41,27 @@ def main() -> None:
             paths["{spec}" if index == 0 else f"{{spec{index}}}"] = path
         args = [paths.get(a, a) for a in case["args"]]
         start = time.perf_counter()
-        result = runner.invoke(app, args)
-        seconds = time.perf_counter() - start
-        failure = None
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            failure = "".join(traceback.format_exception(*result.exc_info))[-4000:]
-        reply = {"exit": result.exit_code, "stdout": result.stdout, "stderr": result.stderr,
-                 "traceback": failure, "seconds": seconds}
+        code, out, err, failure = invoke(args)
+        reply = {"exit": code, "stdout": out, "stderr": err, "traceback": failure,
+                 "seconds": time.perf_counter() - start}
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
+
+
+def invoke(args: list[str]) -> tuple[int, str, str, str | None]:
+    """(exit status, stdout, stderr, traceback of an uncaught exception or None), as a user of
+    the console script gets them."""
+    from archcalc.cli import run
+
+    out, err, failure = io.StringIO(), io.StringIO(), None
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            code = run(args)
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+        except Exception:
+            code, failure = 1, traceback.format_exc()[-4000:]
+    return code, out.getvalue(), err.getvalue(), failure
 
 
 if __name__ == "__main__":
