@@ -33,12 +33,8 @@ def _bounded(name: str, value: int | None, low: int, high: int) -> None:
         raise UsageError(f"{name} must be from {low} to {high:,}, got {value}")
 
 
-def conv_choices(size_in: int, size_out: int, kernel: int | None = None, stride: int | None = None,
-                 padding: int | None = None, dilation: int = 1, max_kernel: int = DEFAULT_MAX_KERNEL,
-                 max_stride: int = DEFAULT_MAX_STRIDE) -> list[Choice]:
-    """Every (kernel, stride, padding) within the limits with
-    floor((in + 2p - d(k-1) - 1) / s) + 1 == out; padding at most half the (dilated) kernel.
-    Sorted simplest first: no dropped input rows, then smaller stride, kernel, padding."""
+def _check_search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride) -> None:
+    """Every size and limit of a search within bounds (the search is kernels x strides x paddings)."""
     _check_sizes(size_in, size_out)
     _bounded("--kernel", kernel, 1, MAX_KERNEL_LIMIT)
     _bounded("--max-kernel", max_kernel, 1, MAX_KERNEL_LIMIT)
@@ -46,6 +42,15 @@ def conv_choices(size_in: int, size_out: int, kernel: int | None = None, stride:
     _bounded("--max-stride", max_stride, 1, 1024)
     _bounded("--padding", padding, 0, MAX_SIZE)
     _bounded("--dilation", dilation, 1, MAX_KERNEL_LIMIT)
+
+
+def conv_choices(size_in: int, size_out: int, kernel: int | None = None, stride: int | None = None,
+                 padding: int | None = None, dilation: int = 1, max_kernel: int = DEFAULT_MAX_KERNEL,
+                 max_stride: int = DEFAULT_MAX_STRIDE) -> list[Choice]:
+    """Every (kernel, stride, padding) within the limits with
+    floor((in + 2p - d(k-1) - 1) / s) + 1 == out; padding at most half the (dilated) kernel.
+    Sorted simplest first: no dropped input rows, then smaller stride, kernel, padding."""
+    _check_search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride)
     kernels = [kernel] if kernel else range(1, max_kernel + 1)
     strides = [stride] if stride else range(1, max_stride + 1)
     found = []
@@ -68,13 +73,7 @@ def transposed_choices(size_in: int, size_out: int, kernel: int | None = None, s
     (in - 1)s - 2p + d(k-1) + output_padding + 1 == out; output_padding < stride (or dilation),
     padding at most half the (dilated) kernel. Sorted without output_padding first, then by kernel,
     stride, padding."""
-    _check_sizes(size_in, size_out)
-    _bounded("--kernel", kernel, 1, MAX_KERNEL_LIMIT)
-    _bounded("--max-kernel", max_kernel, 1, MAX_KERNEL_LIMIT)
-    _bounded("--stride", stride, 1, MAX_SIZE)
-    _bounded("--max-stride", max_stride, 1, 1024)
-    _bounded("--padding", padding, 0, MAX_SIZE)
-    _bounded("--dilation", dilation, 1, MAX_KERNEL_LIMIT)
+    _check_search(size_in, size_out, kernel, stride, padding, dilation, max_kernel, max_stride)
     kernels = [kernel] if kernel else range(1, max_kernel + 1)
     strides = [stride] if stride else range(1, max_stride + 1)
     found = []
