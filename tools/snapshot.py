@@ -52,12 +52,9 @@ def main() -> None:
     parser.add_argument("out", type=Path, help="directory to write the outputs to")
     out = parser.parse_args().out
     out.mkdir(parents=True, exist_ok=True)
-    try:
-        import torch  # noqa: F401
+    import importlib.util
 
-        with_torch = True
-    except ImportError:
-        with_torch = False
+    with_torch = importlib.util.find_spec("torch") is not None
     runner = CliRunner()
     specs = {**bundled(), **{f"compare_{name}": path for name, path in comparisons().items()}}
     jobs = [(f"{name}.{suffix}", [*args[:1], str(path), *args[1:]]) for name, path in specs.items()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..analysis import DTYPE_BYTES, Report
-from ..errors import SpecError
 from .memory import peak_live, saved_activation_elements
 from ..render import human, human_bytes, rf_cells, shape_text
 from ..render.escape import markdown_text

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import Arg, LayerResult, LayerType, ModuleCall, choice, elements, nonneg_int, number, number_in, register
+from .args import Arg, choice, nonneg_int, number, number_in
+from .base import LayerResult, LayerType, ModuleCall, elements, register
 from .fieldrules import IDENTITY, Windows
 from .windows import IDENTITY_WINDOW, whole_axis_window
 

@@ -7,21 +7,17 @@ from typing import Any, Sequence
 from ..errors import ShapeError, SpecError
 from .fieldrules import Windows
 from .windows import conv_window, transposed_conv_window
+from .args import Arg, boolean, optional, pair, positive_int
 from .base import (
-    Arg,
     LayerResult,
     LayerType,
     ModuleCall,
     Shape,
     Tensor,
-    boolean,
     check_channels,
     conv_output_size,
     fmt_int,
     keep_axis,
-    optional,
-    pair,
-    positive_int,
     register,
     spatial,
 )

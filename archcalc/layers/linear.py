@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import ShapeError
 from .windows import IDENTITY_WINDOW, whole_axis_window
-from .base import Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, fmt_int, optional, positive_int, register
+from .args import Arg, boolean, optional, positive_int
+from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, fmt_int, register
 from .fieldrules import WHOLE, Windows
 
 

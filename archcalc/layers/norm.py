@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .base import (Arg, LayerResult, LayerType, ModuleCall, Tensor, boolean, elements, number, number_in, optional, positive_int,
-                   register, spatial)
+from .args import Arg, boolean, number, number_in, optional, positive_int
+from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
 
 

@@ -7,20 +7,8 @@ from typing import Any
 
 from ..errors import ShapeError, SpecError
 from .windows import adaptive_pool_window, conv_window
-from .base import (
-    Arg,
-    LayerResult,
-    LayerType,
-    ModuleCall,
-    boolean,
-    conv_output_size,
-    keep_axis,
-    optional,
-    pair,
-    positive_int,
-    register,
-    spatial,
-)
+from .args import Arg, boolean, optional, pair, positive_int
+from .base import LayerResult, LayerType, ModuleCall, conv_output_size, keep_axis, register, spatial
 from .conv import _conv_axis_args, empty_output_message
 from .fieldrules import WHOLE, Windows
 

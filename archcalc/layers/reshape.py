@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from ..errors import SpecError
 from .windows import bilinear_upsample_window, nearest_upsample_window
-from .base import Arg, LayerResult, LayerType, ModuleCall, boolean, choice, elements, keep_axis, optional, pair, register, spatial
+from .args import Arg, boolean, choice, optional, pair
+from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, spatial
 from .fieldrules import WHOLE, Unknown, Windows
 
 

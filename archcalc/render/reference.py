@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ..layers.base import REGISTRY, REQUIRED, LayerType
+from ..layers.args import REQUIRED
+from ..layers.base import REGISTRY, LayerType
 from .escape import Markdown
 from .writers import markdown_table
 

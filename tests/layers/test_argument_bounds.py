@@ -7,7 +7,8 @@ import math
 import pytest
 
 from archcalc.errors import SpecError
-from archcalc.layers.base import MAX_SIZE, REGISTRY
+from archcalc.layers.args import MAX_SIZE
+from archcalc.layers.base import REGISTRY
 from archcalc.spec.shapes import MAX_DIM
 from cli_checks import assert_clean_error, run_spec
 
