@@ -100,26 +100,26 @@ def render(report: Report, rows: list[Row], view: str, fmt: str, columns: Sequen
     raise ValueError(fmt)
 
 
-def fitted_parts(report: Report, rows: list[Row], view: str, width: int, columns: Sequence[Column] | None = None):
-    """table_parts at this width, and the headers of the columns left out to fit it. Columns the
-    user chose (``columns``) are all shown."""
-    title, headers, numeric, cells = table_parts(report, rows, view, columns)
+def fitted_table(report: Report, rows: list[Row], view: str, width: int, columns: Sequence[Column] | None = None):
+    """The view's table, escaped and measured once, with only the columns that fit this width,
+    and the headers of the columns left out. Columns the user chose (``columns``) are all shown."""
+    from .boxtable import measure
+
+    table = measure(*table_parts(report, rows, view, columns))
     if columns is not None:
-        return (title, headers, numeric, cells), []
-    keep = fit_columns(view, COLUMNS[view], headers, cells, width)
-    hidden = [h for i, h in enumerate(headers) if i not in keep]
-    parts = (title, [headers[i] for i in keep], [numeric[i] for i in keep], [[row[i] for i in keep] for row in cells])
-    return parts, hidden
+        return table, []
+    keep = fit_columns(view, COLUMNS[view], table.widths, width)
+    return table.only(keep), [h for i, h in enumerate(table.headers) if i not in keep]
 
 
 def plain_table(report: Report, rows: list[Row], view: str, width: int = PIPED_WIDTH, ascii: bool = False,
                 columns: Sequence[Column] | None = None) -> tuple[str | None, list[str]]:
     """The table and totals as plain text for piped output, without loading rich, and the columns
     left out to fit ``width``; the text is None when the table is still wider (rich then folds it)."""
-    from .boxtable import draw
+    from .boxtable import draw_measured
 
-    parts, hidden = fitted_parts(report, rows, view, width, columns)
-    lines = draw(*parts, width=width, ascii=ascii)
+    table, hidden = fitted_table(report, rows, view, width, columns)
+    lines = draw_measured(table, width=width, ascii=ascii)
     if lines is None:
         return None, hidden
     return "\n".join(lines + [visible(line) for line in total_lines(report, view)]) + "\n", hidden
@@ -127,10 +127,10 @@ def plain_table(report: Report, rows: list[Row], view: str, width: int = PIPED_W
 
 def print_table(report: Report, rows: list[Row], view: str, console, columns: Sequence[Column] | None = None) -> list[str]:
     """Print the table and totals on a rich console; returns the columns left out to fit it."""
-    from .boxtable import print_box_table
+    from .boxtable import print_measured
 
-    parts, hidden = fitted_parts(report, rows, view, console.width, columns)
-    print_box_table(console, *parts)
+    table, hidden = fitted_table(report, rows, view, console.width, columns)
+    print_measured(console, table)
     for line in total_lines(report, view):
         console.print(visible(line), highlight=False, markup=False)
     return hidden

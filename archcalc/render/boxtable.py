@@ -13,7 +13,7 @@ with ASCII rules when the console's encoding is not UTF (as rich does).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 from rich.cells import cell_len
 
@@ -81,38 +81,63 @@ def centred(title: str, width: int) -> str:
     return " " * ((width - cell_len(title)) // 2) + title
 
 
+class Measured(NamedTuple):
+    """A table as it reaches the screen (control characters escaped, see ``shown``) with each
+    column's width: escaped and measured once, then drawn, fitted or folded from that."""
+
+    title: str | None
+    headers: list[str]
+    right: Sequence[bool]
+    rows: list[list[str]]
+    widths: list[int]
+
+    def only(self, keep: Sequence[int]) -> "Measured":
+        """The same table with only the columns at ``keep``."""
+        return Measured(self.title, [self.headers[i] for i in keep], [self.right[i] for i in keep],
+                        [[row[i] for i in keep] for row in self.rows], [self.widths[i] for i in keep])
+
+
+def measure(title: str | None, headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]]) -> Measured:
+    title, headers, rows = shown(title, headers, rows)
+    return Measured(title, headers, right, rows, layout(headers, rows))
+
+
 def draw(title: str | None, headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]],
          width: int | None = None, ascii: bool = False) -> list[str] | None:
     """The table's lines: title (centred), header, rows; None when it is wider than ``width``
     (a cell would fold or the title wrap: rich's Table must lay it out then)."""
-    title, headers, rows = shown(title, headers, rows)
-    widths = layout(headers, rows)
-    total = table_width(widths)
-    if width is not None and (total > width or (title and cell_len(title) > total)):
+    return draw_measured(measure(title, headers, right, rows), width, ascii)
+
+
+def draw_measured(table: Measured, width: int | None = None, ascii: bool = False) -> list[str] | None:
+    total = table_width(table.widths)
+    if width is not None and (total > width or (table.title and cell_len(table.title) > total)):
         return None
     rules = ASCII if ascii else HEAVY_HEAD
-    lines = [centred(title, total)] if title else []
-    lines.append(_rule(rules.top, widths))
-    lines.append(_line(headers, widths, right, rules.head))
-    lines.append(_rule(rules.head_rule, widths))
-    lines.extend(_line(row, widths, right, rules.body) for row in rows)
-    lines.append(_rule(rules.bottom, widths))
+    lines = [centred(table.title, total)] if table.title else []
+    lines.append(_rule(rules.top, table.widths))
+    lines.append(_line(table.headers, table.widths, table.right, rules.head))
+    lines.append(_rule(rules.head_rule, table.widths))
+    lines.extend(_line(row, table.widths, table.right, rules.body) for row in table.rows)
+    lines.append(_rule(rules.bottom, table.widths))
     return lines
 
 
 def fits(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str]], width: int) -> bool:
     """Whether the table is drawn without folding a cell or wrapping the title at this width."""
-    title, headers, rows = shown(title, headers, rows)
-    total = table_width(layout(headers, rows))
-    return total <= width and (not title or cell_len(title) <= total)
+    table = measure(title, headers, [False] * len(headers), rows)
+    total = table_width(table.widths)
+    return total <= width and (not table.title or cell_len(table.title) <= total)
 
 
 def foldable(headers: Sequence[str], right: Sequence[bool], rows: Sequence[Sequence[str]], width: int) -> bool:
     """Whether folding the text columns (to FOLD_MIN at least) brings the table within ``width``
     while every number keeps its whole width."""
-    _, headers, rows = shown(None, headers, rows)
-    widths = layout(headers, rows)
-    return table_width([w if numeric else min(w, FOLD_MIN) for w, numeric in zip(widths, right)]) <= width
+    return _foldable(measure(None, headers, right, rows), width)
+
+
+def _foldable(table: Measured, width: int) -> bool:
+    return table_width([w if numeric else min(w, FOLD_MIN) for w, numeric in zip(table.widths, table.right)]) <= width
 
 
 def print_box_table(console, title: str | None, headers: Sequence[str], right: Sequence[bool],
@@ -120,14 +145,18 @@ def print_box_table(console, title: str | None, headers: Sequence[str], right: S
     """Print on a rich console: the fast drawing when it fits; rich's Table folding the text
     columns when that is enough; else the whole table at its natural width (the terminal wraps
     whole lines, never a number). On a terminal the title is italic and the header bold."""
+    print_measured(console, measure(title, headers, right, rows))
+
+
+def print_measured(console, table: Measured) -> None:
     ascii = console.options.ascii_only
-    lines = draw(title, headers, right, rows, console.width, ascii)
-    if lines is None and foldable(headers, right, rows, console.width):
-        _print_folded(console, title, headers, right, rows)
+    lines = draw_measured(table, console.width, ascii)
+    if lines is None and _foldable(table, console.width):
+        _print_folded(console, table)
         return
     if lines is None:
-        lines = draw(title, headers, right, rows, None, ascii)
-    head = 1 if shown(title, (), ())[0] else 0
+        lines = draw_measured(table, None, ascii)
+    head = 1 if table.title else 0
     if console.is_terminal and not console.no_color:
         from rich.text import Text
 
@@ -142,25 +171,23 @@ def print_box_table(console, title: str | None, headers: Sequence[str], right: S
     console.file.write("\n".join(lines[start:]) + "\n")
 
 
-def _print_folded(console, title, headers, right, rows) -> None:
+def _print_folded(console, table: Measured) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    title, headers, rows = shown(title, headers, rows)
-    widths = layout(headers, rows)
-    table = Table(header_style="bold")
-    for header, flush_right, width in zip(headers, right, widths):
+    folded = Table(header_style="bold")
+    for header, flush_right, width in zip(table.headers, table.right, table.widths):
         if flush_right:  # a number keeps its width and its line
-            table.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
+            folded.add_column(Text(header), justify="right", no_wrap=True, min_width=width)
         else:
-            table.add_column(Text(header), justify="left", overflow="fold")
-    for row in rows:
-        table.add_row(*(Text(cell) for cell in row))
-    if title:
-        drawn = min(console.measure(table).maximum, console.width)
+            folded.add_column(Text(header), justify="left", overflow="fold")
+    for row in table.rows:
+        folded.add_row(*(Text(cell) for cell in row))
+    if table.title:
+        drawn = min(console.measure(folded).maximum, console.width)
         style = "italic" if console.is_terminal and not console.no_color else ""
-        console.print(Text(centred(title, drawn), style=style), soft_wrap=True)
-    console.print(table)
+        console.print(Text(centred(table.title, drawn), style=style), soft_wrap=True)
+    console.print(folded)
 
 
 def _styled_header(line: str, rule: str):

@@ -115,13 +115,12 @@ def choose_columns(view: str, keys: str | None) -> list[Column]:
     return chosen
 
 
-def fit_columns(view: str, columns: Sequence[Column], headers: Sequence[str], cells: Sequence[Sequence[str]],
-                width: int) -> list[int]:
-    """Indices of the columns to show at this width: all when the table fits, else without the
-    view's lower-priority columns, dropped one by one until it fits or only the essentials remain."""
-    from .boxtable import layout, table_width  # measures as drawn (rich's cell widths)
+def fit_columns(view: str, columns: Sequence[Column], widths: Sequence[int], width: int) -> list[int]:
+    """Indices of the columns to show at this width (``widths``: each column's measured width):
+    all when the table fits, else without the view's lower-priority columns, dropped one by one
+    until it fits or only the essentials remain."""
+    from .boxtable import table_width
 
-    widths = layout(headers, cells)
     keep = list(range(len(columns)))
     for key in DROP_FIRST.get(view, ()):
         if table_width([widths[i] for i in keep]) <= width:
