@@ -49,8 +49,25 @@ class ReceptiveField:
 WHOLE_FIELD = ReceptiveField(None, "whole", "sees the whole input")
 
 
+class TrainingFigures:
+    """Backward and training-step FLOPs from a row's (or the totals') forward and backward parts."""
+
+    flops: int
+    backward_input_flops: int
+    backward_weight_flops: int
+
+    @property
+    def backward_flops(self) -> int:
+        return self.backward_input_flops + self.backward_weight_flops
+
+    @property
+    def train_flops(self) -> int:
+        """One training step: forward and backward."""
+        return self.flops + self.backward_flops
+
+
 @dataclass
-class Row:
+class Row(TrainingFigures):
     name: str
     type: str
     output: tuple[int, ...]
@@ -73,15 +90,6 @@ class Row:
     backward_input_flops: int = 0
     backward_weight_flops: int = 0
     input_needs_grad: bool = False
-
-    @property
-    def backward_flops(self) -> int:
-        return self.backward_input_flops + self.backward_weight_flops
-
-    @property
-    def train_flops(self) -> int:
-        """One training step: forward and backward."""
-        return self.flops + self.backward_flops
 
     @property
     def weights(self) -> int:
@@ -107,7 +115,7 @@ class Row:
 
 
 @dataclass
-class Totals:
+class Totals(TrainingFigures):
     params: int
     trainable: int
     buffers: int
@@ -117,14 +125,6 @@ class Totals:
     activations: int
     backward_input_flops: int = 0
     backward_weight_flops: int = 0
-
-    @property
-    def backward_flops(self) -> int:
-        return self.backward_input_flops + self.backward_weight_flops
-
-    @property
-    def train_flops(self) -> int:
-        return self.flops + self.backward_flops
 
     @property
     def non_trainable(self) -> int:
