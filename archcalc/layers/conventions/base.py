@@ -1,0 +1,80 @@
+"""The convention framework: what a tool sees of a layer (LayerFacts), a tool's rule table
+(Convention) and the registry."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..base import LayerResult, LayerType, Shape
+
+
+@dataclass(frozen=True)
+class LayerFacts:
+    """What a peer tool sees of one layer, per sample: its type, arguments, input and output
+    shapes (without the batch), archcalc's own result for it, and how the net calls it."""
+
+    layer: type[LayerType]
+    args: dict[str, Any]
+    inputs: tuple[Shape, ...]
+    output: Shape
+    result: LayerResult
+    trainable: bool = True
+    # The reference code calls it as a function (F.relu, torch.flatten), not as a module, so tools
+    # that count through module hooks never see it.
+    functional: bool = False
+
+    @property
+    def type_name(self) -> str:
+        return self.layer.name
+
+
+Rule = Callable[[LayerFacts], int]
+
+
+def zero(facts: LayerFacts) -> int:
+    """The tool counts nothing for this layer."""
+    return 0
+
+
+@dataclass(frozen=True)
+class Convention:
+    """One tool's way of counting: its name on the command line, the tool and version the rules
+    were read from, the unit it prints, one line saying what it counts, and its rules."""
+
+    name: str
+    tool: str
+    unit: str
+    counts: str
+    rules: dict[str, Rule] = field(default_factory=dict)
+    default: Rule = zero
+    # The tool reports one sample's count whatever the batch (ptflops divides by the batch).
+    per_sample: bool = False
+
+    def count(self, facts: LayerFacts) -> int:
+        """The tool's count for one layer and one sample."""
+        return int(self.rules.get(facts.type_name, self.default)(facts))
+
+    def scale(self, per_sample_count: int, batch: int) -> int:
+        """A count for one sample as the tool reports it for ``batch`` samples."""
+        return per_sample_count if self.per_sample else per_sample_count * batch
+
+
+CONVENTIONS: dict[str, Convention] = {}
+
+
+def register_convention(convention: Convention) -> Convention:
+    if convention.name in CONVENTIONS:
+        raise ValueError(f"convention {convention.name!r} registered twice")
+    CONVENTIONS[convention.name] = convention
+    return convention
+
+
+def convention_names() -> list[str]:
+    return list(CONVENTIONS)
+
+
+def lookup_convention(name: str) -> Convention | None:
+    return CONVENTIONS.get(name)
+
+
