@@ -1,8 +1,12 @@
 """torchvision imports on this torch build, tolerating only its own ops' registration failures."""
 
+import importlib.util
+
 import pytest
 
-pytest.importorskip("torchvision")
+# not importorskip: a plain `import torchvision` is what fails on this torch build
+if importlib.util.find_spec("torchvision") is None:
+    pytest.skip("torchvision is not installed", allow_module_level=True)
 
 import torch.library as library  # noqa: E402
 
