@@ -35,7 +35,11 @@ def gradient_flow(graph: Graph, param_counts: dict[int, int]) -> dict[int, Gradi
     flows: dict[int, GradientFlow] = {}
     used = _ancestors_of_output(graph)
     for node in graph.nodes:
-        input_grad = any(p is not None and requires_grad[id(p)] for p in node.inputs)
+        input_grad = False
+        for producer in node.inputs:
+            if producer is not None and requires_grad[id(producer)]:
+                input_grad = True
+                break
         weights = node.trainable and param_counts[id(node)] > 0
         requires_grad[id(node)] = input_grad or weights
         flows[id(node)] = GradientFlow(requires_grad[id(node)] and id(node) in used, input_grad, weights)

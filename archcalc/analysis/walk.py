@@ -22,6 +22,8 @@ def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
 
 def _field_after(rule: FieldRule, fields: list[ReceptiveField], node: Node, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     """The output's field from the inputs' fields and the layer's rule (archcalc.layers.fieldrules)."""
+    if type(rule) is Identity and len(fields) == 1:  # element-wise layers, most of a net
+        return fields[0], []
     if isinstance(rule, Whole) or any(f.kind == "whole" for f in fields):
         return WHOLE_FIELD, []
     unknown = next((f for f in fields if f.kind == "unknown"), None)

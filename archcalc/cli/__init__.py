@@ -1,6 +1,7 @@
 """Command line: thin typer commands over spec -> graph -> analysis -> figures -> render. ``app``
 lives in archcalc.cli.app; each command module registers its commands on it when imported here."""
 
+import gc
 import sys
 
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
@@ -19,7 +20,15 @@ def tolerant_streams() -> None:
                 pass
 
 
+# One command is one short-lived pass that builds a large graph of objects and frees little:
+# with the default thresholds the cyclic collector re-scans that whole heap again and again, a
+# quarter of the time of a 10,000-layer spec (0.76 s instead of 1.0 s without it). Young
+# collections still run, every 100,000 allocations, so cyclic garbage stays bounded.
+COLLECTOR_THRESHOLDS = (100_000, 50, 1_000)
+
+
 def main() -> None:
+    gc.set_threshold(*COLLECTOR_THRESHOLDS)
     tolerant_streams()
     sys.exit(run(sys.argv[1:]))
 

@@ -13,35 +13,14 @@ import yaml
 from yaml.composer import Composer
 
 from ..errors import SpecError, clip
+from .fastload import fast_load
+from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, PosDict, PosList
 
 MAX_FILE_BYTES = 1_000_000
-# Nesting beyond this is refused while parsing: libyaml's flow parser is quadratic in the depth
-# of unclosed [ and { (20,000 levels take a second, 100,000 never finish), and its C composer
-# overflows the stack (a segmentation fault). Real specs nest a few levels per group.
-MAX_DEPTH = 100
-# The document as if every alias were written out: a "billion laughs" file of a few hundred bytes
-# expands to 2**30 nodes, and anything that walks it (expansion, messages) would never finish.
-MAX_EXPANDED_NODES = 1_000_000
 # YAML integers are sizes, counts and flags; this bound (the expression evaluator's) keeps a
 # 4,000-digit literal from reaching arithmetic or formatting.
 MAX_LITERAL_INT = 2**62
 _MAX_INT_CHARS = 64
-
-
-class PosDict(dict):
-    """A mapping that remembers where it, and each of its keys, stood in the file."""
-
-    line: int | None = None
-    column: int | None = None
-    key_positions: dict
-
-    def position_of(self, key: str) -> tuple[int | None, int | None]:
-        return getattr(self, "key_positions", {}).get(key, (self.line, self.column))
-
-
-class PosList(list):
-    line: int | None = None
-    column: int | None = None
 
 
 class _PositionLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
@@ -222,6 +201,14 @@ def read_text(path: str | os.PathLike) -> str:
 
 
 def _load(text: str) -> Any:
+    try:
+        return fast_load(text, _PositionLoader)
+    except Exception:  # noqa: BLE001  the composing loader decides every case the fast path leaves
+        return compose_load(text)
+
+
+def compose_load(text: str) -> Any:
+    """The document through PyYAML's composer (the reference the fast path is tested against)."""
     loader = _PositionLoader(text)  # a SafeLoader subclass: no tags that build Python objects
     try:
         node = loader.get_single_node()
