@@ -79,8 +79,10 @@ def torch_classes() -> dict:
             else:
                 super().__setattr__(name, value)
 
+    from .padded import PADDED
+
     return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread,
-            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group}
+            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **PADDED}
 
 
 def instantiate(call: ModuleCall):
@@ -89,4 +91,5 @@ def instantiate(call: ModuleCall):
 
     name, args, kwargs = call
     cls = torch_classes().get(name) or getattr(nn, name)
-    return cls(*args, **kwargs)
+    # a container's members are calls too (nn.Sequential(nn.ZeroPad2d(...), nn.Conv2d(...)))
+    return cls(*(instantiate(a) if isinstance(a, ModuleCall) else a for a in args), **kwargs)
