@@ -43,7 +43,8 @@ def layer_facts(report: Report) -> list[tuple[str, LayerFacts]]:
         inputs = tuple(report.input if p is None else shapes[id(p)] for p in node.inputs)
         result = node.layer.infer(node.args, list(inputs))
         shapes[id(node)] = result.output
-        facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable)))
+        facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable,
+                                                 node.functional)))
     return facts
 
 
