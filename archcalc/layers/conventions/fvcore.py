@@ -47,7 +47,7 @@ def upsample(facts: LayerFacts) -> int:
 FVCORE = register_convention(Convention(
     name="fvcore",
     tool="fvcore 0.1.5.post20221221 (nn/flop_count.py _DEFAULT_SUPPORTED_OPS, nn/jit_handles.py)",
-    unit="flops (1 per MAC)",
+    unit="flops",
     counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), adaptive avg "
            "pooling 1 per input element, upsampling; other pooling, activations and joins 0",
     rules={
