@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from ..analysis import DTYPE_BYTES, Report
 from ..layers.conventions import CONVENTIONS
@@ -58,11 +59,11 @@ def convention_label(name: str) -> str:
     return f"{name} ({convention.unit})"
 
 
-def figure_rows(items: list[Figures], exact: bool = False) -> list[list[str]]:
-    """The table's rows: each figure, then each peer tool's count (flops --convention)."""
+def figure_rows(items: list[Figures], exact: bool = False, conventions: Sequence[str] = ()) -> list[list[str]]:
+    """The table's rows: each figure, then the named peer tools' counts (flops --convention)."""
     first = items[0]
     rows = [[LABELS[key]] + [cell(key, f, first, exact) for f in items] for key in LABELS]
-    for name in first.conventions:
+    for name in conventions:
         values = [f.conventions.get(name, 0) for f in items]
         if exact:
             rows.append([convention_label(name)] + [str(v) for v in values])
@@ -101,8 +102,9 @@ def cell(key: str, item: Figures, first: Figures, exact: bool = False) -> str:
     return f"{text} ({ratio(value, getattr(first, key))})"
 
 
-def render_text(items: list[Figures], fmt: str) -> str:
-    keys = list(LABELS)
+def render_text(items: list[Figures], fmt: str, conventions: Sequence[str] = ()) -> str:
+    """JSON (every figure, every tool's total), CSV or Markdown (the figures, and a row for each
+    of ``conventions``)."""
     first = items[0]
     if fmt == "json":
         nets = []
@@ -115,9 +117,9 @@ def render_text(items: list[Figures], fmt: str) -> str:
         return json_text({"nets": nets, "warnings": warnings(items)})
     headers = ["Figure"] + [f.name for f in items]
     if fmt == "csv":
-        return csv_text(headers, figure_rows(items, exact=True))
+        return csv_text(headers, figure_rows(items, True, conventions))
     if fmt == "markdown":
-        rows = figure_rows(items)
+        rows = figure_rows(items, False, conventions)
         lines = markdown_table(headers, [False] + [True] * len(items), rows)
         lines.append("")
         lines += [f"- ratios are to {markdown_text(first.name)}"] + [f"- warning: {markdown_text(w)}" for w in warnings(items)]
@@ -125,12 +127,12 @@ def render_text(items: list[Figures], fmt: str) -> str:
     raise ValueError(fmt)
 
 
-def print_table(items: list[Figures], console) -> None:
+def print_table(items: list[Figures], console, conventions: Sequence[str] = ()) -> None:
     from ..render.boxtable import print_box_table
     from ..render.escape import visible
 
     first = items[0]
-    rows = figure_rows(items)
+    rows = figure_rows(items, False, conventions)
     print_box_table(console, "comparison (ratios to the first net)", ["Figure"] + [f.name for f in items],
                     [False] + [True] * len(items), rows)
     for f in items[1:]:
