@@ -52,6 +52,6 @@ def convention_counts(report: Report, conventions: list[Convention]) -> list[Con
     facts = layer_facts(report)
     counted = []
     for convention in conventions:
-        layers = {name: convention.scale(convention.count(f), report.batch) for name, f in facts}
+        layers = {name: convention.reported(f, report.batch) for name, f in facts}
         counted.append(ConventionCounts(convention, layers, sum(layers.values())))
     return counted

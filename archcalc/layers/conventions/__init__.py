@@ -13,6 +13,9 @@ tested against the installed tool on the bundled torchvision nets (tests/pytorch
 
 from .base import CONVENTIONS, Convention, LayerFacts, Rule, convention_names, lookup_convention, register_convention, zero
 from . import torch_counter  # noqa: E402,F401,I001  (registration order = the order tables show)
+from . import ptflops  # noqa: E402,F401,I001  (ptflops, ptflops-aten)
+from . import torchscan  # noqa: E402,F401,I001
+from . import calflops  # noqa: E402,F401,I001
 
 __all__ = ["CONVENTIONS", "Convention", "LayerFacts", "Rule", "convention_names", "lookup_convention",
            "register_convention", "zero"]
