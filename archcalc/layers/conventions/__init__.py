@@ -11,11 +11,13 @@ Every rule was read from the tool's source at the pinned version (``Convention.t
 tested against the installed tool on the bundled torchvision nets (tests/pytorch/test_conventions*).
 """
 
-from .base import CONVENTIONS, Convention, LayerFacts, Rule, convention_names, lookup_convention, register_convention, zero
+from .base import (CONVENTIONS, Convention, LayerFacts, Rule, convention_names, hooked, lookup_convention,
+                   register_convention, zero)
 from . import torch_counter  # noqa: E402,F401,I001  (registration order = the order tables show)
+from . import torchinfo, fvcore  # noqa: E402,F401,I001
 from . import ptflops  # noqa: E402,F401,I001  (ptflops, ptflops-aten)
-from . import torchscan  # noqa: E402,F401,I001
-from . import calflops  # noqa: E402,F401,I001
+from . import thop  # noqa: E402,F401,I001
+from . import torchscan, calflops  # noqa: E402,F401,I001
 
-__all__ = ["CONVENTIONS", "Convention", "LayerFacts", "Rule", "convention_names", "lookup_convention",
+__all__ = ["CONVENTIONS", "Convention", "LayerFacts", "Rule", "convention_names", "hooked", "lookup_convention",
            "register_convention", "zero"]

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import Convention, LayerFacts, Rule, register_convention, zero
+from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
 from .tally import (conv_weight_numel, has_bias, in_channels, in_numel, in_positions, is_affine, kernel_area,
                     linear_in_features, linear_rows, out_numel, out_positions)
 
@@ -64,14 +64,6 @@ def hook_output(facts: LayerFacts) -> int:
 def hook_input(facts: LayerFacts) -> int:
     """pool_flops_counter_hook (every pooling module): the input's elements."""
     return in_numel(facts)
-
-
-def module_only(rule: Rule) -> Rule:
-    """A hook sees only a module: a layer the reference code calls as a function counts 0 here."""
-    def counted(facts: LayerFacts) -> int:
-        return 0 if facts.functional else rule(facts)
-    counted.__doc__ = rule.__doc__
-    return counted
 
 
 _POOLS = ("maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")
@@ -145,7 +137,7 @@ PTFLOPS = register_convention(PtflopsConvention(
     counts="MACs of convs and linears with their bias adds, plus one op per element of BatchNorm (two if affine), "
            "ReLU/ELU/GELU outputs and pooling inputs; per sample; patched functionals (F.relu, pooling, ...) are "
            "added for the whole batch, so ReLU and pooling modules count twice",
-    rules={name: module_only(rule) for name, rule in HOOKS.items()},
+    rules={name: hooked(rule) for name, rule in HOOKS.items()},
     per_sample=True,
     patched=PATCHED,
 ))

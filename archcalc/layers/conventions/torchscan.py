@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import Convention, LayerFacts, Rule, register_convention, zero
+from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
 from .tally import adaptive_kernel, has_bias, in_channels, in_numel, is_affine, linear_in_features, linear_rows, out_numel
 
 
@@ -79,13 +79,6 @@ def dropout(facts: LayerFacts) -> int:
     return in_numel(facts) if facts.args["p"] > 0 else 0
 
 
-def module_only(rule: Rule) -> Rule:
-    def counted(facts: LayerFacts) -> int:
-        return 0 if facts.functional else rule(facts)
-    counted.__doc__ = rule.__doc__
-    return counted
-
-
 def batchnorm_per_call(facts: LayerFacts) -> int:
     """flops_bn: num_features * 2, once per call whatever the batch."""
     return 2 * facts.output[0]
@@ -137,6 +130,6 @@ TORCHSCAN = register_convention(TorchscanConvention(
     counts="module-formula FLOPs: 2k-1 per dot product of k terms (+1 bias) in convs and linears, 4 per BatchNorm "
            "element (+2 per channel per call), 1 per ReLU element, pooling comparisons and sums, dropout's random "
            "numbers; functional calls (F.relu, +, torch.cat) are not seen",
-    rules={name: module_only(rule) for name, rule in RULES.items()},
+    rules={name: hooked(rule) for name, rule in RULES.items()},
     per_call=PER_CALL,
 ))
