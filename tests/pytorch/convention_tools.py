@@ -12,15 +12,20 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import importlib.util
 import io
 import re
 
+import pytest
+
 import archcalc
-from archcalc.figures.conventions import layer_facts
+from archcalc.figures.conventions import convention_counts, layer_facts
 from archcalc.layers.conventions import lookup_convention
 from archcalc.pytorch.torchvision_models import torchvision_model, torchvision_models
 
-import torch
+torch = pytest.importorskip("torch")
+if importlib.util.find_spec("torchvision") is None:
+    pytest.skip("torchvision is not installed", allow_module_level=True)
 
 # torchvision first: calflops (through transformers) and ptflops import it, and a plain import
 # fails on this torch build
@@ -94,9 +99,8 @@ def by_module(name: str, counts: dict[str, int]) -> dict[str, int]:
 
 
 def convention_layers(convention: str, name: str, batch: int) -> dict[str, int]:
-    """archcalc's per-row counts under a convention for the net at a batch."""
-    conv = lookup_convention(convention)
-    return {row: conv.reported(f, batch) for row, f in facts(name)}
+    """archcalc's per-row counts under a convention for the net at a batch (`flops --convention`)."""
+    return convention_counts(report(name, batch), [lookup_convention(convention)])[0].layers
 
 
 class Snapshot(io.StringIO):
@@ -176,3 +180,18 @@ def run_calflops(name: str, batch: int):
         flops, _, _ = calculate_flops(net, input_shape=(batch, *report(name, 1).input), print_results=True,
                                       print_detailed=False, output_as_string=False)
     return flops, stream.taken
+
+
+def top_level(counts: dict[str, int]) -> dict[str, int]:
+    """Per-row counts summed per direct child of the model (the first part of the row's name)."""
+    summed: dict[str, int] = {}
+    for row, count in counts.items():
+        summed[row.split(".")[0]] = summed.get(row.split(".")[0], 0) + count
+    return summed
+
+
+def mismatches(ours: dict[str, int], theirs: dict[str, float]) -> list[tuple[str, int, float]]:
+    """Modules where archcalc's figure and the tool's differ (a module either side leaves out
+    counts 0 there)."""
+    return [(path, ours.get(path, 0), theirs.get(path, 0)) for path in sorted(set(ours) | set(theirs))
+            if ours.get(path, 0) != theirs.get(path, 0)]
