@@ -158,15 +158,17 @@ def run_ptflops_aten(name: str, batch: int):
 
 
 def run_torchscan(name: str, batch: int):
-    """crawl_module's module-formula FLOPs: the total, and each leaf module's calls summed."""
+    """crawl_module's module-formula FLOPs: the total, and each leaf module's calls summed. The
+    figure is ``known_value``: equal to ``value`` when every module is supported, and what summary
+    prints ("known ...") when one is not (``value`` is then None)."""
     from torchscan import crawl_module
 
     crawled = crawl_module(model(name, "meta"), args=(batch_input(name, batch, "meta"),))
     per_module: dict[str, int] = {}
     for layer in crawled["layers"]:
         if "module_flops" in layer["metrics"]:
-            per_module[layer["path"]] = per_module.get(layer["path"], 0) + layer["metrics"]["module_flops"]["value"]
-    return crawled["totals"]["module_flops"]["value"], per_module
+            per_module[layer["path"]] = per_module.get(layer["path"], 0) + layer["metrics"]["module_flops"]["known_value"]
+    return crawled["totals"]["module_flops"]["known_value"], per_module
 
 
 def run_calflops(name: str, batch: int):
