@@ -6,8 +6,9 @@ a forward hook to every leaf module call, once per call (a module called three t
 layers of the report), in eval mode, for the whole batch as run. It also reports MACs and DMAs
 per layer, and operator FLOPs from a dispatch mode; those are not this convention.
 ``module_flops`` (torchscan/modules/flops.py) dispatches on the module class; a class it does
-not know warns "Module type not supported" and counts 0; a functional call (F.relu,
-torch.flatten, torch.cat, ``+``) is no module and is not seen at all.
+not know warns "Module type not supported" and counts 0, which makes the total "partial" with
+``value`` None: its number is then ``known_value``, what ``summary`` prints as "known". A
+functional call (F.relu, torch.flatten, torch.cat, ``+``) is no module and is not seen at all.
 """
 
 from __future__ import annotations
