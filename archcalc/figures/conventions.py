@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from ..analysis import Report, Row
+from ..analysis.backward import ancestors_of_output
 from ..errors import UsageError
 from ..layers.conventions import CONVENTIONS, Convention, LayerFacts, convention_names
 
@@ -38,13 +39,14 @@ def layer_facts(report: Report) -> list[tuple[str, LayerFacts]]:
     if graph is None:
         raise UsageError("this report has no graph to count conventions on")
     shapes: dict[int, tuple[int, ...]] = {}
+    used = ancestors_of_output(graph)
     facts = []
     for node, row in zip(graph.nodes, report.rows):
         inputs = tuple(report.input if p is None else shapes[id(p)] for p in node.inputs)
         result = node.layer.infer(node.args, list(inputs))
         shapes[id(node)] = result.output
         facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable,
-                                                 node.functional)))
+                                                 node.functional, used=id(node) in used)))
     return facts
 
 

@@ -1,8 +1,8 @@
 """Every layer type archcalc has, counted by torchinfo, fvcore and thop on the spec's PyTorch twin
 (archcalc.to_torch: one module per layer, named as the spec names it) against `flops
 --convention`: totals and per-module counts, at batch 1 and 3 (thop rounds adaptive average
-pooling's count over the whole batch; 13 -> 6 bins make that kernel a fraction). Every layer
-feeds the output: fvcore's trace drops a layer whose output is unused (docs/conventions.md)."""
+pooling's count over the whole batch; 13 -> 6 bins make that kernel a fraction). One branch
+(``dead``) feeds nothing: the hooks still count it, fvcore's trace drops it."""
 
 import logging
 
@@ -44,6 +44,7 @@ layers:
   - {name: mul, type: mul, inputs: [add, lrn]}
   - {name: up_nearest, type: upsample, scale_factor: 2}
   - {name: down_nearest, type: conv2d, out_channels: 4, kernel_size: 2, stride: 2}
+  - {name: dead, type: conv2d, out_channels: 4, kernel_size: 1, inputs: up_nearest}
   - {name: up_bilinear, type: upsample, scale_factor: 2, mode: bilinear, inputs: mul}
   - {name: down, type: conv2d, out_channels: 8, kernel_size: 2, stride: 2, inputs: up_bilinear}
   - {name: cat, type: concat, inputs: [mul, down, down_nearest]}
@@ -112,3 +113,8 @@ def test_fvcore_every_type(twin, batch):
     counted = ours("fvcore", batch)
     assert counted.total == total
     assert {name: per_module[name] for name in leaves(twin)} == {name: counted.layers[name] for name in leaves(twin)}
+
+
+def test_the_dead_branch_counts_for_hooks_not_for_the_trace():
+    assert ours("fvcore", 1).layers["dead"] == 0
+    assert ours("thop", 1).layers["dead"] > 0 and ours("torchinfo", 1).layers["dead"] > 0

@@ -27,6 +27,9 @@ class LayerFacts:
     # The samples the tool runs at once: read only by a convention with ``whole_batch`` (whose
     # rules round the whole batch's count, as thop does); every other rule counts one sample.
     batch: int = 1
+    # The net's output depends on it (a tool that traces the graph drops a layer whose output
+    # nothing uses, as torch.jit's trace does for fvcore).
+    used: bool = True
 
     @property
     def type_name(self) -> str:
@@ -44,6 +47,15 @@ class LayerFacts:
 
 
 Rule = Callable[[LayerFacts], int]
+
+
+def traced(rule: Rule) -> Rule:
+    """A rule of a tool that counts a torch.jit trace: the trace keeps only what the output
+    depends on, so a layer on a branch the output does not use counts 0."""
+    def counted_if_used(facts: LayerFacts) -> int:
+        return rule(facts) if facts.used else 0
+    counted_if_used.__doc__ = rule.__doc__
+    return counted_if_used
 
 
 def hooked(rule: Rule) -> Rule:

@@ -5,12 +5,13 @@ fvcore/nn/jit_handles.py (the handles), with the model in eval mode.
 fvcore traces the model with torch.jit, so it sees functional calls as well as modules, and
 counts one "flop" per multiply-add of the ops it has a handle for; every other op (max and
 average pooling, ReLU, adds, cat, dropout, flatten, softmax, the element-wise ops local response
-normalisation decomposes into) counts 0, most with an "unsupported operator" warning.
+normalisation decomposes into) counts 0, most with an "unsupported operator" warning. The trace
+keeps only what the output depends on: a layer on a branch the output does not use counts 0.
 """
 
 from math import prod
 
-from .base import Convention, LayerFacts, register_convention
+from .base import Convention, LayerFacts, register_convention, traced
 
 
 def conv(facts: LayerFacts) -> int:
@@ -51,9 +52,9 @@ FVCORE = register_convention(Convention(
     counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), adaptive avg "
            "pooling 1 per input element, upsampling; other pooling, activations and joins 0",
     rules={
-        "conv2d": conv, "conv_transpose2d": conv_transpose, "linear": linear,
-        "batchnorm2d": batch_norm, "batchnorm1d": batch_norm,
-        "adaptive_avgpool2d": adaptive_avg_pool, "global_avgpool2d": adaptive_avg_pool,
-        "upsample": upsample,
+        "conv2d": traced(conv), "conv_transpose2d": traced(conv_transpose), "linear": traced(linear),
+        "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
+        "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(adaptive_avg_pool),
+        "upsample": traced(upsample),
     },
 ))
