@@ -1,11 +1,12 @@
 """What the peer tools report for the bundled torchvision nets, and archcalc's conventions for the
 same nets, for tests/pytorch/test_convention_*.py.
 
-The real torchvision model (built once per net and device) is run through the installed tool; its per-module figures are read where the tool
-keeps them while it prints its per-layer table. A spec row is matched to the module it stands for
-by torchvision's module path: the row's own name, or for resnet's one ReLU module called two or
-three times per block (rows relu1, relu2, relu) the name without the digits; a row with no module
-(a functional call: F.relu, torch.flatten, +) belongs to the innermost module whose forward runs it.
+The real torchvision model (built once per net and device) is run through the installed tool;
+its per-module figures are read where the tool keeps them while it prints its per-layer table.
+A spec row is matched to the module it stands for by torchvision's module path: the row's own
+name, or for resnet's one ReLU module called two or three times per block (rows relu1, relu2,
+relu) the name without the digits; a row with no module (a functional call: F.relu,
+torch.flatten, +) belongs to the innermost module whose forward runs it.
 """
 
 from __future__ import annotations
@@ -41,15 +42,23 @@ OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": False},
            "inception_v3": {"aux_logits": False, "init_weights": False}}
 
 
-@functools.cache
 def model(name: str, device: str):
     """The torchvision net, built on the meta device (no weight initialisation); on the CPU it gets
     zeroed storage (uninitialised memory could hold denormals, which are slow)."""
+    return meta_model(name) if device == "meta" else cpu_model(name)
+
+
+@functools.cache
+def meta_model(name: str):
+    with torch.device("meta"):
+        return torchvision_model(name, **OPTIONS.get(name, {})).eval()
+
+
+@functools.lru_cache(maxsize=2)  # the tests go net by net; all 18 at once would hold ~4 GB
+def cpu_model(name: str):
     with torch.device("meta"):
         net = torchvision_model(name, **OPTIONS.get(name, {})).eval()
-    if device == "meta":
-        return net
-    net = net.to_empty(device=device)
+    net = net.to_empty(device="cpu")
     with torch.no_grad():
         for tensor in (*net.parameters(), *net.buffers()):
             tensor.zero_()
@@ -167,7 +176,8 @@ def run_torchscan(name: str, batch: int):
     per_module: dict[str, int] = {}
     for layer in crawled["layers"]:
         if "module_flops" in layer["metrics"]:
-            per_module[layer["path"]] = per_module.get(layer["path"], 0) + layer["metrics"]["module_flops"]["known_value"]
+            flops = layer["metrics"]["module_flops"]["known_value"]
+            per_module[layer["path"]] = per_module.get(layer["path"], 0) + flops
     return crawled["totals"]["module_flops"]["known_value"], per_module
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, register_convention, zero
-from .tally import has_bias, in_channels, in_numel, in_positions, is_affine, kernel_area, out_numel
+from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area
 
 
 def calflops_conv_positions(facts: LayerFacts) -> int:
@@ -60,29 +60,29 @@ def conv_transpose(facts: LayerFacts) -> int:
 
 def linear(facts: LayerFacts) -> int:
     """_linear_flops_compute: 2 * input elements * out_features; the bias is not counted."""
-    return 2 * in_numel(facts) * facts.args["out_features"]
+    return 2 * facts.input_numel * facts.args["out_features"]
 
 
 def numel(facts: LayerFacts) -> int:
     """The input's elements (activations, every pooling, softmax)."""
-    return in_numel(facts)
+    return facts.input_numel
 
 
 def batchnorm(facts: LayerFacts) -> int:
     """_batch_norm_flops_compute in eval mode: the input's elements, twice when affine."""
-    return in_numel(facts) * (2 if is_affine(facts) else 1)
+    return facts.input_numel * (2 if is_affine(facts) else 1)
 
 
 def lrn(facts: LayerFacts) -> int:
     """F.local_response_norm (torch 2.13): input.mul(input), avg_pool3d over the channel-padded
     squares ((C + size - 1) x H x W), .mul(alpha), .add(k): all patched."""
-    return 3 * in_numel(facts) + (in_channels(facts) + facts.args["size"] - 1) * in_positions(facts)
+    return 3 * facts.input_numel + (in_channels(facts) + facts.args["size"] - 1) * in_positions(facts)
 
 
 def upsample(facts: LayerFacts) -> int:
     """_upsample_flops_compute with a scale factor: the input's elements (its product with the
     factor is computed and dropped). With a size it is prod(size) once per call (per_call)."""
-    return in_numel(facts) if facts.args["size"] is None else 0
+    return facts.input_numel if facts.args["size"] is None else 0
 
 
 def upsample_per_call(facts: LayerFacts) -> int:
@@ -97,7 +97,7 @@ RULES: dict[str, Rule] = {
                                 "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d",
                                 "global_avgpool2d", "global_maxpool2d")},
     # F.relu6 is patched but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
-    "relu6": lambda facts: in_numel(facts) if facts.functional else 0,
+    "relu6": lambda facts: facts.input_numel if facts.functional else 0,
     "upsample": upsample,
     # add and mul: the + and * operators of the reference nets are not patched: 0, the default
 }

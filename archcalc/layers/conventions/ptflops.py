@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
-from .tally import (conv_weight_numel, has_bias, in_channels, in_numel, in_positions, is_affine, kernel_area,
-                    linear_in_features, linear_rows, out_numel, out_positions)
+from .tally import (conv_weight_numel, has_bias, in_channels, in_positions, is_affine, kernel_area,
+                    linear_in_features, linear_rows, out_positions)
 
 TOOL = "ptflops 0.7.5"
 
@@ -36,13 +36,13 @@ def hook_conv(facts: LayerFacts) -> int:
     """conv_flops_counter_hook: k_h*k_w * in_channels * out/groups per output position, plus one
     per output element for the bias."""
     per_position = kernel_area(facts) * in_channels(facts) * (facts.args["out_channels"] // facts.args["groups"])
-    return per_position * out_positions(facts) + (out_numel(facts) if has_bias(facts) else 0)
+    return per_position * out_positions(facts) + (facts.output_numel if has_bias(facts) else 0)
 
 
 def hook_conv_transpose(facts: LayerFacts) -> int:
     """The same hook with transpose=True: per *input* position."""
     per_position = kernel_area(facts) * in_channels(facts) * (facts.args["out_channels"] // facts.args["groups"])
-    return per_position * in_positions(facts) + (out_numel(facts) if has_bias(facts) else 0)
+    return per_position * in_positions(facts) + (facts.output_numel if has_bias(facts) else 0)
 
 
 def hook_linear(facts: LayerFacts) -> int:
@@ -53,17 +53,17 @@ def hook_linear(facts: LayerFacts) -> int:
 
 def hook_batchnorm(facts: LayerFacts) -> int:
     """bn_flops_counter_hook: the input's elements, twice when affine."""
-    return in_numel(facts) * (2 if is_affine(facts) else 1)
+    return facts.input_numel * (2 if is_affine(facts) else 1)
 
 
 def hook_output(facts: LayerFacts) -> int:
     """relu_flops_counter_hook (ReLU, PReLU, ELU, LeakyReLU, ReLU6, GELU): the output's elements."""
-    return out_numel(facts)
+    return facts.output_numel
 
 
 def hook_input(facts: LayerFacts) -> int:
     """pool_flops_counter_hook (every pooling module): the input's elements."""
-    return in_numel(facts)
+    return facts.input_numel
 
 
 _POOLS = ("maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")
@@ -82,7 +82,7 @@ HOOKS: dict[str, Rule] = {
 
 def functional_numel(facts: LayerFacts) -> int:
     """_numel_functional_flops_hook: the input's elements."""
-    return in_numel(facts)
+    return facts.input_numel
 
 
 def functional_lrn(facts: LayerFacts) -> int:
@@ -90,13 +90,13 @@ def functional_lrn(facts: LayerFacts) -> int:
     squares ((C + size - 1) x H x W), div.mul(alpha) and .add(k): three tensor ops of the input's
     size and one pooling, all patched."""
     channels, positions = in_channels(facts), in_positions(facts)
-    return 3 * in_numel(facts) + (channels + facts.args["size"] - 1) * positions
+    return 3 * facts.input_numel + (channels + facts.args["size"] - 1) * positions
 
 
 def functional_interpolate(facts: LayerFacts) -> int:
     """_interpolate_functional_flops_hook: prod(size) * N * C, or the input's elements times the
     scale factors' product; both the output's elements for integer factors."""
-    return out_numel(facts)
+    return facts.output_numel
 
 
 # A module's own forward calls the patched functional too (nn.ReLU -> F.relu, nn.MaxPool2d ->
@@ -104,7 +104,7 @@ def functional_interpolate(facts: LayerFacts) -> int:
 PATCHED: dict[str, Rule] = {
     **{name: functional_numel for name in ("relu", "elu", "gelu", "silu", "softmax", *_POOLS)},
     # F.relu6 is patched, but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
-    "relu6": lambda facts: in_numel(facts) if facts.functional else 0,
+    "relu6": lambda facts: facts.input_numel if facts.functional else 0,
     "local_response_norm": functional_lrn,
     "upsample": functional_interpolate,
     # add and mul: torch.add / Tensor.add are patched, the + and += operators the reference nets
@@ -126,7 +126,7 @@ class PtflopsConvention(Convention):
     def reported(self, facts: LayerFacts, batch: int) -> int:
         hooks = self.scale(self.count(facts), batch)
         if facts.type_name == "upsample" and not facts.functional:
-            hooks += out_numel(facts) // batch  # the first sample's output, divided by the batch
+            hooks += facts.output_numel // batch  # the first sample's output, divided by the batch
         return hooks + batch * self.functional_count(facts)
 
 
@@ -149,7 +149,7 @@ def aten_convolution(facts: LayerFacts) -> int:
     """conv_flop: weight elements * output positions (input positions when transposed), plus one
     per output element for a bias."""
     positions = in_positions(facts) if facts.type_name == "conv_transpose2d" else out_positions(facts)
-    return conv_weight_numel(facts) * positions + (out_numel(facts) if has_bias(facts) else 0)
+    return conv_weight_numel(facts) * positions + (facts.output_numel if has_bias(facts) else 0)
 
 
 def aten_linear(facts: LayerFacts) -> int:

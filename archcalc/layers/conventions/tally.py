@@ -1,25 +1,11 @@
-"""Shape arithmetic the peer tools' rule tables share: element counts of a layer's input and
-output (per sample), kernel areas, conv positions."""
+"""Shape arithmetic the peer tools' rule tables share (per sample): channels, positions, kernel
+areas, weight elements (element counts are LayerFacts.input_numel / output_numel)."""
 
 from __future__ import annotations
 
 from math import prod
 
 from .base import LayerFacts
-
-
-def numel(shape) -> int:
-    return prod(shape)
-
-
-def in_numel(facts: LayerFacts) -> int:
-    """Elements of the layer's first input, one sample."""
-    return prod(facts.inputs[0])
-
-
-def out_numel(facts: LayerFacts) -> int:
-    """Elements of the layer's output, one sample."""
-    return prod(facts.output)
 
 
 def in_channels(facts: LayerFacts) -> int:

@@ -16,13 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
-from .tally import adaptive_kernel, has_bias, in_channels, in_numel, is_affine, linear_in_features, linear_rows, out_numel
+from .tally import adaptive_kernel, has_bias, in_channels, is_affine, linear_in_features, linear_rows
 
 
 def conv(facts: LayerFacts) -> int:
     """flops_convnd: per output element 2 * (k_h*k_w * in/groups) - 1 terms, plus 1 for a bias."""
     terms = facts.args["kernel_size"][0] * facts.args["kernel_size"][1] * (in_channels(facts) // facts.args["groups"])
-    return out_numel(facts) * (2 * terms - 1 + int(has_bias(facts)))
+    return facts.output_numel * (2 * terms - 1 + int(has_bias(facts)))
 
 
 def linear(facts: LayerFacts) -> int:
@@ -35,12 +35,12 @@ def batchnorm(facts: LayerFacts) -> int:
     """flops_bn in eval mode, per sample: subtract the mean and divide (2 per element), scale and
     shift when affine (2 more); the 2 per channel for eps + var and its square root are per
     call (TorchscanConvention.per_call)."""
-    return in_numel(facts) * (4 if is_affine(facts) else 2)
+    return facts.input_numel * (4 if is_affine(facts) else 2)
 
 
 def elementwise(ops: int) -> Rule:
     def rule(facts: LayerFacts) -> int:
-        return ops * in_numel(facts)
+        return ops * facts.input_numel
     rule.__doc__ = f"{ops} per input element"
     return rule
 
@@ -55,29 +55,29 @@ def pool_kernel(facts: LayerFacts) -> int:
 
 def maxpool(facts: LayerFacts) -> int:
     """flops_maxpool: output elements * (kernel - 1)."""
-    return out_numel(facts) * (pool_kernel(facts) - 1)
+    return facts.output_numel * (pool_kernel(facts) - 1)
 
 
 def avgpool(facts: LayerFacts) -> int:
     """flops_avgpool: output elements * (kernel - 1 + 2 spatial axes)."""
-    return out_numel(facts) * (pool_kernel(facts) - 1 + 2)
+    return facts.output_numel * (pool_kernel(facts) - 1 + 2)
 
 
 def adaptive_max(facts: LayerFacts) -> int:
     """flops_adaptive_maxpool: output elements * (prod(approximate kernel) - 1)."""
     kh, kw = adaptive_kernel(facts)
-    return out_numel(facts) * (kh * kw - 1)
+    return facts.output_numel * (kh * kw - 1)
 
 
 def adaptive_avg(facts: LayerFacts) -> int:
     """flops_adaptive_avgpool: output elements * (prod(approximate kernel) - 1 + 2)."""
     kh, kw = adaptive_kernel(facts)
-    return out_numel(facts) * (kh * kw - 1 + 2)
+    return facts.output_numel * (kh * kw - 1 + 2)
 
 
 def dropout(facts: LayerFacts) -> int:
     """flops_dropout: one random number per element when p > 0, counted in eval mode too."""
-    return in_numel(facts) if facts.args["p"] > 0 else 0
+    return facts.input_numel if facts.args["p"] > 0 else 0
 
 
 def batchnorm_per_call(facts: LayerFacts) -> int:
