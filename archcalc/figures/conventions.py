@@ -57,7 +57,7 @@ def convention_counts(report: Report, conventions: list[Convention]) -> list[Con
     counted = []
     for convention in conventions:
         seen = batched if convention.whole_batch else facts
-        layers = {name: convention.scale(convention.count(f), report.batch) for name, f in seen}
+        layers = {name: convention.reported(f, report.batch) for name, f in seen}
         counted.append(ConventionCounts(convention, layers, sum(layers.values())))
     return counted
 

@@ -98,6 +98,13 @@ class Convention:
         convention's count already is)."""
         return per_sample_count if self.per_sample or self.whole_batch else per_sample_count * batch
 
+    def reported(self, facts: LayerFacts, batch: int) -> int:
+        """The layer's share of the tool's total for ``batch`` samples. A tool whose count is not
+        one sample's count scaled by its batch handling (ptflops adds its patched functionals
+        for the whole batch after dividing its module hooks by it; torchscan counts a batch
+        norm's per-channel work once per call) overrides this."""
+        return self.scale(self.count(facts), batch)
+
 
 CONVENTIONS: dict[str, Convention] = {}
 
