@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
 from .fieldrules import Windows
+from .memrules import MemoryRule
 from .windows import conv_window, transposed_conv_window
 from .args import Arg, boolean, optional, pair, positive_int
 from .base import (
@@ -99,6 +100,12 @@ class Conv2d(LayerType):
                      "H_out x W_out = groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias "
                      "gradient counts 0")
 
+    autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # the gradient w.r.t. the weights reads the input
+
     @classmethod
     def check(cls, args):
         if args["padding"] == "same" and args["stride"] != (1, 1):
@@ -187,6 +194,12 @@ class ConvTranspose2d(LayerType):
                      "gradient); w.r.t. the weights = 2 x in_channels x out_channels x kernel_h x kernel_w x H_in x W_in "
                      "= groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias gradient counts 0")
     rf_rule = "fractional: stride_out = stride_in / stride; output o reads inputs i with i*stride - padding + k*dilation = o (exact, periodic tables)"
+
+    autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # the gradient w.r.t. the weights reads the input
 
     @classmethod
     def check(cls, args):

@@ -8,9 +8,10 @@ from typing import Any
 from ..errors import ShapeError, SpecError
 from .windows import adaptive_pool_window, conv_window
 from .args import Arg, boolean, optional, pair, positive_int
-from .base import LayerResult, LayerType, ModuleCall, conv_output_size, keep_axis, register, spatial
+from .base import LayerResult, LayerType, ModuleCall, conv_output_size, elements, keep_axis, register, spatial
 from .conv import _conv_axis_args, empty_output_message
 from .fieldrules import WHOLE, Windows
+from .memrules import INT64, NEW_OUTPUT, Kept, MemoryRule
 
 
 def _window_pool(cls, args, inputs, dilation=(1, 1)):
@@ -42,6 +43,12 @@ def _check_half_kernel(args, dilation=(1, 1)):
             raise SpecError(f"padding {p} must be at most half the kernel size {k} (PyTorch's rule)")
 
 
+def _keeps_argmax(out_shape) -> MemoryRule:
+    """Max pooling's backward scatters the gradient through the argmax: it keeps the input and
+    int64 indices, one per output element."""
+    return MemoryRule(saves_input=True, kept=(Kept(elements(out_shape), INT64),))
+
+
 @register
 class MaxPool2d(LayerType):
     name = "maxpool2d"
@@ -62,6 +69,8 @@ class MaxPool2d(LayerType):
     shape_rule = "as conv2d with C unchanged; ceil_mode rounds up, but the last window must start inside the input or left padding"
     ops_rule = "(kernel_h x kernel_w - 1) comparisons per output element"
     rf_rule = "as conv2d"
+
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: _keeps_argmax(out_shape))
 
     @classmethod
     def check(cls, args):
@@ -119,6 +128,10 @@ class AvgPool2d(LayerType):
     shape_rule = MaxPool2d.shape_rule
     ops_rule = "kernel_h x kernel_w ops (adds and one divide) per output element"
     rf_rule = "as conv2d"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # avg_pool2d_backward takes the input
 
     @classmethod
     def check(cls, args):
@@ -180,6 +193,11 @@ class AdaptiveAvgPool2d(LayerType):
     torch_class = "AdaptiveAvgPool2d"
 
     @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # a 1x1 output is input.mean() in ATen (keeps nothing); other sizes keep the input
+        return NEW_OUTPUT if tuple(out_shape[1:]) == (1, 1) else MemoryRule(saves_input=True)
+
+    @classmethod
     def infer(cls, args, inputs):
         return _adaptive(cls, args, inputs)
 
@@ -207,6 +225,8 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     summary = "Adaptive max pooling (torch.nn.AdaptiveMaxPool2d)."
     torch_class = "AdaptiveMaxPool2d"
 
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: _keeps_argmax(out_shape))
+
 
 @register
 class GlobalAvgPool2d(LayerType):
@@ -218,6 +238,10 @@ class GlobalAvgPool2d(LayerType):
     ops_rule = "C x H x W"
     rf_rule = "whole input"
     torch_class = "AdaptiveAvgPool2d"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return NEW_OUTPUT  # input.mean() in ATen: its backward needs only the shape
 
     @classmethod
     def infer(cls, args, inputs):
@@ -240,3 +264,5 @@ class GlobalMaxPool2d(GlobalAvgPool2d):
     summary = "Global max pooling to Cx1x1 (torch.nn.AdaptiveMaxPool2d(1))."
     torch_class = "AdaptiveMaxPool2d"
     shorthand = ("gmp",)
+
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: _keeps_argmax(out_shape))
