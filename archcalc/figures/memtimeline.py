@@ -140,10 +140,11 @@ def _used_by_output(report: Report, index: dict[str, int]) -> set[int]:
     return seen
 
 
-def kept_bytes(layer: Layer, batch: int, base: int, device: str) -> int:
-    """Bytes of the new tensors a layer keeps for backward (indices, masks, statistics)."""
+def kept_bytes(layer: Layer, batch: int, base: int, device: str, tensors=None) -> int:
+    """Bytes of the new tensors a layer keeps for backward (indices, masks, statistics), or of
+    ``tensors``."""
     total = 0
-    for kept in layer.rule.kept:
+    for kept in layer.rule.kept if tensors is None else tensors:
         count = kept.elements * (batch if kept.per_sample else 1)
         size = {ACTIVATION: layer.itemsize, INT64: 8, FLOAT32: 4,
                 MASK: 1 if device == "cuda" else layer.itemsize}.get(kept.dtype, base)
@@ -182,7 +183,10 @@ class Simulation:
         self.segments = _segments(options.checkpoint, [layer.name for layer in self.layers])
 
     def run(self) -> Timeline:
+        self.recomputed: dict[int, tuple[int, int]] = {}  # storage -> (first, last) of its recomputation
         self._forward()
+        for storage, (first, last) in self.recomputed.items():
+            self.timeline.add(ACTIVATIONS, self.storages[storage].nbytes, first, last)
         if self.training:
             self._backward()
         for s in self.storages.values():
@@ -207,11 +211,16 @@ class Simulation:
                 used.add(p)
             self.timeline.add(SCRATCH, layer.rule.scratch * self.batch * layer.itemsize, i, i)
             weights_kept, rest = layer.half_copy_bytes  # autocast's cache lives until the forward returns
-            kept_until = backward_step(n, i) if self.training and layer.runs_backward and i not in self.segments else n - 1
+            # backward keeps the half weights until its op has run; their float32 gradients come
+            # after that op, so the copy and the float32 gradient are not counted together
+            kept_until = backward_step(n, i) - 1 if self.training and layer.runs_backward and i not in self.segments else 0
             self.timeline.add(SCRATCH, weights_kept, i, max(kept_until, n - 1))
             self.timeline.add(SCRATCH, rest, i, n - 1)
             if self.training and layer.needs_grad:
                 self._keep_for_backward(i, layer)
+            else:  # without autograd what an op returns beside its output (max-pool indices) dies at once
+                self.timeline.add(SCRATCH, kept_bytes(layer, self.batch, self.base, self.options.device,
+                                                      layer.rule.transient), i, i)
         for i, layer in enumerate(self.layers):  # values nothing reads stay in the twin's forward to the end
             if i not in used or layer.name == output:
                 self._extend(i, n if self.training and layer.name == output else n - 1)
@@ -240,9 +249,10 @@ class Simulation:
         start = backward_step(n, last)  # recomputed once backward reaches the segment
         recomputed = ([p for p in layer.inputs if p >= first] if layer.rule.saves_input else []) + \
             ([i] if layer.rule.saves_output else [])
-        for p in recomputed:
-            self.timeline.add(ACTIVATIONS, self.layers[p].elements * self.layers[p].itemsize
-                              if self.root[p] == p or self.root[p] >= first else 0, start, end)
+        for p in recomputed:  # a storage kept by several layers of the segment is recomputed once
+            storage = self.root[p]
+            if storage >= first:
+                self.recomputed[storage] = (start, max(end, self.recomputed.get(storage, (start, end))[1]))
         self.timeline.add(ACTIVATIONS, kept, start, end)
         if i == last and not layer.rule.saves_output:  # the recomputation runs the last layer too
             self.timeline.add(SCRATCH, layer.elements * layer.itemsize, start, start)

@@ -27,8 +27,10 @@ _ACTIVATIONS = {
 _INPLACE = Arg("inplace", lambda v: bool(v), False, (), "accepted, changes nothing")
 # What autograd keeps (torch's derivatives.yaml): these keep their output, the others their input
 _KEEP_OUTPUT = {"relu", "sigmoid", "tanh"}
-# torch.nn modules that take inplace=True and keep their result when they run in place
-_RUN_INPLACE = {"relu", "relu6", "leaky_relu", "elu"}
+# torch.nn modules that really run in place with inplace=True: relu_, leaky_relu_ and elu_ keep
+# their result. ReLU6 (hardtanh_) keeps its input as well, so in place it saves nothing; SiLU and
+# Hardswish keep their input too, and dropout after a ReLU would overwrite what ReLU keeps.
+_RUN_INPLACE = {"relu", "leaky_relu", "elu"}
 
 
 class Activation(LayerType):
@@ -122,7 +124,6 @@ class Dropout(LayerType):
     args = (Arg("p", number_in(0, 1), 0.5, (), "drop probability, 0 to 1"), Arg("inplace", lambda v: bool(v), False))
     torch_defaults = dict(p=0.5)
     probe_passthrough = True
-    runs_inplace = True
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):

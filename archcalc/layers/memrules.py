@@ -36,6 +36,9 @@ class MemoryRule:
     saves_input: bool = False  # autograd keeps every input tensor for backward
     saves_output: bool = False  # autograd keeps the output tensor
     kept: tuple[Kept, ...] = ()  # new tensors kept for backward (indices, masks, statistics)
+    # tensors the op returns beside its output that die at once where no autograd keeps them
+    # (max pooling's indices: ATen computes them for FakeTensors and on CUDA even without grad)
+    transient: tuple[Kept, ...] = ()
     view: bool = False  # the output shares its input's storage (a view, the input itself, in-place)
     grad_view: bool = False  # backward passes the output's gradient to the inputs as views: no new tensor
     scratch: int = 0  # elements per sample alive beside the inputs and output while the forward runs

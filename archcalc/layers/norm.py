@@ -119,13 +119,16 @@ class LocalResponseNorm(LayerType):
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
-        # torch composes it: the squares padded by size - 1 channels, pooled, scaled, raised to
-        # beta, the input divided; backward keeps the input, the padded squares, the scaled sum
-        # and its power; the padded squares are the largest temporary of the forward
+        # torch composes it of ten ops: the squares padded by size - 1 channels, pooled, scaled,
+        # shifted, raised to beta, the input divided by that. Backward keeps the input, the
+        # padded squares, the shifted sum and its power. Without autograd the scaled and the
+        # shifted sum beside the pooled one are the most alive at once (or the padded squares).
         channels, height, width = in_shapes[0]
-        padded = (channels + args["size"] - 1) * height * width
-        return MemoryRule(saves_input=True, kept=(Kept(padded), Kept(elements(out_shape)), Kept(elements(out_shape))),
-                          scratch=padded, backward_scratch=padded + elements(out_shape))
+        padded, out = (channels + args["size"] - 1) * height * width, elements(out_shape)
+        if not training:
+            return MemoryRule(scratch=max(padded, 2 * out))
+        return MemoryRule(saves_input=True, kept=(Kept(padded), Kept(out), Kept(out)), scratch=out,
+                          backward_scratch=3 * out)
 
     @classmethod
     def torch_module(cls, args, in_shapes):

@@ -46,7 +46,8 @@ def _check_half_kernel(args, dilation=(1, 1)):
 def _keeps_argmax(out_shape) -> MemoryRule:
     """Max pooling's backward scatters the gradient through the argmax: it keeps the input and
     int64 indices, one per output element."""
-    return MemoryRule(saves_input=True, kept=(Kept(elements(out_shape), INT64),))
+    indices = (Kept(elements(out_shape), INT64),)
+    return MemoryRule(saves_input=True, kept=indices, transient=indices)
 
 
 @register
