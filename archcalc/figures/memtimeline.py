@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..analysis import DTYPE_BYTES, Report
-from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule, PASS_THROUGH
+from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule
 
 # the parts of memory the timeline tells apart (the training breakdown's lines)
 ACTIVATIONS, ACT_GRADS, PARAM_GRADS, SCRATCH = "activations", "activation gradients", "gradients", "temporaries"
@@ -98,13 +98,14 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
     base = DTYPE_BYTES[report.dtype]
     half = DTYPE_BYTES[options.amp] if options.amp else base
     used = _used_by_output(report, index)
+    in_place = inplace_layers(report, training) if options.inplace else set()
     shapes = {-1: tuple(report.input)}
     layers: list[Layer] = []
     for i, (row, node) in enumerate(zip(report.rows, graph.nodes)):
         inputs = [index.get(name, -1) for name in row.inputs]
         shapes[i] = tuple(row.output)
         rule = node.layer.memory_rule(node.args, [shapes[p] for p in inputs], shapes[i], training)
-        if options.inplace and node.layer.runs_inplace and rule != PASS_THROUGH:
+        if row.name in in_place:
             rule = MemoryRule(**{**rule.__dict__, "view": True})
         in_sizes = [layers[p].itemsize if p >= 0 else base for p in inputs]
         itemsize = _output_itemsize(node.layer.autocast_output, in_sizes, base, half, options.amp)
@@ -116,6 +117,31 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
         layers.append(Layer(row.name, inputs, row.activations, rule, itemsize, needs_grad and training,
                             needs_grad and training and i in used, row.trainable * base, copies))
     return layers
+
+
+def inplace_layers(report: Report, training: bool = True) -> set[str]:
+    """The layers --inplace runs in place: a type that can, whose one input is a layer's own new
+    output that nothing else reads and its producer does not keep (overwriting a tensor that
+    autograd keeps, or that a shortcut reads later, is an error or a wrong result in torch)."""
+    graph, rows = report.graph, report.rows
+    readers: dict[str, int] = {}
+    for row in rows:
+        for name in set(row.inputs):
+            readers[name] = readers.get(name, 0) + 1
+    by_name = {row.name: (row, node) for row, node in zip(rows, graph.nodes)}
+    shapes = {row.name: tuple(row.output) for row in rows}
+    chosen = set()
+    for row, node in zip(rows, graph.nodes):
+        if not node.layer.runs_inplace or len(row.inputs) != 1 or row.inputs[0] not in by_name:
+            continue
+        source, source_node = by_name[row.inputs[0]]
+        source_in = [shapes.get(name, tuple(report.input)) for name in source.inputs]
+        rule = source_node.layer.memory_rule(source_node.args, source_in, shapes[source.name], training)
+        last = graph.output is not None and source.name == graph.output.name
+        kept = rule.saves_output or source.name in chosen  # run in place, a layer keeps its result
+        if readers.get(source.name) == 1 and not rule.view and not kept and not last:
+            chosen.add(row.name)
+    return chosen
 
 
 def _output_itemsize(kind: str, in_sizes: list[int], base: int, half: int, amp: str | None) -> int:

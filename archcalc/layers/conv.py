@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
 from .fieldrules import Windows
-from .memrules import MemoryRule
+from .memrules import Kept, MemoryRule
 from .windows import conv_window, transposed_conv_window
 from .args import Arg, boolean, optional, pair, positive_int
 from .base import (
@@ -104,7 +104,16 @@ class Conv2d(LayerType):
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
-        return MemoryRule(saves_input=True)  # the gradient w.r.t. the weights reads the input
+        # the gradient w.r.t. the weights reads the input. 'same' with an odd total padding (an
+        # even kernel) pads a copy of the input by the odd one on the right first, and the
+        # convolution keeps that copy instead
+        channels, height, width = in_shapes[0]
+        pads = resolve_padding(args["padding"], args["kernel_size"], args["dilation"])
+        odd = [right - left for left, right in pads]
+        if not any(odd):
+            return MemoryRule(saves_input=True)
+        padded = channels * (height + odd[0]) * (width + odd[1])
+        return MemoryRule(kept=(Kept(padded),), transient=(Kept(padded),))
 
     @classmethod
     def check(cls, args):

@@ -5,8 +5,8 @@ no GPU) and runs it under torch's MemTracker (torch.distributed._tools.mem_track
 every tensor storage an op allocates or frees and keeps the peak. Two runs:
 
 - inference: eval mode, torch.no_grad(), one forward pass;
-- a training step (train mode) with the chosen optimizer, after one warm-up step so that the
-  optimizer's state exists (the step every later step repeats): forward, loss = output.sum(),
+- a training step (train mode) with the chosen optimizer, after one optimizer step on zero
+  gradients so that its state exists (the step every later step repeats): forward, loss = output.sum(),
   backward (peak: "forward+backward"), optimizer.step() (peak: "training step").
 
 The optimizer runs torch.optim's single-tensor loop (foreach=False) everywhere, so the CPU, the
@@ -17,6 +17,7 @@ on real tensors and reads torch.cuda.max_memory_allocated. torch is imported laz
 from __future__ import annotations
 
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 
 from ..analysis import analyze
@@ -24,7 +25,7 @@ from ..errors import ArchcalcError
 from ..figures.memory import OPTIMIZER_SLOTS, memory_report
 from ..figures.memtimeline import Options
 from ..graph import Graph
-from .memrun import build_net, run_net
+from .memrun import build_net, run_net, warm_up
 
 PHASES = ("inference", "forward+backward", "training step")
 TOLERANCE = 0.01  # the largest relative difference `verify --memory` accepts (docs/memory.md)
@@ -107,17 +108,19 @@ def measure_fake(graph, report, optimizer: str, options: Options, inference: boo
 
     tracker_class = _global_peak_tracker(MemTracker)
     found: dict[str, int] = {}
-    with FakeTensorMode():
+    with FakeTensorMode(), _torch_errors("cpu"):
         net, x = build_net(graph, report, options, "cpu")
         if inference:
             tracker = tracker_class()
+            _skip_frozen(tracker, net)
             tracker.track_external(net, x)
             with tracker:
                 run_net(net, x, options, training=False)
             found["inference"] = peak(tracker)
-        step, opt = run_net(net, x, options, training=True, optimizer=optimizer)  # warm-up: the state exists
-        step()
+        step, opt = run_net(net, x, options, training=True, optimizer=optimizer)
+        warm_up(opt)
         tracker = tracker_class()
+        _skip_frozen(tracker, net)
         tracker.track_external(net, opt, x)
         with tracker:
             step(until_backward=True)
@@ -154,7 +157,7 @@ def measure_cuda(graph, report, optimizer: str, options: Options, inference: boo
     import torch
 
     found: dict[str, int] = {}
-    try:
+    with _torch_errors("cuda"):
         net, x = build_net(graph, report, options, "cuda")
         torch.cuda.synchronize()
         if inference:
@@ -162,7 +165,7 @@ def measure_cuda(graph, report, optimizer: str, options: Options, inference: boo
             run_net(net, x, options, training=False)
             found["inference"] = torch.cuda.max_memory_allocated()
         step, opt = run_net(net, x, options, training=True, optimizer=optimizer)
-        step()
+        warm_up(opt)
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
         step(until_backward=True)
@@ -170,8 +173,31 @@ def measure_cuda(graph, report, optimizer: str, options: Options, inference: boo
         opt.step()
         opt.zero_grad(set_to_none=True)
         found["training step"] = torch.cuda.max_memory_allocated()
-    except (RuntimeError, MemoryError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "out of memory"
-        raise ArchcalcError(f"PyTorch could not run the net on cuda: {reason[:300]}") from None
     return found
+
+
+@contextmanager
+def _torch_errors(device: str):
+    """What torch refuses (batch norm on one value per channel in train mode, memory it cannot
+    get) is one clear line, not torch's traceback."""
+    try:
+        yield
+    except (RuntimeError, ValueError, MemoryError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "out of memory"
+        raise ArchcalcError(f"PyTorch could not run the net on {device}: {reason[:300]}") from None
+
+
+class _NoHook:
+    def remove(self) -> None:
+        pass
+
+
+def _skip_frozen(tracker, net) -> None:
+    """MemTracker hooks every parameter's gradient, which torch refuses for a frozen one (it has
+    no gradient to track): mark those as hooked already."""
+    handles = getattr(tracker, "_param_to_grad_hook_handles", None)
+    if handles is not None:
+        for param in net.parameters():
+            if not param.requires_grad:
+                handles[param] = (_NoHook(), _NoHook())
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 
+from ..figures.memtimeline import inplace_layers
 from .twin import build_module
 
 # archcalc's optimizer names -> (torch.optim class, keyword arguments)
@@ -28,10 +29,8 @@ def build_net(graph, report, options, device: str):
         net = build_module(graph)
         x = torch.zeros((report.batch, *report.input))
     modules = dict(net.named_modules())
-    if options.inplace:
-        for node in graph.nodes:
-            if node.layer.runs_inplace and hasattr(modules[node.name], "inplace"):
-                modules[node.name].inplace = True
+    for name in inplace_layers(report) if options.inplace else ():
+        modules[name].inplace = True
     net._segments = _segment_bounds(net, options.checkpoint)
     return net, x
 
@@ -117,3 +116,16 @@ def run_net(net, x, options, training: bool, optimizer: str = "adam"):
             opt.zero_grad(set_to_none=True)
 
     return step, opt
+
+
+def warm_up(opt) -> None:
+    """One optimizer step on zero gradients: the state exists afterwards, as in every step after
+    the first, without running the net (it costs no forward or backward pass)."""
+    import torch
+
+    for group in opt.param_groups:
+        for param in group["params"]:
+            if param.requires_grad:
+                param.grad = torch.zeros_like(param)
+    opt.step()
+    opt.zero_grad(set_to_none=True)
