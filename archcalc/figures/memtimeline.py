@@ -21,6 +21,7 @@ producer's backward has run. One sweep over a difference array: O(layers).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import accumulate
 
 from ..analysis import DTYPE_BYTES, Report
 from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule
@@ -52,21 +53,18 @@ class Timeline:
     def add(self, part: str, nbytes: int, first: int, last: int, name: str = "", elements: int = 0) -> None:
         if nbytes <= 0 or last < first:
             return
-        d = self.diff.setdefault(part, [0] * (self.steps + 1))
+        d = self.diff.get(part)
+        if d is None:
+            d = self.diff[part] = [0] * (self.steps + 1)
         d[max(first, 0)] += nbytes
         d[min(last, self.steps - 1) + 1] -= nbytes
         if name:
             self.names.append((name, first, last, elements))
 
     def totals(self) -> tuple[list[int], dict[str, list[int]]]:
-        per_part = {}
-        for part, d in self.diff.items():
-            running, values = 0, []
-            for step in range(self.steps):
-                running += d[step]
-                values.append(running)
-            per_part[part] = values
-        total = [sum(values[step] for values in per_part.values()) for step in range(self.steps)]
+        """Bytes alive at each step, in all and per part (running sums of the differences)."""
+        per_part = {part: list(accumulate(d[:self.steps])) for part, d in self.diff.items()}
+        total = [sum(values) for values in zip(*per_part.values())] if per_part else [0] * self.steps
         return total, per_part
 
     def peak(self, first: int, last: int) -> tuple[int, int, dict[str, int]]:
