@@ -45,14 +45,15 @@ def _segment_bounds(net, checkpoint) -> dict[int, int]:
     return bounds
 
 
-def forward(net, x):
+def forward(net, x, checkpointed: bool = True):
     """The twin's forward (archcalc.pytorch.twin), with each checkpointed segment run through
-    torch.utils.checkpoint (non-reentrant): it keeps only the segment's inputs for backward."""
+    torch.utils.checkpoint (non-reentrant): it keeps only the segment's inputs for backward.
+    Inference runs no segment through it (there is no backward to save for)."""
     from torch.utils.checkpoint import checkpoint
 
     plan, values, i = net._plan, {None: x}, 0
     while i < len(plan):
-        last = net._segments.get(i)
+        last = net._segments.get(i) if checkpointed else None
         if last is None:
             name, module, sources, done = plan[i]
             values[name] = module(*[values[s] for s in sources])
@@ -100,7 +101,7 @@ def run_net(net, x, options, training: bool, optimizer: str = "adam"):
     if not training:
         net.eval()
         with torch.no_grad(), amp():
-            forward(net, x)
+            forward(net, x, checkpointed=False)
         return None
     net.train()
     name, kwargs = OPTIMIZERS[optimizer]

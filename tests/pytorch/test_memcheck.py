@@ -72,7 +72,8 @@ def test_convolutions_and_pools_agree(how):
     ("resnet18", ("float16", False, "")), ("vgg11", ("bfloat16", False, "")), ("lenet5", ("bfloat16", False, "")),
     ("resnet18", (None, True, "")), ("vgg11", (None, True, "")), ("mobilenet_v2", (None, True, "")),
     ("resnet18", (None, False, "layer1,layer2,layer3,layer4")), ("resnet50", (None, False, "layer2.0,layer3")),
-    ("vgg11", (None, False, "features")), ("resnet18", ("bfloat16", True, "layer2")),
+    ("vgg11", (None, False, "features")), ("vgg16", (None, False, "features.1,classifier")),
+    ("resnet18", ("bfloat16", True, "layer2")),
 ], ids=lambda v: v if isinstance(v, str) else "-".join(str(x) for x in v if x))
 def test_amp_inplace_and_checkpointing_agree(name, how):
     graph = load(name)
