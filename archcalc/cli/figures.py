@@ -53,21 +53,38 @@ class Optimizer(str, Enum):
     adamw = "adamw"
 
 
+class AmpDType(str, Enum):
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+
+
+# how the net runs, for `memory` and `verify --memory`
+AmpOpt = typer.Option(False, "--amp", help="Mixed precision: torch.autocast's half activations (conv, linear), "
+                      "float32 master weights.")
+AmpDTypeOpt = typer.Option(AmpDType.float16, "--amp-dtype", help="autocast's half dtype with --amp.")
+InplaceOpt = typer.Option(False, "--inplace", help="In-place activations (ReLU(inplace=True) and the like).")
+CheckpointOpt = typer.Option("", "--checkpoint", metavar="NAME[,NAME]", help="Activation checkpointing of these "
+                             "blocks or layers: their saved tensors are recomputed in backward.")
+
+
 @app.command()
 def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or comparison.", show_default=False),
            input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
            dtype: DType = DTypeOpt,
            optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
-           format: Format = FormatOpt) -> None:
-    """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
-    (weights plus peak live activations), each with its formula. Assumptions: docs/memory.md."""
+           amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt,
+           checkpoint: str = CheckpointOpt, format: Format = FormatOpt) -> None:
+    """A training step's peak memory (weights, gradients, optimizer state, what autograd keeps, temporaries) and
+    inference's (weights plus peak live activations), each with its formula. The model: docs/memory.md."""
 
     def work():
         from ..spec.bundled import resolve_compare_spec
-        from ..figures.memory import memory_report, print_memory, render_memory
+        from ..figures.memory import memory_options, memory_report, print_memory, render_memory
 
         given = typed_input(input, layout)
-        result = memory_report(build_report(spec, given, batch, dtype.value, resolve_compare_spec), optimizer.value)
+        report = build_report(spec, given, batch, dtype.value, resolve_compare_spec)
+        options = memory_options(report, amp_dtype.value if amp else None, inplace, checkpoint)
+        result = memory_report(report, optimizer.value, options)
         if format is Format.table:
             print_memory(result, console())
         else:

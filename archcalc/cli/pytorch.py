@@ -11,6 +11,7 @@ from typing import Optional
 import typer
 
 from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SpecArg, app, console, load_spec, note, run_guarded, typed_input
+from .figures import AmpDType, AmpDTypeOpt, AmpOpt, CheckpointOpt, InplaceOpt
 from ..errors import UsageError
 
 
@@ -30,6 +31,10 @@ class Target(str, Enum):
 
 
 MARKS = {True: "ok", False: "FAIL", None: "-"}
+MemoryOpt = typer.Option(False, "--memory", help="Instead: archcalc memory's peaks (inference, forward+backward, a "
+                         "training step) against PyTorch's MemTracker under FakeTensorMode (with --device cuda: "
+                         "torch.cuda.max_memory_allocated). See docs/memory.md.")
+MemoryOptimizerOpt = typer.Option("adam", "--optimizer", "-O", help="With --memory: the optimizer, or 'all'.")
 COLUMNS = ("output", "params", "buffers", "flops", "rf")
 BACKWARD_COLUMNS = ("input_grad", "backward", "train")  # with --pass backward or train
 
@@ -123,6 +128,8 @@ def verify(
     pass_: Pass = typer.Option(Pass.forward, "--pass", help="backward or train: also run loss.backward() (loss = "
                                "output.sum()) and prove each layer's backward FLOPs, which inputs need a gradient, and "
                                "the backward and train totals."),
+    memory: bool = MemoryOpt, optimizer: str = MemoryOptimizerOpt,
+    amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt, checkpoint: str = CheckpointOpt,
 ) -> None:
     """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field
     (with --pass backward or train, the backward pass too).
@@ -130,6 +137,8 @@ def verify(
     Builds the spec's PyTorch twin (module names = layer names), runs it under FlopCounterMode and
     probes receptive fields by gradients on a one-channel geometric twin. Exit status 0 when all
     agree, 1 on any mismatch (named), 2 on a spec error or an unusable device. See docs/verify.md."""
+    if memory:  # a different check: memory peaks, not layers
+        return _verify_memory(spec, device, input, layout, batch, format, optimizer, (amp_dtype.value if amp else None, inplace, checkpoint))
 
     def work():
         from ..pytorch.verify import check_device
@@ -158,6 +167,58 @@ def verify(
     result = run_guarded(work)
     if result is not None and not result.ok:
         raise typer.Exit(1)
+
+
+def _verify_memory(spec, device, input, layout, batch, format, optimizer, how) -> None:
+    """`verify --memory`: exit 0 when every phase agrees within the tolerance, 1 otherwise."""
+
+    def work():
+        from ..analysis import analyze
+        from ..figures.memory import check_optimizer, memory_options
+        from ..pytorch.memcheck import check_memory, optimizers_of
+        from ..pytorch.verify import check_device
+
+        graph, shape = load_spec(spec, typed_input(input, layout), batch)
+        report = analyze(graph, input_shape=shape, batch=batch)
+        options = memory_options(report, *how)
+        chosen = optimizer.strip().lower()
+        names = optimizers_of(chosen if chosen == "all" else check_optimizer(chosen))
+        check_device(device.value)
+        if shape is not None:
+            from dataclasses import replace
+
+            graph = replace(graph, input_shape=tuple(shape))
+        result = check_memory(graph, batch=batch, optimizers=names, options=options,
+                              device="cuda" if device is Device.cuda else "fake")
+        if format is VerifyFormat.json:
+            from ..render.writers import json_text
+
+            sys.stdout.write(json_text(result.as_json()))
+        else:
+            print_memory_check(result)
+        return result
+
+    result = run_guarded(work)
+    if result is not None and not result.ok:
+        raise typer.Exit(1)
+
+
+def print_memory_check(result) -> None:
+    from ..render import human_bytes
+    from ..render.boxtable import print_box_table
+    from ..render.escape import visible
+
+    how = "torch.cuda.max_memory_allocated" if result.device == "cuda" else "MemTracker under FakeTensorMode"
+    rows = [[c.phase, c.optimizer or "-", f"{c.estimate:,}", f"{c.measured:,}", human_bytes(c.measured),
+             f"{c.difference:+.3%}", MARKS[c.ok]] for c in result.checks]
+    out = console()
+    print_box_table(out, f"archcalc verify --memory {result.name} (batch {result.batch}, {how})",
+                    ["phase", "optimizer", "estimate (B)", "measured (B)", "measured", "difference", ""],
+                    [False, False, True, True, True, True, False], rows)
+    bad = [c for c in result.checks if not c.ok]
+    verdict = (f"all {len(result.checks)} phases within {result.checks[0].tolerance:.0%}" if not bad else
+               f"{len(bad)} of {len(result.checks)} phases differ by more than {bad[0].tolerance:.0%}")
+    out.print(visible(f"{result.name}: {verdict}"), highlight=False, markup=False)
 
 
 @app.command()

@@ -7,10 +7,11 @@ The assumptions are spelled out in docs/memory.md.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..analysis import DTYPE_BYTES, Report
-from ..errors import UsageError
+from ..errors import UsageError, clip, near_miss
+from .memtimeline import ACT_GRADS, ACTIVATIONS, PARAM_GRADS, SCRATCH, Options, Simulation
 
 # Per-parameter state tensors each optimizer keeps (torch.optim's defaults).
 OPTIMIZER_SLOTS = {
@@ -39,6 +40,7 @@ class PeakPoint:
     step: str  # the layer running when live activations peak
     elements: int  # live activation elements then (batch included)
     live: tuple[str, ...]  # the tensors live then
+    bytes: int = 0  # their bytes, temporaries included (memory_report; 0 from peak_live)
 
 
 @dataclass
@@ -50,6 +52,9 @@ class MemoryReport:
     training: list[Line]
     inference: list[Line]
     peak: PeakPoint
+    # the training step's peak per phase (forward, backward, optimizer step), and where it peaks
+    phases: dict[str, int] = field(default_factory=dict)
+    training_peak: tuple[str, str] = ("", "")
 
     @property
     def training_total(self) -> int:
@@ -68,6 +73,8 @@ class MemoryReport:
             "training": lines(self.training), "training_total": self.training_total,
             "inference": lines(self.inference), "inference_total": self.inference_total,
             "peak": {"layer": self.peak.step, "elements": self.peak.elements, "live": list(self.peak.live)},
+            "training_phases": dict(self.phases),
+            "training_peak": {"phase": self.training_peak[0], "at": self.training_peak[1]},
         }
 
 
@@ -76,6 +83,36 @@ def check_optimizer(optimizer: str) -> str:
     if name not in OPTIMIZER_SLOTS:
         raise UsageError(f"unknown optimizer '{optimizer}' (choose from {', '.join(OPTIMIZER_SLOTS)})")
     return name
+
+
+def memory_options(report: Report, amp: str | None = None, inplace: bool = False, checkpoint: str = "",
+                   device: str = "cpu") -> Options:
+    """Options from the command line: ``checkpoint`` is NAME[,NAME] of blocks or layers."""
+    if amp and report.dtype != "float32":
+        raise UsageError(f"--amp keeps float32 master weights; it needs --dtype float32, not {report.dtype}")
+    names = [name.strip() for name in checkpoint.split(",") if name.strip()]
+    return Options(amp, inplace, checkpoint_segments(report, names), device)
+
+
+def checkpoint_segments(report: Report, names: list[str]) -> tuple[tuple[str, ...], ...]:
+    """Each named block (a group's name: every layer under it) or layer as one segment of
+    consecutive rows; unknown names, gaps and overlaps are one-line errors."""
+    rows = [row.name for row in report.rows]
+    segments, taken = [], set()
+    for name in names:
+        found = [i for i, row in enumerate(rows) if row == name or row.startswith(name + ".")]
+        if not found:
+            near = near_miss(name, list(report.graph.groups) + rows, n=3)
+            hint = f"; did you mean {', '.join(repr(n) for n in near)}?" if near else ""
+            raise UsageError(f"--checkpoint: no block or layer named '{clip(name)}'{hint}")
+        if found != list(range(found[0], found[-1] + 1)):
+            raise UsageError(f"--checkpoint: the layers of '{clip(name)}' do not run one after another "
+                             f"('{clip(rows[found[0]])}' .. '{clip(rows[found[-1]])}' has others between)")
+        if taken & set(found):
+            raise UsageError(f"--checkpoint: '{clip(name)}' overlaps another checkpointed block")
+        taken |= set(found)
+        segments.append(tuple(rows[i] for i in found))
+    return tuple(segments)
 
 
 def elements_of(shape) -> int:
@@ -129,33 +166,107 @@ def peak_live(report: Report) -> PeakPoint:
     return PeakPoint(report.rows[best_step].name, best_sum, live)
 
 
-def memory_report(report: Report, optimizer: str = "adam") -> MemoryReport:
+# How each optimizer's torch.optim step (foreach=False) runs, per trainable tensor: whether it keeps
+# a float32 'step' count (one scalar tensor) and how many temporaries of the tensor's size it
+# allocates at once (Adam: sqrt of the second moment, then that over the bias correction).
+OPTIMIZER_STEP = {
+    "sgd": (False, 0), "momentum": (False, 0), "nesterov": (False, 1), "adagrad": (True, 1),
+    "rmsprop": (True, 1), "adadelta": (True, 2), "adam": (True, 2), "adamw": (True, 2),
+}
+PHASES = ("forward", "backward", "optimizer step")
+
+
+def _optimizer_state(report: Report, optimizer: str, size: int, unit: str, device: str) -> Line:
+    slots, why = OPTIMIZER_SLOTS[optimizer]
+    trainable = report.total.trainable
+    counts = OPTIMIZER_STEP[optimizer][0] and device != "cuda"  # on CUDA the step counts stay on the CPU
+    steps = len(_trainable_tensors(report)) if counts else 0
+    return Line("optimizer state", slots * trainable * size + 4 * steps,
+                f"{slots} x {trainable:,} trainable parameters x {unit} ({optimizer}: {why})"
+                + (f" + {steps:,} float32 step counts" if steps else ""))
+
+
+def _optimizer_scratch(report: Report, optimizer: str, size: int) -> int:
+    """The optimizer step's largest temporaries: per tensor, one after another."""
+    tensors = _trainable_tensors(report)
+    return OPTIMIZER_STEP[optimizer][1] * max(tensors, default=0) * size
+
+
+def _layer_at(report: Report, step: int) -> str:
+    n = len(report.rows)
+    if step < n:
+        return report.rows[step].name
+    if step == n:
+        return "loss"
+    if step <= 2 * n:
+        return f"backward of {report.rows[2 * n - step].name}"
+    return "optimizer step"
+
+
+def _inference_peak(report: Report, options: Options) -> PeakPoint:
+    timeline = Simulation(report, options, training=False).run()
+    step, nbytes, _ = timeline.peak(0, timeline.steps - 1)
+    live = [(name, elements) for name, first, last, elements in timeline.names if first <= step <= last]
+    layer = report.rows[step].name if report.rows else "input"
+    return PeakPoint(layer, sum(e for _, e in live), tuple(name for name, _ in live), nbytes)
+
+
+def _amp_note(options: Options) -> str:
+    notes = [f"autocast {options.amp}"] if options.amp else []
+    notes += ["in-place activations"] if options.inplace else []
+    return f"; {', '.join(notes)}" if notes else ""
+
+
+def _trainable_tensors(report: Report) -> list[int]:
+    return [t.count for row in report.rows if row.trainable for t in row.param_tensors]
+
+
+def _buffer_bytes(report: Report, size: int) -> tuple[int, int]:
+    """(buffer bytes, int64 buffer elements): batch norm's num_batches_tracked is int64 always."""
+    integer = sum(t.count for row, node in zip(report.rows, report.graph.nodes) for t in row.buffer_tensors
+                  if t.name in node.layer.integer_buffers)
+    return (report.total.buffers - integer) * size + integer * 8, integer
+
+
+def memory_report(report: Report, optimizer: str = "adam", options: Options | None = None) -> MemoryReport:
+    """The training step's peak (weights, buffers, optimizer state always; gradients, activations
+    and temporaries as they stand at the peak) and inference's (weights, buffers, live activations)."""
     optimizer = check_optimizer(optimizer)
+    options = options or Options()
     size = DTYPE_BYTES[report.dtype]
     unit = f"{size} B ({report.dtype})"
     t = report.total
-    slots, why = OPTIMIZER_SLOTS[optimizer]
     weights = Line("weights", t.params * size, f"{t.params:,} parameters x {unit}")
-    buffers = Line("buffers", t.buffers * size, f"{t.buffers:,} buffer elements x {unit} (BN running statistics)")
-    input_elements = elements_of(report.input) * report.batch
-    saved = saved_activation_elements(report)
-    training = [
-        weights,
-        buffers,
-        Line("gradients", t.trainable * size, f"{t.trainable:,} trainable parameters x {unit}"),
-        Line("optimizer state", slots * t.trainable * size,
-             f"{slots} x {t.trainable:,} trainable parameters x {unit} ({optimizer}: {why})"),
-        Line("activations saved for backward", saved * size,
-             f"({input_elements:,} input + {t.activations:,} layer outputs) elements, batch {report.batch} included, x {unit}"),
-    ]
-    peak = peak_live(report)
-    inference = [
-        weights,
-        buffers,
-        Line("peak live activations", peak.elements * size,
-             f"{peak.elements:,} elements live while '{peak.step}' runs ({len(peak.live)} tensors), x {unit}"),
-    ]
-    return MemoryReport(report.name, report.batch, report.dtype, optimizer, training, inference, peak)
+    buffer_bytes, integer = _buffer_bytes(report, size)
+    buffers = Line("buffers", buffer_bytes, f"{t.buffers - integer:,} buffer elements x {unit}"
+                   + (f" + {integer:,} x 8 B (int64 batch counts)" if integer else "") + " (BN running statistics)")
+    state = _optimizer_state(report, optimizer, size, unit, options.device)
+    train = Simulation(report, options, training=True).run()
+    step_scratch = _optimizer_scratch(report, optimizer, size)
+    train.add(SCRATCH, step_scratch, train.steps - 1, train.steps - 1)
+    n = len(report.rows)
+    phases = {name: train.peak(first, last) for name, (first, last) in
+              zip(PHASES, ((0, n), (n + 1, 2 * n), (2 * n + 1, 2 * n + 1)))}
+    phase, (step, _, parts) = max(phases.items(), key=lambda item: item[1][1])
+    constant = weights.bytes + buffers.bytes + state.bytes
+    where = f"at the peak ({_layer_at(report, step)})"
+    scratch = (f"the optimizer's largest temporaries ({OPTIMIZER_STEP[optimizer][1]} x the largest tensor)"
+               if phase == PHASES[2] else f"the running op's temporaries {where}")
+    training = [weights, buffers,
+                Line("gradients", parts.get(PARAM_GRADS, 0), f"parameter gradients computed {where}"),
+                state,
+                Line("activations saved for backward", parts.get(ACTIVATIONS, 0),
+                     f"input batch, tensors autograd keeps, live outputs {where}"),
+                Line("activation gradients", parts.get(ACT_GRADS, 0), f"gradients of layer outputs live {where}"),
+                Line("temporaries", parts.get(SCRATCH, 0), scratch + _amp_note(options))]
+    peak = _inference_peak(report, options)
+    inference = [weights, buffers, Line("peak live activations", peak.bytes,
+                                        f"{peak.elements:,} elements live while '{peak.step}' runs "
+                                        f"({len(peak.live)} tensors){_amp_note(options)}")]
+    result = MemoryReport(report.name, report.batch, report.dtype, optimizer, training, inference, peak)
+    result.phases = {name: constant + peak_bytes for name, (_, peak_bytes, _) in phases.items()}
+    result.training_peak = (phase, _layer_at(report, step))
+    return result
 
 
 def saved_activation_elements(report: Report) -> int:
@@ -174,8 +285,10 @@ def print_memory(result: MemoryReport, console) -> None:
         rows.append(["total", f"{total:,}", human_bytes(total), ""])
         print_box_table(console, f"{result.name} - {title} memory (batch {result.batch}, {result.dtype})",
                         ["Part", "Bytes", "Size", "Formula"], [False, True, True, False], rows)
-    console.print(visible(f"optimizer: {result.optimizer}; peak live activations while '{result.peak.step}' runs"),
-                  highlight=False, markup=False)
+    phase, at = result.training_peak
+    where = phase if at == phase else f"{phase} ({at})"
+    console.print(visible(f"optimizer: {result.optimizer}; the training step peaks in the {where}; "
+                          f"inference peaks while '{result.peak.step}' runs"), highlight=False, markup=False)
 
 
 def render_memory(result: MemoryReport, fmt: str) -> str:

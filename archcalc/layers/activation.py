@@ -6,6 +6,7 @@ from ..errors import ShapeError
 from .args import Arg, choice, nonneg_int, number, number_in
 from .base import LayerResult, LayerType, ModuleCall, elements, register
 from .fieldrules import IDENTITY, Windows
+from .memrules import MASK, PASS_THROUGH, Kept, MemoryRule
 from .windows import IDENTITY_WINDOW, whole_axis_window
 
 # type name: (ops per element for the documented "all ops" count, torch.nn class, extra arguments);
@@ -24,6 +25,12 @@ _ACTIVATIONS = {
     "hardsigmoid": (4, "Hardsigmoid", ()),
 }
 _INPLACE = Arg("inplace", lambda v: bool(v), False, (), "accepted, changes nothing")
+# What autograd keeps (torch's derivatives.yaml): these keep their output, the others their input
+_KEEP_OUTPUT = {"relu", "sigmoid", "tanh"}
+# torch.nn modules that really run in place with inplace=True: relu_, leaky_relu_ and elu_ keep
+# their result. ReLU6 (hardtanh_) keeps its input as well, so in place it saves nothing; SiLU and
+# Hardswish keep their input too, and dropout after a ReLU would overwrite what ReLU keeps.
+_RUN_INPLACE = {"relu", "leaky_relu", "elu"}
 
 
 class Activation(LayerType):
@@ -42,6 +49,10 @@ class Activation(LayerType):
     def torch_module(cls, args, in_shapes):
         return ModuleCall(cls.torch_class, (), {k: v for k, v in args.items() if k != "inplace"})
 
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_output=cls.name in _KEEP_OUTPUT, saves_input=cls.name not in _KEEP_OUTPUT)
+
 
 def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tuple) -> type[LayerType]:
     return type(
@@ -55,6 +66,7 @@ def _make_activation(type_name: str, ops: int, torch_name: str, extra_args: tupl
             "ops_per_element": ops,
             "torch_class": torch_name,
             "torch_defaults": {arg.name: arg.default for arg in extra_args},
+            "runs_inplace": type_name in _RUN_INPLACE,
         },
     )
 
@@ -70,6 +82,11 @@ class Softmax(Activation):
     args = (Arg("dim", nonneg_int, 0, (), "0 = channels (dims exclude the batch)"), _INPLACE)
     ops_rule = "3 per element"
     ops_per_element = 3
+    autocast_output = "float32"  # on autocast's float32 list
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_output=True)
 
     @classmethod
     def infer(cls, args, inputs):
@@ -109,6 +126,14 @@ class Dropout(LayerType):
     probe_passthrough = True
 
     @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        if not training or args["p"] == 0:
+            return PASS_THROUGH  # the input itself
+        if args["p"] == 1:
+            return MemoryRule()  # the input times a zero scalar
+        return MemoryRule(kept=(Kept(elements(out_shape), MASK),))  # backward multiplies by the kept mask
+
+    @classmethod
     def infer(cls, args, inputs):
         return LayerResult(output=inputs[0], rf=IDENTITY)
 
@@ -123,6 +148,7 @@ class Identity(LayerType):
     family = "structure"
     summary = "Passes its input through (torch.nn.Identity)."
     probe_passthrough = True
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)
 
     @classmethod
     def infer(cls, args, inputs):

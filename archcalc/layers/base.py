@@ -10,6 +10,7 @@ from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 from ..errors import ShapeError, SpecError, clip, near_miss
 from .args import Arg
 from .fieldrules import IDENTITY, FieldRule
+from .memrules import NEW_OUTPUT, MemoryRule
 
 Shape = tuple[int, ...]
 
@@ -218,6 +219,22 @@ class LayerType:
         """Whether the layer's field depends on the input size (adaptive pooling, a resize to a
         fixed size): a larger probe input cannot make such a field fit."""
         return False
+
+    # ------------------------------------------------------------------ memory (figures/memory.py)
+    # buffers torch keeps as int64 whatever the dtype (batch norm's num_batches_tracked)
+    integer_buffers: ClassVar[tuple[str, ...]] = ()
+    # the torch module accepts inplace=True (archcalc memory --inplace, the twin's ReLU(inplace=True))
+    runs_inplace: ClassVar[bool] = False
+    # under torch.autocast: "half" (the output is float16/bfloat16: conv, linear), "float32"
+    # (autocast runs it in float32: softmax) or "input" (the input's dtype: element-wise, pooling)
+    autocast_output: ClassVar[str] = "input"
+
+    @classmethod
+    def memory_rule(cls, args: dict[str, Any], in_shapes: Sequence[Shape], out_shape: Shape,
+                    training: bool) -> MemoryRule:
+        """What the layer keeps for backward and allocates (archcalc.layers.memrules); ``training``:
+        the module is in train mode (dropout drops, batch norm uses batch statistics)."""
+        return NEW_OUTPUT
 
 
 REGISTRY: dict[str, type[LayerType]] = {}

@@ -6,7 +6,8 @@ from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
 from .fieldrules import Windows
-from .padding import TF_SAME, axis_padding, padded, padding_converter, padding_text, side_pads
+from .memrules import Kept, MemoryRule
+from .padding import TF_SAME, axis_padding, padded, padded_copy, padding_converter, padding_text, side_pads
 from .windows import conv_window, transposed_conv_window
 from .args import Arg, boolean, optional, pair, positive_int
 from .base import (
@@ -77,6 +78,18 @@ class Conv2d(LayerType):
                      "output gradient); w.r.t. the weights = 2 x kernel_h x kernel_w x in_channels x out_channels x "
                      "H_out x W_out = groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias "
                      "gradient counts 0")
+
+    autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # the gradient w.r.t. the weights reads the input, or the padded copy of it where the
+        # padding is not the module's own (padding.padded_copy), which it keeps instead
+        pads = side_pads(args["padding"], args["kernel_size"], args["stride"], args["dilation"], in_shapes[0][1:])
+        copy = padded_copy(args["padding"], pads, in_shapes[0])
+        if not copy:
+            return MemoryRule(saves_input=True)
+        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),))
 
     @classmethod
     def check(cls, args):
@@ -168,6 +181,12 @@ class ConvTranspose2d(LayerType):
                      "gradient); w.r.t. the weights = 2 x in_channels x out_channels x kernel_h x kernel_w x H_in x W_in "
                      "= groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias gradient counts 0")
     rf_rule = "fractional: stride_out = stride_in / stride; output o reads inputs i with i*stride - padding + k*dilation = o (exact, periodic tables)"
+
+    autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # the gradient w.r.t. the weights reads the input
 
     @classmethod
     def check(cls, args):

@@ -7,6 +7,7 @@ from .windows import IDENTITY_WINDOW, whole_axis_window
 from .args import Arg, boolean, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, fmt_int, register
 from .fieldrules import WHOLE, Windows
+from .memrules import MemoryRule
 
 
 @register
@@ -31,6 +32,12 @@ class Linear(LayerType):
     backward_rule = ("two aten.mm: gradient w.r.t. the input (output gradient x weight) = FLOPs; w.r.t. the weights "
                      "(input transposed x output gradient) = FLOPs; the bias gradient (a sum) counts 0")
     rf_rule = "whole input on a flat vector; on a CxHxW map (acting on W): H unchanged, every output sees all of W (effective stride 0 along W)"
+
+    autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # the gradient w.r.t. the weights reads the input
 
     @classmethod
     def infer(cls, args, inputs):

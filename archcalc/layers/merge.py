@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..errors import ShapeError
 from .base import LayerResult, LayerType, elements, register, shape_text
 from .fieldrules import MERGE, Merge
+from .memrules import MemoryRule
 
 
 @register
@@ -22,6 +23,12 @@ class Add(LayerType):
     ops_rule = "(inputs - 1) x elements"
     rf_rule = "union of the inputs' fields; flagged when their centres or strides differ"
     join_class = "Add"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # backward hands the output's gradient to every input as is; a sum of more than two
+        # inputs goes through one partial sum at a time
+        return MemoryRule(grad_view=True, scratch=elements(out_shape) if len(in_shapes) > 2 else 0)
 
     @classmethod
     def infer(cls, args, inputs):
@@ -54,6 +61,10 @@ class Mul(LayerType):
     rf_rule = ("union of the inputs' fields; an input repeated along a spatial axis contributes the same field at every "
                "position (a gate from a global pool: the whole input)")
     join_class = "Mul"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return MemoryRule(saves_input=True)  # each input's gradient is the output's times the others
 
     @classmethod
     def infer(cls, args, inputs):
@@ -89,6 +100,8 @@ class Concat(LayerType):
     shape_rule = "C_out = sum of input channels; H and W must match"
     rf_rule = "union of the inputs' fields; flagged when their centres or strides differ"
     join_class = "Concat"
+    # backward narrows the output's gradient: each input's gradient is a view of it
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: MemoryRule(grad_view=True))
 
     @classmethod
     def infer(cls, args, inputs):

@@ -6,6 +6,7 @@ from ..errors import ShapeError
 from .args import Arg, boolean, number, number_in, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
+from .memrules import FLOAT32, NEW_OUTPUT, Kept, MemoryRule
 
 
 def _batchnorm(cls, args, shape, channels):
@@ -38,6 +39,15 @@ class _BatchNorm(LayerType):
     torch_class: str
     torch_defaults = dict(eps=1e-5, momentum=0.1, affine=True, track_running_stats=True)
     probe_passthrough = True
+
+    integer_buffers = ("num_batches_tracked",)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        if not training:
+            return NEW_OUTPUT  # running statistics: nothing kept
+        channels = in_shapes[0][0]  # backward reads the input and the batch's mean and 1/std (float32, per channel)
+        return MemoryRule(saves_input=True, kept=(Kept(channels, FLOAT32, False), Kept(channels, FLOAT32, False)))
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -106,6 +116,19 @@ class LocalResponseNorm(LayerType):
 
     torch_defaults = dict(alpha=1e-4, beta=0.75, k=1.0)
     probe_passthrough = True
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # torch composes it of ten ops: the squares padded by size - 1 channels, pooled, scaled,
+        # shifted, raised to beta, the input divided by that. Backward keeps the input, the
+        # padded squares, the shifted sum and its power. Without autograd the scaled and the
+        # shifted sum beside the pooled one are the most alive at once (or the padded squares).
+        channels, height, width = in_shapes[0]
+        padded, out = (channels + args["size"] - 1) * height * width, elements(out_shape)
+        if not training:
+            return MemoryRule(scratch=max(padded, 2 * out))
+        return MemoryRule(saves_input=True, kept=(Kept(padded), Kept(out), Kept(out)), scratch=out,
+                          backward_scratch=3 * out)
 
     @classmethod
     def torch_module(cls, args, in_shapes):

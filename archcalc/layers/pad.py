@@ -6,6 +6,7 @@ from ..errors import ShapeError, SpecError
 from .args import Arg, choice, number
 from .base import LayerResult, LayerType, ModuleCall, register, spatial
 from .fieldrules import Windows
+from .memrules import NEW_OUTPUT, MemoryRule
 from .padding import axis_padding, padding_converter, side_pads, torch_order
 from .windows import conv_window
 
@@ -49,6 +50,11 @@ class Pad(LayerType):
         return LayerResult(output=out, rf=Windows(tuple(conv_window(1, 1, before) for before, _ in pads)))
 
     torch_defaults: dict = {}
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # reflection and replication pads' backward reads the input; a constant pad's keeps nothing
+        return MemoryRule(saves_input=True) if args["mode"] in ("reflect", "replicate") else NEW_OUTPUT
 
     @classmethod
     def torch_module(cls, args, in_shapes):

@@ -88,6 +88,23 @@ def padded(call: ModuleCall, pads: Pads) -> ModuleCall:
     return ModuleCall(f"archcalc.Padded{call.name}", call.args, {**call.kwargs, "padding": 0, "pads": torch_order(pads)})
 
 
+def padded_copy(padding: Any, pads: Pads, in_shape) -> int:
+    """Elements of the padded copy of the input PyTorch makes before the layer, which the layer
+    then reads (and autograd keeps) instead of its input; 0 where the module pads by itself.
+    'same' with an odd total pads the odd pixel first (ATen); an asymmetric padding pads every
+    side (archcalc.pytorch.padded's F.pad)."""
+    if padding == "same":
+        extra = [after - before for before, after in pads]
+    elif symmetric(pads) is not None:
+        return 0
+    else:
+        extra = [before + after for before, after in pads]
+    if not any(extra):
+        return 0
+    channels, height, width = in_shape
+    return channels * (height + extra[0]) * (width + extra[1])
+
+
 def axis_padding(padding: Any, axis: int) -> Any:
     """The padding of the one-axis probe: kept along ``axis``, none along the other."""
     if isinstance(padding, str):

@@ -8,10 +8,11 @@ from typing import Any
 from ..errors import ShapeError, SpecError
 from .windows import adaptive_pool_window, conv_window
 from .args import Arg, boolean, optional, pair, positive_int
-from .base import LayerResult, LayerType, ModuleCall, conv_output_size, keep_axis, register, spatial
+from .base import LayerResult, LayerType, ModuleCall, conv_output_size, elements, keep_axis, register, spatial
 from .conv import _conv_axis_args, empty_output_message
-from .padding import TF_SAME, padded, padding_converter, side_pads, symmetric
+from .padding import TF_SAME, padded, padded_copy, padding_converter, side_pads, symmetric
 from .fieldrules import WHOLE, Windows
+from .memrules import INT64, NEW_OUTPUT, Kept, MemoryRule
 
 
 _PADDING = Arg("padding", padding_converter(TF_SAME), 0, ("pad", "p"),
@@ -58,6 +59,19 @@ def _check_half_kernel(args, dilation=(1, 1)):
             raise SpecError(f"padding {p} must be at most half the kernel size {k} (PyTorch's rule)")
 
 
+def _keeps_argmax(out_shape, copy: int = 0) -> MemoryRule:
+    """Max pooling's backward scatters the gradient through the argmax: it keeps the input (or
+    the padded copy it pooled, padding.padded_copy) and int64 indices, one per output element."""
+    indices = (Kept(elements(out_shape), INT64),)
+    if copy:
+        return MemoryRule(kept=(Kept(copy), *indices), transient=(Kept(copy), *indices))
+    return MemoryRule(saves_input=True, kept=indices, transient=indices)
+
+
+def _copy(args, in_shapes, dilation=(1, 1)) -> int:
+    return padded_copy(args["padding"], _pads(args, in_shapes[0][1:], dilation), in_shapes[0])
+
+
 @register
 class MaxPool2d(LayerType):
     name = "maxpool2d"
@@ -78,6 +92,9 @@ class MaxPool2d(LayerType):
     shape_rule = "as conv2d with C unchanged; ceil_mode rounds up, but the last window must start inside the input or left padding"
     ops_rule = "(kernel_h x kernel_w - 1) comparisons per output element"
     rf_rule = "as conv2d"
+
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training:
+                              _keeps_argmax(out_shape, _copy(args, in_shapes, args["dilation"])))
 
     @classmethod
     def check(cls, args):
@@ -137,6 +154,11 @@ class AvgPool2d(LayerType):
     shape_rule = MaxPool2d.shape_rule
     ops_rule = "kernel_h x kernel_w ops (adds and one divide) per output element"
     rf_rule = "as conv2d"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        copy = _copy(args, in_shapes)  # avg_pool2d_backward takes the input: the padded copy, if any
+        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),)) if copy else MemoryRule(saves_input=True)
 
     @classmethod
     def check(cls, args):
@@ -199,6 +221,11 @@ class AdaptiveAvgPool2d(LayerType):
     torch_class = "AdaptiveAvgPool2d"
 
     @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # a 1x1 output is input.mean() in ATen (keeps nothing); other sizes keep the input
+        return NEW_OUTPUT if tuple(out_shape[1:]) == (1, 1) else MemoryRule(saves_input=True)
+
+    @classmethod
     def infer(cls, args, inputs):
         return _adaptive(cls, args, inputs)
 
@@ -226,6 +253,8 @@ class AdaptiveMaxPool2d(AdaptiveAvgPool2d):
     summary = "Adaptive max pooling (torch.nn.AdaptiveMaxPool2d)."
     torch_class = "AdaptiveMaxPool2d"
 
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: _keeps_argmax(out_shape))
+
 
 @register
 class GlobalAvgPool2d(LayerType):
@@ -237,6 +266,10 @@ class GlobalAvgPool2d(LayerType):
     ops_rule = "C x H x W"
     rf_rule = "whole input"
     torch_class = "AdaptiveAvgPool2d"
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        return NEW_OUTPUT  # input.mean() in ATen: its backward needs only the shape
 
     @classmethod
     def infer(cls, args, inputs):
@@ -259,3 +292,5 @@ class GlobalMaxPool2d(GlobalAvgPool2d):
     summary = "Global max pooling to Cx1x1 (torch.nn.AdaptiveMaxPool2d(1))."
     torch_class = "AdaptiveMaxPool2d"
     shorthand = ("gmp",)
+
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: _keeps_argmax(out_shape))

@@ -7,6 +7,7 @@ from .windows import bilinear_upsample_window, nearest_upsample_window
 from .args import Arg, boolean, choice, optional, pair
 from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, spatial
 from .fieldrules import WHOLE, Unknown, Windows
+from .memrules import PASS_THROUGH
 
 
 @register
@@ -17,6 +18,8 @@ class Flatten(LayerType):
     flat_output = True
     shape_rule = "C x H x W -> C*H*W"
     rf_rule = "unchanged; the next linear layer sees the whole input"
+    # a view of the (contiguous) input; backward reshapes the gradient, again a view
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)
 
     @classmethod
     def infer(cls, args, inputs):

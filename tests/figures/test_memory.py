@@ -36,39 +36,54 @@ def test_slots_per_optimizer():
         "sgd": 0, "momentum": 1, "nesterov": 1, "adagrad": 1, "rmsprop": 1, "adadelta": 2, "adam": 2, "adamw": 2}
 
 
-@pytest.mark.parametrize("optimizer, state", [("sgd", 0), ("momentum", 10_240), ("adam", 20_480)])
-def test_dense_classifier_by_hand(optimizer, state):
-    # fcn_dense: 16x4x4 -> flatten (256) -> linear 10, no bias: 2,560 weights, float32
+@pytest.mark.parametrize("optimizer, state, total", [("sgd", 0, 21_504), ("momentum", 10_240, 31_744),
+                                                     ("adam", 20_484, 62_468)])
+def test_dense_classifier_by_hand(optimizer, state, total):
+    # fcn_dense: 16x4x4 -> flatten (a view: no memory) -> linear 10, no bias: 2,560 weights, float32.
+    # The linear layer keeps its input (256 floats = 1,024 B) for the weight gradient; the net
+    # input needs no gradient, so backward makes only the weight gradient (10,240 B). Adam keeps
+    # two moments and one float32 step count (4 B), and its step allocates two temporaries of
+    # the weight's size (20,480 B) while the gradients and the input batch are still there.
     result = json.loads(runner.invoke(app, ["memory", "fcn_dense", "-O", optimizer, "-f", "json"]).output)
     training = {line["name"]: line["bytes"] for line in result["training"]}
     assert training == {"weights": 10_240, "buffers": 0, "gradients": 10_240, "optimizer state": state,
-                        "activations saved for backward": (256 + 256 + 10) * 4}
-    assert result["training_total"] == 10_240 * 2 + state + 2_088
-    # peak while flatten runs: the input and its flattened copy, 2 x 256 floats
-    assert result["peak"] == {"layer": "flatten", "elements": 512, "live": ["input", "flatten"]}
-    assert result["inference_total"] == 10_240 + 2_048
+                        "activations saved for backward": 1_024, "activation gradients": 0,
+                        "temporaries": 20_480 if optimizer == "adam" else 0}
+    assert result["training_total"] == total == sum(training.values())
+    assert result["training_peak"]["phase"] == ("optimizer step" if optimizer == "adam" else "backward")
+    # inference peaks while fc runs: the input (flatten is a view of it) and fc's 10 outputs
+    assert result["peak"] == {"layer": "fc", "elements": 266, "live": ["input", "fc"]}
+    assert result["inference_total"] == 10_240 + 266 * 4
 
 
-@pytest.mark.parametrize("optimizer, state", [("rmsprop", 312), ("adadelta", 624), ("nesterov", 312), ("sgd", 0)])
+@pytest.mark.parametrize("optimizer, state", [("rmsprop", 312 + 16), ("adadelta", 624 + 16), ("nesterov", 312), ("sgd", 0)])
 def test_residual_with_frozen_conv_and_bn_by_hand(optimizer, state):
     # params: conv1 3x3x4x4 = 144 (frozen) + bn 2x4 = 8 + conv2 144 + 4 = 148 -> 300, trainable 156
-    # buffers: bn running mean 4 + var 4 + num_batches_tracked 1 = 9; float16 = 2 bytes
+    # buffers: bn running mean 4 + var 4 (float16, 2 B) + num_batches_tracked (int64, 8 B) = 24 B
+    # every map is 2x4x8x8 = 512 elements = 1,024 B; rmsprop and adadelta count 4 float32 steps
     report = analyze_text(RESIDUAL, dtype="float16")
     result = memory_report(report, optimizer)
-    assert parts(result) == {"weights": 600, "buffers": 18, "gradients": 312, "optimizer state": state,
-                             "activations saved for backward": (512 + 5 * 512) * 2}
-    # the input stays live until the add: 3 tensors of 2x4x8x8 = 512 elements at the peak
+    # The peak is relu's backward: conv2's gradients (148 x 2 B) are done; alive are the input
+    # batch, conv1's output (kept by bn), relu's output (kept by relu and conv2), bn's float32
+    # mean and 1/std (2 x 4 x 4 B), the gradient of relu's output and the new one of bn's.
+    # conv1 is frozen on the input: no gradient reaches it, so it keeps nothing.
+    assert parts(result) == {"weights": 600, "buffers": 24, "gradients": 296, "optimizer state": state,
+                             "activations saved for backward": 3 * 1_024 + 32, "activation gradients": 2 * 1_024,
+                             "temporaries": 0}
+    assert result.training_peak == ("backward", "backward of relu")
+    # the input stays live until the add: 3 tensors of 512 elements at the peak
     assert result.peak.elements == 3 * 512 and result.peak.step == "bn"
-    assert parts(result, "inference") == {"weights": 600, "buffers": 18, "peak live activations": 3 * 512 * 2}
-    assert result.training_total == 600 + 18 + 312 + state + 6_144
+    assert parts(result, "inference") == {"weights": 600, "buffers": 24, "peak live activations": 3 * 512 * 2}
+    assert result.training_total == 600 + 24 + 296 + state + 3_104 + 2_048
 
 
 def test_alexnet_adam_batch_and_dtype():
     result = memory_report(analyze_text((Path(__file__).resolve().parents[2] / "architectures" / "alexnet.yaml").read_text(), batch=8, dtype="bfloat16"), "adamw")
     p = 61_100_840
-    assert parts(result)["weights"] == p * 2 and parts(result)["optimizer state"] == 2 * p * 2
-    saved = parts(result)["activations saved for backward"]
-    assert saved == (3 * 224 * 224 + 1_107_432) * 8 * 2
+    # two moments and 16 float32 step counts (one per weight and bias tensor)
+    assert parts(result)["weights"] == p * 2 and parts(result)["optimizer state"] == 2 * p * 2 + 16 * 4
+    assert result.training_total == max(result.phases.values()) == sum(parts(result).values())
+    assert set(result.phases) == {"forward", "backward", "optimizer step"}
 
 
 def test_table_and_formulas():
