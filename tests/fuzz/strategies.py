@@ -112,7 +112,7 @@ def layer_entry(draw, names: list[str]) -> dict | str:
     if repeated:
         entry["repeat"] = draw(mostly(st.sampled_from([0, 1, 2, 3, "depth", "depth + 1"]), st.sampled_from([-1, 10**9, 2.5, "i"])))
     if draw(st.integers(0, 2)) == 0:
-        good = f"n{len(names)}_{{i}}" if repeated else f"n{len(names)}"
+        good = f"n{len(names)}-{{i}}" if repeated else f"n{len(names)}"
         entry["name"] = draw(mostly(st.just(good), st.sampled_from(HOSTILE_NAMES), odds=8))
     if layer.arity == "many" or (names and draw(st.integers(0, 5)) == 0):
         count = 2 if layer.arity == "many" else 1
@@ -125,7 +125,8 @@ def layer_entry(draw, names: list[str]) -> dict | str:
 
 
 HOSTILE_NAMES = ["a", "b_1", "A9", "", "input", "a.b", "a b", "x" * 250, "{i}", "{1/0}", "{'x' * 1}", "名前", "{", "}", "{{i}}",
-                 "{width}{width}", "0", "sequential", "conv2d", "n0", "{" + "9" * 100 + "}", "\x00", "-", 7, True]
+                 "{width}{width}", "0", "sequential", "conv2d", "n0", "{" + "9" * 100 + "}", "\x00", "-", 7, True,
+                 "a-b", "-a", "block1-{i}", "x-{1/0}", "n-{width - 1}"]
 
 
 @st.composite
@@ -179,7 +180,7 @@ def expression_specs(draw) -> str:
 @st.composite
 def name_specs(draw) -> str:
     """Hostile names and references (about one name in three), in nested groups."""
-    name = mostly(st.sampled_from(["a", "b_1", "A9", "x0"]), st.sampled_from(HOSTILE_NAMES), odds=2)
+    name = mostly(st.sampled_from(["a", "b_1", "A9", "x0", "a-b", "block1-0"]), st.sampled_from(HOSTILE_NAMES), odds=2)
     first, second = draw(name), draw(name)
     references = mostly(st.lists(st.sampled_from([first, "g", "input"]), min_size=2, max_size=3),
                         st.lists(st.sampled_from(HOSTILE_NAMES + ["g", "input"]), min_size=1, max_size=3), odds=2)
