@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Pass, SpecArg, app,
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, Pass, SetOpt, SpecArg, app,
                   build_report, console, input_json, note, output_width, run_guarded, typed_input)
 
 ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
@@ -22,14 +22,14 @@ PassOpt = typer.Option(Pass.forward, "--pass", help="forward; backward (loss.bac
 
 
 def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
-         dtype: DType = DType.float32) -> None:
+         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
     def work():
         from ..analysis import fold
         from ..render import choose_columns, render
 
         chosen = choose_columns(view, columns) if columns is not None else None
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, dtype.value)
+        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode)
         rows = fold(report, depth)
         if fmt is Format.table:
             hidden, width = print_view(report, rows, view, chosen)
@@ -60,34 +60,38 @@ def print_view(report, rows, view: str, columns) -> tuple[list[str], int]:
 @app.command()
 def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-           columns: Optional[str] = ColumnsOpt) -> None:
+           columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """Per-layer parameters with the formula behind each; totals (trainable, non-trainable, buffers)."""
-    show("params", spec, input, layout, batch, format, depth, columns)
+    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
 
 
 @app.command()
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt) -> None:
+          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
     the backward pass (gradient w.r.t. input and weights) or a whole training step."""
-    show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns)
+    show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
 
 
 @app.command()
 def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
        batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-       columns: Optional[str] = ColumnsOpt) -> None:
+       columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ)."""
-    show("rf", spec, input, layout, batch, format, depth, columns)
+    show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
 
 
 @app.command()
 def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
             batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-            dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt) -> None:
+            dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """One table: output shapes, parameters, MACs, receptive field and activation size."""
-    show("summary", spec, input, layout, batch, format, depth, columns, dtype)
+    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode)
 
 
 @app.command()

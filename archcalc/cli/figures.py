@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, app, build_report, console, run_guarded,
+from .app import (BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, SetOpt, app, build_report, console, run_guarded,
                   typed_input)
 
 
@@ -17,7 +17,8 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
                                                "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
                                                show_default=False),
             input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
-            format: Format = FormatOpt, dtype: DType = DTypeOpt) -> None:
+            format: Format = FormatOpt, dtype: DType = DTypeOpt, set_: Optional[List[str]] = SetOpt,
+            mode: Mode = ModeOpt) -> None:
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
@@ -28,7 +29,7 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
         if len(specs) < 2:
             raise UsageError("compare needs at least two nets")
         given = typed_input(input, layout)
-        items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec)) for spec in specs]
+        items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec, set_, mode)) for spec in specs]
         if format is Format.table:
             print_table(items, console())
         else:
@@ -53,7 +54,8 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
            input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
            dtype: DType = DTypeOpt,
            optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
-           format: Format = FormatOpt) -> None:
+           format: Format = FormatOpt, set_: Optional[List[str]] = SetOpt,
+            mode: Mode = ModeOpt) -> None:
     """Training memory (weights, gradients, optimizer state, saved activations) and inference memory
     (weights plus peak live activations), each with its formula. Assumptions: docs/memory.md."""
 
@@ -62,7 +64,7 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
         from ..figures.memory import memory_report, print_memory, render_memory
 
         given = typed_input(input, layout)
-        result = memory_report(build_report(spec, given, batch, dtype.value, resolve_compare_spec), optimizer.value)
+        result = memory_report(build_report(spec, given, batch, dtype.value, resolve_compare_spec, set_, mode), optimizer.value)
         if format is Format.table:
             print_memory(result, console())
         else:

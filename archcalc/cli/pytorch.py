@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SpecArg, app, console, load_spec, note, run_guarded, typed_input
+from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SetOpt, SpecArg, app, console, load_spec, note, run_guarded, typed_input
 from ..errors import UsageError
 
 
@@ -123,6 +123,7 @@ def verify(
     pass_: Pass = typer.Option(Pass.forward, "--pass", help="backward or train: also run loss.backward() (loss = "
                                "output.sum()) and prove each layer's backward FLOPs, which inputs need a gradient, and "
                                "the backward and train totals."),
+    set_: Optional[List[str]] = SetOpt,
 ) -> None:
     """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field
     (with --pass backward or train, the backward pass too).
@@ -137,7 +138,7 @@ def verify(
 
         from ..analysis import analyze
 
-        graph, shape = load_spec(spec, typed_input(input, layout), batch)
+        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=set_)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
@@ -167,13 +168,14 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     input: Optional[str] = InputOpt,
     layout: Optional[str] = LayoutOpt,
+    set_: Optional[List[str]] = SetOpt,
 ) -> None:
     """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
 
     def work():
         from ..pytorch.export import to_pytorch_source
 
-        graph, _ = load_spec(spec, typed_input(input, layout), None)
+        graph, _ = load_spec(spec, typed_input(input, layout), None, settings=set_)
         text = to_pytorch_source(graph)
         if output is None:
             sys.stdout.write(text)

@@ -153,7 +153,22 @@ def random_specs(draw) -> str:
         spec["layers"].append({"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))})
     if names and draw(st.integers(0, 4)) == 0:
         spec["output"] = draw(st.sampled_from(names + ["nope", 3]))
+    if draw(st.integers(0, 3)) == 0:
+        spec["variants"] = draw(variants())
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+def variants() -> st.SearchStrategy:
+    """A family's variants: mostly two sensible ones (v0, v1) over the net's args, some garbage."""
+    sensible = st.fixed_dictionaries({"args": st.dictionaries(st.sampled_from(["width", "depth", "k", "flag"]),
+                                                              mostly(st.integers(0, 8), garbage()), max_size=3)},
+                                     optional={"description": st.text(max_size=20),
+                                               "input": st.sampled_from(["3x12x12", "3x1", [20], "0x1x1"])})
+    bad = st.one_of(garbage(), st.dictionaries(st.sampled_from(["arg", "args", "input", "x" * 80]), garbage(), max_size=2),
+                    st.just({"args": {"nope": 1}}))
+    return mostly(st.fixed_dictionaries({"v0": sensible, "v1": mostly(sensible, bad)}),
+                  st.one_of(garbage(), st.dictionaries(st.sampled_from(["v0", "a b", "-v", "名前", ""]), bad, max_size=2)),
+                  odds=6)
 
 
 VALID_EXPRESSIONS = ["width * 2", "max(k, 2)", "round(width / 3)", "int(width ** 0.5)", "8 if width > 4 else 4",
