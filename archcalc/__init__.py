@@ -64,25 +64,26 @@ def _args(value):
     return value
 
 
-def analyze(spec, *, input_shape=None, batch=None, dtype="float32", args=None):
+def analyze(spec, *, input_shape=None, batch=None, dtype="float32", args=None, mode="eval"):
     """Analyse a spec file, bundled net name or Graph; returns a Report. ``input_shape`` is CxHxW
-    ('3x512x512' or (3, 512, 512)); ``args`` replaces net arguments (as --set); mistakes raise
-    archcalc.errors.ArchcalcError."""
+    ('3x512x512' or (3, 512, 512)); ``args`` replaces net arguments (as --set); ``mode`` is eval
+    or train (layers of train-only outputs run); mistakes raise archcalc.errors.ArchcalcError."""
     from .analysis import analyze as _analyze
 
     input_shape, batch = _input_shape(input_shape), _batch(batch)
     graph = load(spec, input_shape=input_shape, batch=batch, args=args)
-    return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
+    return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype, mode=mode)
 
 
-def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="float32", args=None, variant=None):
+def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="float32", args=None, variant=None,
+                 mode="eval"):
     """Analyse a spec given as YAML text (``variant``: one of its variants)."""
     from .analysis import analyze as _analyze
     from .graph import load_graph
 
     input_shape, batch, args = _input_shape(input_shape), _batch(batch), _args(args)
     graph = load_graph(name, text=text, input_shape=input_shape, batch=batch, variant=variant, settings=args)
-    return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype)
+    return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype, mode=mode)
 
 
 def to_torch(spec, *, input_shape=None, geometric=False):

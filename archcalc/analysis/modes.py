@@ -62,3 +62,15 @@ def unused_warning(plan: ModePlan) -> list[str]:
 
 def inactive_note(plan: ModePlan) -> str:
     return f"runs only in {OTHER[plan.mode]} mode: parameters counted, no FLOPs or activations in {plan.mode} mode"
+
+
+def only_in(graph: Graph) -> dict[str, str]:
+    """Layer name -> the one mode it runs in ('train' or 'eval'), for the layers that run in one
+    mode only (the twin and the export run them under ``if self.training``)."""
+    result: dict[str, str] = {}
+    if all(when == "all" for _, when in graph.outputs or ()):
+        return result
+    for mode in MODES:
+        plan, _ = mode_plan(graph, mode)
+        result.update((n.name, OTHER[mode]) for n in graph.nodes if id(n) in plan.inactive)
+    return result

@@ -98,7 +98,7 @@ def print_verification(result, rows) -> None:
     skipped = result.skipped
     if skipped:
         reasons = sorted({c.detail.removeprefix("skipped: ") for c in skipped})
-        out.print(f"{len(skipped)} receptive-field check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
+        out.print(f"{len(skipped)} check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
     out.print(visible(summary_line(result)), highlight=False, markup=False)
 
 

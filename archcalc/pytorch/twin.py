@@ -21,6 +21,7 @@ For the same reason every join sums its inputs in the probe (a concat, a product
 from __future__ import annotations
 
 from ..analysis import analyze
+from ..analysis.modes import only_in
 from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import ModuleCall
@@ -90,7 +91,7 @@ def build_module(graph: Graph, *, geometric: bool = False):
             module.requires_grad_(False)
         attach(net, node.name, module, torch_classes()["Group"])
         plan.append((node.name, module, tuple(None if p is None else p.name for p in node.inputs)))
-    net._set_plan(plan, None if graph.output is None else graph.output.name)
+    net._set_plan(plan, None if graph.output is None else graph.output.name, {} if geometric else only_in(graph))
     return net.double() if geometric else net
 
 
@@ -114,25 +115,30 @@ def _net_base(group):
     class Net(group):
         """Runs the spec's nodes in topological order; each value is dropped after its last use."""
 
-        def _set_plan(self, plan, output):
+        def _set_plan(self, plan, output, only_in=None):
+            """``only_in``: layer name -> the mode ('train', 'eval') it alone runs in."""
             last_use = {}
             for index, (_, _, sources) in enumerate(plan):
                 for source in sources:
                     last_use[source] = index
-            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s != output])
+            only_in = only_in or {}
+            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s != output],
+                           None if name not in only_in else only_in[name] == "train")
                           for i, (name, module, sources) in enumerate(plan)]
             self._output = output
 
         def forward(self, x, until: str | None = None):
-            """The net's output; with ``until``, stop once that node has run (and return it)."""
+            """The net's output; with ``until``, stop once that node has run (and return it).
+            A layer of one mode only (an auxiliary head) runs only in that mode."""
             values = {None: x}
-            for name, module, sources, done in self._plan:
-                values[name] = module(*[values[s] for s in sources])
+            for name, module, sources, done, training in self._plan:
+                if training is None or training == self.training:
+                    values[name] = module(*[values[s] for s in sources])
                 if name == until:
                     return values[name]
                 for source in done:
                     if source is not None:
-                        del values[source]
+                        values.pop(source, None)
             return values[self._output]
 
     return Net

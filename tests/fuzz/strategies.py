@@ -153,9 +153,20 @@ def random_specs(draw) -> str:
         spec["layers"].append({"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))})
     if names and draw(st.integers(0, 4)) == 0:
         spec["output"] = draw(st.sampled_from(names + ["nope", 3]))
+    elif names and draw(st.integers(0, 4)) == 0:
+        spec["outputs"] = draw(outputs(names))
     if draw(st.integers(0, 3)) == 0:
         spec["variants"] = draw(variants())
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+def outputs(names: list[str]) -> st.SearchStrategy:
+    """Several outputs, some of one mode only (auxiliary heads), now and then malformed."""
+    entry = st.one_of(st.sampled_from(names), st.fixed_dictionaries(
+        {"name": st.sampled_from(names)}, optional={"mode": mostly(st.sampled_from(["train", "eval"]), garbage())}))
+    sensible = st.tuples(st.sampled_from(names), st.lists(entry, max_size=3)).map(lambda t: [t[0], *t[1]])
+    bad = st.one_of(garbage(), st.lists(st.one_of(entry, garbage(), st.just({"mode": "train"}), st.just("nope")), max_size=3))
+    return mostly(sensible, bad, odds=6)
 
 
 def variants() -> st.SearchStrategy:

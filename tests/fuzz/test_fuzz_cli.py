@@ -109,10 +109,11 @@ OPTION_VALUES = {"--input": ["3x8x8", "3x8", "0x1x1", "3x1048577x1", "abc", "-1"
                  "--set": ["width=3", "width", "widht=1", "width=1/0", "depth=2**62", "width=[1, [2]]", "k=b: 1", "flag=~",
                            "width=" + "9" * 2000, "s='x' * 3", "width=&a [*a]", "depth=-1", "k=k", "num_classes=7"],
                  # the SPEC argument as FILE:VARIANT (random_specs declares variants v0 and v1 now and then)
-                 "variant": ["v0", "v1", "nope", "", "resnet18", "a:b", "x" * 300, "v0:v1"]}
-TAKES = {view: {"--input", "--batch", "--depth", "--set", "variant"} for view in ("params", "flops", "rf")}
-TAKES.update(summary={"--input", "--batch", "--depth", "--dtype", "--set", "variant"},
-             memory={"--input", "--batch", "--dtype", "--set", "variant"})
+                 "variant": ["v0", "v1", "nope", "", "resnet18", "a:b", "x" * 300, "v0:v1"],
+                 "--mode": ["train", "eval", "test", ""]}
+SPEC_OPTIONS = {"--set", "variant", "--mode"}
+TAKES = {view: {"--input", "--batch", "--depth", *SPEC_OPTIONS} for view in ("params", "flops", "rf")}
+TAKES.update(summary={"--input", "--batch", "--depth", "--dtype", *SPEC_OPTIONS}, memory={"--input", "--batch", "--dtype", *SPEC_OPTIONS})
 
 
 @fuzz("options")

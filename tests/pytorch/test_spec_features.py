@@ -1,4 +1,5 @@
-"""The spec format's newer parts, proved against PyTorch: frozen groups (requires_grad), ..."""
+"""The spec format's newer parts, proved against PyTorch: frozen groups (requires_grad), auxiliary
+heads that run only in training (torchvision's GoogLeNet and Inception v3)."""
 
 import importlib.util
 
@@ -48,3 +49,51 @@ def test_a_frozen_group_exports_and_verifies_with_requires_grad_off(tmp_path):
     assert trainable == {"backbone.bn.weight", "backbone.bn.bias", "fc.weight", "fc.bias"}
     result = verify(load_graph(path), rf=False, backward=True)
     assert result.ok, result.mismatches
+
+
+@pytest.mark.parametrize("name, aux", [("googlenet", ("aux1", "aux2")), ("inception_v3", ("AuxLogits",))])
+def test_aux_heads_count_like_torchvision_in_eval_and_train(name, aux):
+    """torchvision builds the heads (aux_logits=True): their parameters count; in eval() they do
+    not run, so torchvision's eval FLOPs are the spec's eval FLOPs, and in train() its FLOPs are
+    the spec's --mode train FLOPs."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    import archcalc
+    from archcalc.analysis import analyze
+    from archcalc.pytorch.torchvision_models import torchvision_model
+
+    model = torchvision_model(name, init_weights=False)
+    graph = archcalc.load(name)
+    eval_report, train_report = analyze(graph), analyze(graph, mode="train")
+    assert sum(p.numel() for p in model.parameters()) == eval_report.total.params == train_report.total.params
+    state = {k for k in model.state_dict() if not k.endswith("num_batches_tracked")}
+    ours = {f"{r.name}.{t.name}" for r in eval_report.rows for t in r.param_tensors + r.buffer_tensors}
+    assert {k for k in state if k.startswith(aux)} <= ours
+    x = torch.zeros((2, *graph.input_shape))
+    for mode, report in (("eval", eval_report), ("train", train_report)):
+        getattr(model, mode)()
+        counter = FlopCounterMode(display=False)
+        with torch.no_grad(), counter:
+            model(x)
+        assert counter.get_total_flops() == 2 * report.total.flops, mode
+    assert eval_report.total.flops < train_report.total.flops
+
+
+def test_googlenet_verifies_and_exports_with_its_aux_heads(tmp_path):
+    from archcalc.spec.bundled import bundled
+
+    graph = load_graph(bundled()["googlenet"])
+    result = verify(graph, device="meta", rf=False, backward=True)
+    assert result.ok, result.mismatches
+    module_path = tmp_path / "googlenet_exported.py"
+    module_path.write_text(to_pytorch_source(graph))
+    spec = importlib.util.spec_from_file_location("googlenet_exported", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = module.build()
+    assert "aux1.fc2" in dict(net.named_modules())
+    scripted = torch.jit.script(net)
+    with torch.no_grad():
+        for train in (False, True):
+            scripted.train(train)
+            assert scripted(torch.zeros(2, 3, 224, 224)).shape == (2, 1000)
