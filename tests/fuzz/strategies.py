@@ -119,6 +119,8 @@ def layer_entry(draw, names: list[str]) -> dict | str:
         pool = st.sampled_from(names + ["input"])
         entry["inputs"] = draw(mostly(st.lists(pool, min_size=count, max_size=count + (layer.arity == "many")),
                                       st.lists(st.sampled_from(names + ["nope", "input"]), min_size=0, max_size=3)))
+    if draw(st.integers(0, 8)) == 0:
+        entry["trainable"] = draw(mostly(st.booleans(), garbage()))
     if draw(st.integers(0, 10)) == 0:
         entry["when"] = draw(mostly(st.sampled_from([True, False, "flag", "width > 4", "k == 3"]), st.sampled_from(["1", "[1]", "i == 0"])))
     return entry
@@ -150,7 +152,10 @@ def random_specs(draw) -> str:
     if draw(st.integers(0, 3)) == 0:
         spec["blocks"] = {"unit": {"args": {"width": None, "k": 3, "flag": True},
                                    "layers": [draw(layer_entry([])) for _ in range(draw(st.integers(1, 3)))]}}
-        spec["layers"].append({"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))})
+        call = {"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))}
+        if draw(st.booleans()):  # a frozen block call (an inner layer may unfreeze itself)
+            call["trainable"] = draw(mostly(st.booleans(), garbage()))
+        spec["layers"].append(call)
     if names and draw(st.integers(0, 4)) == 0:
         spec["output"] = draw(st.sampled_from(names + ["nope", 3]))
     elif names and draw(st.integers(0, 4)) == 0:
@@ -212,7 +217,8 @@ def name_specs(draw) -> str:
                         st.lists(st.sampled_from(HOSTILE_NAMES + ["g", "input"]), min_size=1, max_size=3), odds=2)
     layers = [{"name": first, "type": "relu"},
               {"name": "g", "layers": [{"name": second, "type": "relu"}, {"type": "add", "inputs": [second, "input"]}],
-               "output": draw(st.sampled_from([second, None, None, "nope"]))},
+               "output": draw(st.sampled_from([second, None, None, "nope"])),
+               "trainable": draw(st.sampled_from([True, False, False, "no"]))},
               {"type": "add", "inputs": draw(references)}]
     spec = {"input": "2x6x6", "layers": layers}
     if draw(st.booleans()):
