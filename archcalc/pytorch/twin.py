@@ -91,7 +91,8 @@ def build_module(graph: Graph, *, geometric: bool = False):
             module.requires_grad_(False)
         attach(net, node.name, module, torch_classes()["Group"])
         plan.append((node.name, module, tuple(None if p is None else p.name for p in node.inputs)))
-    net._set_plan(plan, None if graph.output is None else graph.output.name, {} if geometric else only_in(graph))
+    extras = [(node.name, mode) for node, mode in graph.outputs[1:] if node is not None]
+    net._set_plan(plan, None if graph.output is None else graph.output.name, {} if geometric else only_in(graph), extras)
     return net.double() if geometric else net
 
 
@@ -115,17 +116,19 @@ def _net_base(group):
     class Net(group):
         """Runs the spec's nodes in topological order; each value is dropped after its last use."""
 
-        def _set_plan(self, plan, output, only_in=None):
-            """``only_in``: layer name -> the mode ('train', 'eval') it alone runs in."""
+        def _set_plan(self, plan, output, only_in=None, extras=()):
+            """``only_in``: layer name -> the mode ('train', 'eval') it alone runs in; ``extras``:
+            the other declared outputs (name, mode), kept for the loss of the backward pass."""
             last_use = {}
             for index, (_, _, sources) in enumerate(plan):
                 for source in sources:
                     last_use[source] = index
             only_in = only_in or {}
-            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s != output],
+            kept = {output, *(name for name, _ in extras)}
+            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s not in kept],
                            None if name not in only_in else only_in[name] == "train")
                           for i, (name, module, sources) in enumerate(plan)]
-            self._output = output
+            self._output, self._extras = output, list(extras)
 
         def forward(self, x, until: str | None = None):
             """The net's output; with ``until``, stop once that node has run (and return it).
@@ -139,6 +142,11 @@ def _net_base(group):
                 for source in done:
                     if source is not None:
                         values.pop(source, None)
-            return values[self._output]
+            out = values[self._output]
+            mode = "train" if self.training else "eval"
+            extras = [values[name] for name, when in self._extras if when in ("all", mode) and name in values]
+            if extras:  # the other outputs of this mode, for loss = the sum of them all (pytorch.backward)
+                out.archcalc_extra_outputs = extras
+            return out
 
     return Net

@@ -97,3 +97,35 @@ def test_googlenet_verifies_and_exports_with_its_aux_heads(tmp_path):
         for train in (False, True):
             scripted.train(train)
             assert scripted(torch.zeros(2, 3, 224, 224)).shape == (2, 1000)
+
+
+BRANCHED = """\
+input: 3x8x8
+layers:
+  - {name: stem, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1}
+  - name: side
+    inputs: stem
+    layers: [{type: global_avgpool2d}, {type: flatten}, {name: fc, type: linear, out_features: 3}]
+  - name: aux
+    inputs: stem
+    layers: [{type: global_avgpool2d}, {type: flatten}, {name: fc, type: linear, out_features: 2}]
+  - {name: body, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, inputs: stem}
+  - {name: pool, type: global_avgpool2d}
+  - {type: flatten}
+  - {name: fc, type: linear, out_features: 10}
+outputs: [fc, side, {name: aux, mode: train}]
+"""
+
+
+def test_several_outputs_verify_forward_and_backward(tmp_path):
+    """loss = the sum of the mode's outputs: in eval the side head takes part in the backward pass,
+    the train-only aux head neither runs nor takes part."""
+    path = tmp_path / "branched.yaml"
+    path.write_text(BRANCHED)
+    graph = load_graph(path)
+    result = verify(graph, rf=False, backward=True)
+    assert result.ok, result.mismatches
+    from archcalc.analysis import analyze
+
+    rows = {r.name: r for r in analyze(graph).rows}
+    assert rows["side.fc"].backward_weight_flops > 0 and rows["aux.fc"].backward_flops == 0
