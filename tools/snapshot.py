@@ -57,7 +57,8 @@ def main() -> None:
     with_torch = importlib.util.find_spec("torch") is not None
     runner = CliRunner()
     specs = {**bundled(), **{f"compare_{name}": path for name, path in comparisons().items()}}
-    jobs = [(f"{name}.{suffix}", [*args[:1], str(path), *args[1:]]) for name, path in specs.items()
+    # a family's variant (spec.bundled.NetPath) is named FILE:VARIANT; a plain file by its path
+    jobs = [(f"{name}.{suffix}", [*args[:1], getattr(path, "reference", str(path)), *args[1:]]) for name, path in specs.items()
             for suffix, args in PER_SPEC.items() if with_torch or suffix != "export.py"]
     jobs += list(ONCE.items())
     for index, (file, args) in enumerate(jobs, 1):

@@ -29,11 +29,13 @@ class GradientFlow:
         return flops if self.runs and self.weights_need_grad else 0
 
 
-def gradient_flow(graph: Graph, param_counts: dict[int, int]) -> dict[int, GradientFlow]:
-    """Each node's GradientFlow, by node id; ``param_counts``: each node's parameter count."""
+def gradient_flow(graph: Graph, param_counts: dict[int, int], used: set[int] | None = None) -> dict[int, GradientFlow]:
+    """Each node's GradientFlow, by node id; ``param_counts``: each node's parameter count;
+    ``used``: the ids of the nodes the loss depends on (default: the output and its ancestors)."""
     requires_grad: dict[int, bool] = {}
     flows: dict[int, GradientFlow] = {}
-    used = ancestors_of_output(graph)
+    if used is None:
+        used = ancestors_of_output(graph)
     for node in graph.nodes:
         input_grad = False
         for producer in node.inputs:

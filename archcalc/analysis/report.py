@@ -90,6 +90,8 @@ class Row(TrainingFigures):
     backward_input_flops: int = 0
     backward_weight_flops: int = 0
     input_needs_grad: bool = False
+    # False: the layer runs only in the other mode (archcalc.analysis.modes): parameters, no work
+    active: bool = True
 
     @property
     def weights(self) -> int:
@@ -144,6 +146,7 @@ class Report:
     final_rf: ReceptiveField
     graph: Graph | None = None
     warnings: list[str] = field(default_factory=list)
+    mode: str = "eval"
 
     @property
     def dtype_bytes(self) -> int:
@@ -169,6 +172,7 @@ class Report:
             "backward_weight_flops": r.backward_weight_flops,
             "backward_flops": r.backward_flops,
             "train_flops": r.train_flops,
+            "active": r.active,
         }
 
     def as_json(self, rows: list[Row] | None = None) -> dict[str, Any]:
@@ -197,4 +201,11 @@ class Report:
             "output": list(self.output),
             "rf": self.final_rf.as_json(),
             "warnings": self.warnings,
+            "mode": self.mode,
+            "outputs": self.outputs_json(),
         }
+
+    def outputs_json(self) -> list[dict[str, Any]]:
+        """The declared outputs (the first is the main one) and the mode each exists in."""
+        outputs = (self.graph.outputs or [(self.graph.output, "all")]) if self.graph is not None else []
+        return [{"name": "input" if node is None else node.name, "mode": mode} for node, mode in outputs]

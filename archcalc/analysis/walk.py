@@ -9,6 +9,7 @@ from ..layers.base import elements, shape_text
 from ..spec.shapes import MAX_DIM
 from .backward import gradient_flow
 from .coverage import reads_nothing
+from .modes import check_mode, inactive_note, mode_plan, unused_warning
 from .reach import node_reach
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
 from .rf import AxisField, RfBudget, merge_axis
@@ -134,10 +135,13 @@ def _totals(rows: list[Row]) -> Totals:
     )
 
 
-def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32") -> Report:
-    """Analyse every node: shapes, parameters, buffers, MACs/FLOPs/ops, receptive field."""
+def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: str = "float32",
+            mode: str = "eval") -> Report:
+    """Analyse every node: shapes, parameters, buffers, MACs/FLOPs/ops, receptive field; in
+    ``mode`` (eval or train), layers that only the other mode's outputs use run nothing."""
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
+    plan, live = mode_plan(graph, check_mode(mode))
     input_shape = tuple(input_shape or graph.input_shape)
     batch = batch or graph.batch
     shapes: dict[int, tuple[int, ...]] = {}
@@ -160,20 +164,31 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         field_out, notes = _node_field(node, result, in_fields, in_shapes[0], reach, budget)
         fields[id(node)] = field_out
         rows.append(_row(node, result, field_out, notes, batch))
-    _add_backward(graph, rows, results, batch)
+        if id(node) in plan.inactive:
+            _idle(rows[-1], inactive_note(plan))
+    _add_backward(graph, rows, results, batch, live)
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]
     final_rf = net_field if out_node is None else fields[id(out_node)]
-    warnings = [f"{r.name}: {note}" for r in rows for note in r.notes]
-    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, _totals(rows), output, final_rf, graph, warnings)
+    warnings = [f"{r.name}: {note}" for r in rows if r.active for note in r.notes] + unused_warning(plan)
+    return Report(graph.name, graph.file, input_shape, batch, dtype, rows, _totals(rows), output, final_rf, graph,
+                  warnings, mode)
 
 
-def _add_backward(graph: Graph, rows: list[Row], results: list, batch: int) -> None:
-    """Each row's backward FLOPs: its type's two parts, each counted where autograd computes it."""
-    flows = gradient_flow(graph, {id(n): r.param_count for n, r in zip(graph.nodes, results)})
+def _idle(row: Row, note: str) -> None:
+    """A layer that does not run in this mode: its parameters and buffers stay, nothing else."""
+    row.macs = row.flops = row.ops = row.activations = 0
+    row.active = False
+    row.notes = [note]
+
+
+def _add_backward(graph: Graph, rows: list[Row], results: list, batch: int, live: set[int]) -> None:
+    """Each row's backward FLOPs: its type's two parts, each counted where autograd computes it
+    (``live``: the nodes the mode's outputs depend on, whose backward the loss reaches)."""
+    flows = gradient_flow(graph, {id(n): r.param_count for n, r in zip(graph.nodes, results)}, live)
     for node, row, result in zip(graph.nodes, rows, results):
         flow = flows[id(node)]
-        row.input_needs_grad = flow.input_needs_grad
+        row.input_needs_grad = flow.input_needs_grad and row.active
         row.backward_input_flops = flow.input_part(result.backward_input_flops) * batch
         row.backward_weight_flops = flow.weight_part(result.backward_weight_flops) * batch
 
@@ -194,7 +209,7 @@ def fold(report: Report, depth: int | None) -> list[Row]:
         key = ".".join(parts[:depth])
         if key not in folded:
             kind = groups[key].kind if key in groups else "group"
-            folded[key] = Row(key, kind, row.output, 0, 0, 0, 0, 0, 0, 0, row.rf, depth=depth, folded=0)
+            folded[key] = Row(key, kind, row.output, 0, 0, 0, 0, 0, 0, 0, row.rf, depth=depth, folded=0, active=False)
             order.append(key)
         group = folded[key]
         group.params += row.params
@@ -207,6 +222,7 @@ def fold(report: Report, depth: int | None) -> list[Row]:
         group.backward_input_flops += row.backward_input_flops
         group.backward_weight_flops += row.backward_weight_flops
         group.input_needs_grad = group.input_needs_grad or row.input_needs_grad
+        group.active = group.active or row.active
         group.output = row.output  # the group's last layer in topological order is its output
         group.rf = row.rf
         group.param_tensors.extend(row.param_tensors)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Pass, SpecArg, app,
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, Pass, SetOpt, SpecArg, app,
                   build_report, console, input_json, note, output_width, run_guarded, typed_input)
 
 ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
@@ -22,14 +22,14 @@ PassOpt = typer.Option(Pass.forward, "--pass", help="forward; backward (loss.bac
 
 
 def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
-         dtype: DType = DType.float32) -> None:
+         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
     def work():
         from ..analysis import fold
         from ..render import choose_columns, render
 
         chosen = choose_columns(view, columns) if columns is not None else None
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, dtype.value)
+        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode)
         rows = fold(report, depth)
         if fmt is Format.table:
             hidden, width = print_view(report, rows, view, chosen)
@@ -60,9 +60,10 @@ def print_view(report, rows, view: str, columns) -> tuple[list[str], int]:
 @app.command()
 def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-           columns: Optional[str] = ColumnsOpt) -> None:
+           columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """Per-layer parameters with the formula behind each; totals (trainable, non-trainable, buffers)."""
-    show("params", spec, input, layout, batch, format, depth, columns)
+    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
 
 
 ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool does: torch, torchinfo, fvcore, thop, "
@@ -73,17 +74,19 @@ ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool do
 @app.command()
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, convention: Optional[str] = ConventionOpt) -> None:
+          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, convention: Optional[str] = ConventionOpt,
+          set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
     the backward pass (gradient w.r.t. input and weights) or a whole training step; with --convention, the
     count of a peer tool (torchinfo, fvcore, thop, ...), per layer, or per layer type for several."""
     if convention is None:
-        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns)
+        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
     else:
-        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_)
+        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_, set_, mode)
 
 
-def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns, pass_: Pass) -> None:
+def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns, pass_: Pass,
+                     settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
     def work():
         from ..analysis import fold
         from ..errors import UsageError
@@ -96,7 +99,7 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
             raise UsageError("--columns does not apply to --convention (its columns are the tools)")
         chosen = resolve_conventions(names)
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch)
+        report = build_report(spec, given, batch, settings=settings, mode=mode)
         rows, counted = fold(report, depth), convention_counts(report, chosen)
         if fmt is not Format.table:
             sys.stdout.write(view.render_text(report, rows, counted, fmt.value, input_json(given)))
@@ -111,17 +114,19 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
 @app.command()
 def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
        batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-       columns: Optional[str] = ColumnsOpt) -> None:
+       columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ)."""
-    show("rf", spec, input, layout, batch, format, depth, columns)
+    show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
 
 
 @app.command()
 def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
             batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-            dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt) -> None:
+            dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """One table: output shapes, parameters, MACs, receptive field and activation size."""
-    show("summary", spec, input, layout, batch, format, depth, columns, dtype)
+    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode)
 
 
 @app.command()

@@ -107,6 +107,18 @@ BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=1 << 20, help="Batch s
 FormatOpt = typer.Option(Format.table, "--format", "-f", help="Output format.")
 DepthOpt = typer.Option(None, "--depth", "-d", min=1, help="Fold layers deeper than N into their block's row.")
 DTypeOpt = typer.Option(DType.float32, "--dtype", help="Element type for activation bytes.")
+class Mode(str, Enum):
+    """Which of a net's outputs exist: eval (inference) or train (auxiliary heads too)."""
+
+    eval = "eval"
+    train = "train"
+
+
+ModeOpt = typer.Option(Mode.eval, "--mode", help="eval, or train: also run the layers only train-mode outputs use "
+                       "(GoogLeNet's auxiliary heads); their parameters count in both.")
+SetOpt = typer.Option(None, "--set", metavar="NAME=VALUE", show_default=False,
+                      help="Set one of the net's arguments (its 'args'), e.g. --set num_classes=10; repeatable. VALUE is "
+                      "a YAML number, true/false, list, or an expression over the net's other arguments.")
 
 
 def output_width() -> int:
@@ -142,21 +154,24 @@ def typed_input(text: Optional[str], layout: Optional[str]):
     return given
 
 
-def load_spec(spec: str, given, batch: Optional[int], resolve=None):
+def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Optional[list] = None):
     """(graph, input shape) for a SPEC argument and a typed_input() result; ``resolve`` maps the
-    argument to a file (default archcalc.spec.bundled.resolve_spec)."""
+    argument to a file (default archcalc.spec.bundled.resolve_spec); ``settings``: the --set texts."""
     from ..graph import load_graph
     from ..spec.bundled import resolve_spec
+    from ..spec.variants import parse_settings
 
     shape = given.shape if given is not None else None
-    return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch), shape
+    values = parse_settings(settings)
+    return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch, settings=values), shape
 
 
-def build_report(spec: str, given, batch: Optional[int], dtype: str = "float32", resolve=None):
+def build_report(spec: str, given, batch: Optional[int], dtype: str = "float32", resolve=None,
+                 settings: Optional[list] = None, mode: Mode = Mode.eval):
     from ..analysis import analyze
 
-    graph, shape = load_spec(spec, given, batch, resolve)
-    return analyze(graph, input_shape=shape, batch=batch, dtype=dtype)
+    graph, shape = load_spec(spec, given, batch, resolve, settings)
+    return analyze(graph, input_shape=shape, batch=batch, dtype=dtype, mode=Mode(mode).value)
 
 
 def input_json(given) -> dict:

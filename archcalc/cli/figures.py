@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, app, build_report, console, run_guarded,
+from .app import (BatchOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, SetOpt, app, build_report, console, run_guarded,
                   typed_input)
 
 
@@ -20,7 +20,8 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
             format: Format = FormatOpt, dtype: DType = DTypeOpt,
             convention: Optional[str] = typer.Option(None, "--convention", help="Add rows with peer tools' counts "
                                                      "(torchinfo, fvcore, thop, ...; a comma-separated list or all). "
-                                                     "JSON always holds every tool's total.")) -> None:
+                                                     "JSON always holds every tool's total."),
+            set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt) -> None:
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
@@ -33,7 +34,7 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
             raise UsageError("compare needs at least two nets")
         shown = [c.name for c in resolve_conventions(convention)] if convention is not None else []
         given = typed_input(input, layout)
-        items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec)) for spec in specs]
+        items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec, set_, mode)) for spec in specs]
         if format is Format.table:
             print_table(items, console(), shown)
         else:
@@ -73,7 +74,8 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
            dtype: DType = DTypeOpt,
            optimizer: Optimizer = typer.Option(Optimizer.adam, "--optimizer", "-O", help="Optimizer whose state to count."),
            amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt,
-           checkpoint: str = CheckpointOpt, format: Format = FormatOpt) -> None:
+           checkpoint: str = CheckpointOpt, format: Format = FormatOpt, set_: Optional[List[str]] = SetOpt,
+           mode: Mode = ModeOpt) -> None:
     """A training step's peak memory (weights, gradients, optimizer state, what autograd keeps, temporaries) and
     inference's (weights plus peak live activations), each with its formula. The model: docs/memory.md."""
 
@@ -82,7 +84,7 @@ def memory(spec: str = typer.Argument(..., help="A spec file, bundled net or com
         from ..figures.memory import memory_options, memory_report, print_memory, render_memory
 
         given = typed_input(input, layout)
-        report = build_report(spec, given, batch, dtype.value, resolve_compare_spec)
+        report = build_report(spec, given, batch, dtype.value, resolve_compare_spec, set_, mode)
         options = memory_options(report, amp_dtype.value if amp else None, inplace, checkpoint)
         result = memory_report(report, optimizer.value, options)
         if format is Format.table:

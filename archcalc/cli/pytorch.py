@@ -6,11 +6,11 @@ from __future__ import annotations
 import sys
 from enum import Enum
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
-from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SpecArg, app, console, load_spec, note, run_guarded, typed_input
+from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SetOpt, SpecArg, app, console, load_spec, note, run_guarded, typed_input
 from .figures import AmpDType, AmpDTypeOpt, AmpOpt, CheckpointOpt, InplaceOpt
 from ..errors import UsageError
 
@@ -103,7 +103,7 @@ def print_verification(result, rows) -> None:
     skipped = result.skipped
     if skipped:
         reasons = sorted({c.detail.removeprefix("skipped: ") for c in skipped})
-        out.print(f"{len(skipped)} receptive-field check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
+        out.print(f"{len(skipped)} check(s) skipped: {'; '.join(reasons)}", highlight=False, markup=False)
     out.print(visible(summary_line(result)), highlight=False, markup=False)
 
 
@@ -130,6 +130,7 @@ def verify(
                                "the backward and train totals."),
     memory: bool = MemoryOpt, optimizer: str = MemoryOptimizerOpt,
     amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt, checkpoint: str = CheckpointOpt,
+    set_: Optional[List[str]] = SetOpt,
 ) -> None:
     """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field
     (with --pass backward or train, the backward pass too).
@@ -138,7 +139,8 @@ def verify(
     probes receptive fields by gradients on a one-channel geometric twin. Exit status 0 when all
     agree, 1 on any mismatch (named), 2 on a spec error or an unusable device. See docs/verify.md."""
     if memory:  # a different check: memory peaks, not layers
-        return _verify_memory(spec, device, input, layout, batch, format, optimizer, (amp_dtype.value if amp else None, inplace, checkpoint))
+        return _verify_memory(spec, device, input, layout, batch, format, optimizer,
+                              (amp_dtype.value if amp else None, inplace, checkpoint), set_)
 
     def work():
         from ..pytorch.verify import check_device
@@ -146,7 +148,7 @@ def verify(
 
         from ..analysis import analyze
 
-        graph, shape = load_spec(spec, typed_input(input, layout), batch)
+        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=set_)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
@@ -169,7 +171,7 @@ def verify(
         raise typer.Exit(1)
 
 
-def _verify_memory(spec, device, input, layout, batch, format, optimizer, how) -> None:
+def _verify_memory(spec, device, input, layout, batch, format, optimizer, how, settings=None) -> None:
     """`verify --memory`: exit 0 when every phase agrees within the tolerance, 1 otherwise."""
 
     def work():
@@ -178,7 +180,7 @@ def _verify_memory(spec, device, input, layout, batch, format, optimizer, how) -
         from ..pytorch.memcheck import check_memory, optimizers_of
         from ..pytorch.verify import check_device
 
-        graph, shape = load_spec(spec, typed_input(input, layout), batch)
+        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
         report = analyze(graph, input_shape=shape, batch=batch)
         options = memory_options(report, *how)
         chosen = optimizer.strip().lower()
@@ -228,13 +230,14 @@ def export(
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     input: Optional[str] = InputOpt,
     layout: Optional[str] = LayoutOpt,
+    set_: Optional[List[str]] = SetOpt,
 ) -> None:
     """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
 
     def work():
         from ..pytorch.export import to_pytorch_source
 
-        graph, _ = load_spec(spec, typed_input(input, layout), None)
+        graph, _ = load_spec(spec, typed_input(input, layout), None, settings=set_)
         text = to_pytorch_source(graph)
         if output is None:
             sys.stdout.write(text)

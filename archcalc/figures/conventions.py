@@ -55,9 +55,11 @@ def convention_counts(report: Report, conventions: list[Convention]) -> list[Con
     facts = layer_facts(report)
     batched = [(name, replace(f, batch=report.batch)) for name, f in facts]
     counted = []
+    # a layer the mode does not run (an aux head in eval) is called by no tool: 0 for every tool
+    idle = {row.name for row in report.rows if not row.active}
     for convention in conventions:
         seen = batched if convention.whole_batch else facts
-        layers = {name: convention.reported(f, report.batch) for name, f in seen}
+        layers = {name: 0 if name in idle else convention.reported(f, report.batch) for name, f in seen}
         counted.append(ConventionCounts(convention, layers, sum(layers.values())))
     return counted
 

@@ -6,23 +6,27 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, clip
+from ..errors import SpecError, clip, near_miss
 from ..spec.document import SpecDocument, read_document
 from .expand import Expander, Scope
 from .model import Endpoint, Graph
 from .order import resolve, topological_order
 
 
-def load_graph(source: str | Path, *, text: str | None = None, input_shape=None, batch: int | None = None) -> Graph:
-    """Load a spec file (or ``text``) and expand it into a Graph."""
-    return build_graph(read_document(source, text=text, input_shape=input_shape, batch=batch))
+def load_graph(source: str | Path, *, text: str | None = None, input_shape=None, batch: int | None = None,
+               variant: str | None = None, settings: dict | None = None) -> Graph:
+    """Load a spec file (or ``text``) and expand it into a Graph: ``variant`` names one of its
+    ``variants`` (default: the one ``source`` carries, as a bundled variant's path does),
+    ``settings`` replace net arguments (--set)."""
+    if variant is None:
+        variant = getattr(source, "variant", None)
+    return build_graph(read_document(source, text=text, input_shape=input_shape, batch=batch, variant=variant,
+                                     settings=settings))
 
 
 def build_graph(doc: SpecDocument) -> Graph:
     expander = Expander(doc.file, doc.blocks)
-    env: dict[str, Any] = {}
-    for key, value in doc.net_args.items():
-        env[key] = expander.value(value, env, where=doc.net_args, key=key)
+    env = _net_arguments(doc, expander)
     net_input = Endpoint(is_input=True)
     scope = Scope(net_input, "")
     output_endpoint = expander.expand(doc.layers, scope, env, doc.data)
@@ -37,6 +41,43 @@ def build_graph(doc: SpecDocument) -> Graph:
     for node in nodes:
         node.inputs = [resolve(source, doc.file, node) for source in node.sources]
     ordered = topological_order(nodes, doc.file)
-    output = resolve(output_endpoint, doc.file, nodes[-1]) if output_endpoint is not net_input else None
+    outputs = _declared_outputs(doc, scope, ordered) if doc.outputs is not None else None
+    if outputs is not None:
+        output = outputs[0][0]
+    else:
+        output = resolve(output_endpoint, doc.file, nodes[-1]) if output_endpoint is not net_input else None
     return Graph(name=doc.name, file=doc.file, nodes=ordered, output=output, groups=expander.groups,
-                 input_shape=doc.input_shape, batch=doc.batch, description=doc.description)
+                 input_shape=doc.input_shape, batch=doc.batch, description=doc.description,
+                 outputs=outputs if outputs is not None else [(output, "all")])
+
+
+def _net_arguments(doc: SpecDocument, expander: Expander) -> dict[str, Any]:
+    """The net's arguments, in order, each seeing the ones before it; a variant's or --set's
+    value replaces the spec's, located where it was written."""
+    env: dict[str, Any] = {}
+    for key, value in doc.net_args.items():
+        override = doc.overrides.get(key)
+        if override is None:
+            env[key] = expander.value(value, env, where=doc.net_args, key=key)
+        else:
+            env[key] = expander.value(override.raw, env, where=override.where, key=override.label)
+    return env
+
+
+def _declared_outputs(doc: SpecDocument, scope: Scope, nodes: list) -> list[tuple[Any, str]]:
+    """``outputs``: each a top-level name (a group stands for its output) or a layer's full
+    dotted name (``aux1.fc2``), with the mode it exists in."""
+    by_name = {node.name: node for node in nodes}
+    result = []
+    for name, mode, where in doc.outputs:
+        if name in scope.names:
+            node = resolve(scope.names[name], doc.file, nodes[-1])
+        elif name in by_name:
+            node = by_name[name]
+        else:
+            near = near_miss(name, list(scope.names) + list(by_name))
+            hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+            raise SpecError(f"output '{clip(name)}' is not a layer (a top-level name or a layer's full dotted name){hint}",
+                            file=doc.file, line=getattr(where, "line", None))
+        result.append((node, mode))
+    return result

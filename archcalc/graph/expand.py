@@ -25,9 +25,10 @@ RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", 
 
 
 class Scope:
-    def __init__(self, input_endpoint: Endpoint, prefix: str):
+    def __init__(self, input_endpoint: Endpoint, prefix: str, trainable: bool = True):
         self.input = input_endpoint
         self.prefix = prefix
+        self.trainable = trainable  # the group's 'trainable': its entries' default
         self.names: dict[str, Endpoint] = {}
         self.pending: list[Endpoint] = []
 
@@ -132,11 +133,11 @@ class Expander(Values):
             return None, None
         if local in scope.names:
             raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
-        type_name, trainable, functional = self._type_and_flags(entry, full)
+        type_name, trainable, functional = self._type_and_flags(entry, full, scope.trainable)
         if type_name in (None, "sequential") or type_name in self.blocks:
             if "functional" in entry:
                 raise self.error("'functional' belongs to layers, not to groups or blocks", entry, full, "functional")
-            endpoint = self._group(entry, type_name, scope, env, full, sources)
+            endpoint = self._group(entry, type_name, scope, env, full, sources, trainable)
         else:
             endpoint = self._layer(entry, type_name, env, full, sources, (trainable, functional))
         scope.names[local] = endpoint
@@ -181,15 +182,18 @@ class Expander(Values):
             scope.names.setdefault(local, Endpoint(target=sources[0]))
         return keep
 
-    def _type_and_flags(self, entry: PosDict, full: str) -> tuple[str | None, bool, bool]:
-        """The entry's type and its two flags: trainable, and functional (the reference code
-        calls the layer as a function, so module-hook tools never see it)."""
+    def _type_and_flags(self, entry: PosDict, full: str, inherited: bool) -> tuple[str | None, bool, bool]:
+        """The entry's type and its two flags. trainable: its own 'trainable', else its group's
+        (so 'trainable: false' on a group or block call freezes what it holds, and an inner
+        'trainable: true' unfreezes that entry, as requires_grad_(True) after the group's
+        requires_grad_(False)); functional: the reference code calls the layer as a function,
+        so module-hook tools never see it."""
         type_name = entry.get("type")
         if type_name is None and "layers" not in entry:
             raise self.error("layer has no 'type'", entry, full)
         if type_name is not None and not isinstance(type_name, str):
             raise self.error(f"'type' must be a name, got {brief(type_name)}", entry, full, "type")
-        trainable = entry.get("trainable", True)
+        trainable = entry.get("trainable", inherited)
         if not isinstance(trainable, bool):
             raise self.error("'trainable' must be true or false", entry, full, "trainable")
         functional = entry.get("functional", False)
@@ -199,11 +203,11 @@ class Expander(Values):
 
     # -- groups and blocks ---------------------------------------------------------------------
     def _group(self, entry: PosDict, type_name: str | None, scope: Scope, env: Mapping, full: str,
-               sources: list[Endpoint]) -> Endpoint:
+               sources: list[Endpoint], trainable: bool) -> Endpoint:
         """A sequential group or a block instance: a scope of its own, standing for its output."""
         if len(sources) != 1:
             raise self.error("a group of layers takes exactly one input", entry, full, "inputs")
-        inner = Scope(Endpoint(target=sources[0]), full)
+        inner = Scope(Endpoint(target=sources[0]), full, trainable)
         if type_name in (None, "sequential"):
             extra = sorted(set(entry) - RESERVED)
             if extra:

@@ -65,3 +65,6 @@ class Graph:
     input_shape: tuple[int, ...]
     batch: int
     description: str = ""
+    # every declared output with the mode it exists in ('all', 'train' or 'eval'); the first is
+    # ``output``, the net's main output (empty: ``output`` alone, in every mode)
+    outputs: list[tuple["Node | None", str]] = field(default_factory=list)

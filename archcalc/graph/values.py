@@ -21,7 +21,8 @@ MAX_WORK = 2_000_000
 # Names are words in a dotted path, not text: a long template would be rescanned per copy.
 MAX_NAME_LENGTH = 200
 _TEMPLATE = re.compile(r"\{([^{}]+)\}")
-_NAME = re.compile(r"[A-Za-z0-9_]+")
+# letters, digits, _ and - (torchvision names blocks "block1-0"), not starting with -
+_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")
 
 
 def locate(exc: SpecError, file: str, where: Any, key: str | None, layer: str | None) -> SpecError:
@@ -69,7 +70,8 @@ class Values:
             raise locate(exc, self.file, where, key, layer)
 
     def template(self, text: Any, env: Mapping, where, layer, key) -> str:
-        """A name with its ``{expr}`` parts filled in: letters, digits and _ only."""
+        """A name with its ``{expr}`` parts filled in: letters, digits, _ and - (not first) only.
+        Only the braces are expressions: in ``block1-{i}`` the - is part of the name."""
         if not isinstance(text, (str, int)) or isinstance(text, bool):
             raise locate(SpecError(f"'{clip(key)}' must be a name, got {brief(text)}"), self.file, where, key, layer)
         text = str(text)
@@ -81,7 +83,7 @@ class Values:
         if "{" in text:
             result = _TEMPLATE.sub(lambda match: str(self.value(match.group(1), env, where=where, layer=layer, key=key)), text)
         if not result or len(result) > MAX_NAME_LENGTH or not _NAME.fullmatch(result):
-            raise locate(SpecError(f"layer name '{clip(result)}' may only hold letters, digits and _"
+            raise locate(SpecError(f"layer name '{clip(result)}' may only hold letters, digits, _ and - (not first)"
                                    f"{'' if len(result) <= MAX_NAME_LENGTH else f' (at most {MAX_NAME_LENGTH})'}"),
                          self.file, where, key, layer)
         return result

@@ -64,13 +64,17 @@ class BackwardCounts:
 
 
 def run_backward(output, record: GradientRecord) -> BackwardCounts:
-    """loss = output.sum(); loss.backward() under FlopCounterMode, attributed per layer. An output
-    that requires no gradient (every layer frozen or parameter-free) runs no backward: 0."""
+    """loss = output.sum() (plus the sums of the mode's other declared outputs, which the twin
+    hands on as ``output.archcalc_extra_outputs``); loss.backward() under FlopCounterMode,
+    attributed per layer. An output that requires no gradient (every layer frozen or
+    parameter-free) runs no backward: 0."""
     import torch
     from torch.utils.flop_counter import FlopCounterMode, flop_registry
 
     by_layer: dict = defaultdict(int)
-    if not output.requires_grad:
+    outputs = [output, *getattr(output, "archcalc_extra_outputs", ())]
+    outputs = [o for o in outputs if o.requires_grad]
+    if not outputs:
         return BackwardCounts(0, {})
 
     def attributing(formula):
@@ -84,5 +88,8 @@ def run_backward(output, record: GradientRecord) -> BackwardCounts:
 
     counter = FlopCounterMode(display=False, custom_mapping={op: attributing(f) for op, f in flop_registry.items()})
     with counter:
-        output.sum().backward()
+        loss = outputs[0].sum()
+        for extra in outputs[1:]:
+            loss = loss + extra.sum()
+        loss.backward()
     return BackwardCounts(counter.get_total_flops(), dict(by_layer))

@@ -14,6 +14,7 @@ import textwrap
 from pathlib import Path
 
 from ..analysis import analyze
+from ..analysis.modes import only_in
 from ..graph import Graph
 from ..layers import JOIN, ModuleCall
 from .pysource import class_name, doc_text, identifier, module_attributes, module_path
@@ -142,15 +143,24 @@ def to_pytorch_source(graph: Graph) -> str:
 
 
 def _forward_lines(graph: Graph, calls: dict, clashes: set[str], used: set[str]) -> list[str]:
-    """One line per node, ``conv1 = self.conv1(x)``; joins take a list, ``self.add([a, b])``."""
+    """One line per node, ``conv1 = self.conv1(x)``; joins take a list, ``self.add([a, b])``.
+    Layers of one mode only (auxiliary heads) follow, under ``if self.training:`` (or ``not``):
+    nothing else reads them, so they may run last."""
     variables: dict[str | None, str] = {None: "x"}
-    lines = []
+    modes = only_in(graph)
+    blocks: dict[str | None, list[str]] = {None: [], "train": [], "eval": []}
     for node in graph.nodes:
         var = identifier(node.name, used, "v")
         args = ", ".join(variables[None if p is None else p.name] for p in node.inputs)
         if calls[node.name].name == JOIN:
             args = f"[{args}]"
-        lines.append(f"        {var} = {module_path(node.name, clashes)}({args})")
+        mode = modes.get(node.name)
+        indent = "    " if mode else ""
+        blocks[mode].append(f"        {indent}{var} = {module_path(node.name, clashes)}({args})")
         variables[node.name] = var
+    lines = blocks[None]
+    for mode, test in (("train", "self.training"), ("eval", "not self.training")):
+        if blocks[mode]:
+            lines += [f"        if {test}:  # layers of {mode}-mode outputs only (not returned)", *blocks[mode]]
     lines.append(f"        return {variables[None if graph.output is None else graph.output.name]}")
     return lines

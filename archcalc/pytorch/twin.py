@@ -21,6 +21,7 @@ For the same reason every join sums its inputs in the probe (a concat, a product
 from __future__ import annotations
 
 from ..analysis import analyze
+from ..analysis.modes import only_in
 from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import ModuleCall
@@ -90,7 +91,8 @@ def build_module(graph: Graph, *, geometric: bool = False):
             module.requires_grad_(False)
         attach(net, node.name, module, torch_classes()["Group"])
         plan.append((node.name, module, tuple(None if p is None else p.name for p in node.inputs)))
-    net._set_plan(plan, None if graph.output is None else graph.output.name)
+    extras = [(node.name, mode) for node, mode in graph.outputs[1:] if node is not None]
+    net._set_plan(plan, None if graph.output is None else graph.output.name, {} if geometric else only_in(graph), extras)
     return net.double() if geometric else net
 
 
@@ -114,25 +116,37 @@ def _net_base(group):
     class Net(group):
         """Runs the spec's nodes in topological order; each value is dropped after its last use."""
 
-        def _set_plan(self, plan, output):
+        def _set_plan(self, plan, output, only_in=None, extras=()):
+            """``only_in``: layer name -> the mode ('train', 'eval') it alone runs in; ``extras``:
+            the other declared outputs (name, mode), kept for the loss of the backward pass."""
             last_use = {}
             for index, (_, _, sources) in enumerate(plan):
                 for source in sources:
                     last_use[source] = index
-            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s != output])
+            only_in = only_in or {}
+            kept = {output, *(name for name, _ in extras)}
+            self._plan = [(name, module, sources, [s for s in set(sources) if last_use[s] == i and s not in kept],
+                           None if name not in only_in else only_in[name] == "train")
                           for i, (name, module, sources) in enumerate(plan)]
-            self._output = output
+            self._output, self._extras = output, list(extras)
 
         def forward(self, x, until: str | None = None):
-            """The net's output; with ``until``, stop once that node has run (and return it)."""
+            """The net's output; with ``until``, stop once that node has run (and return it).
+            A layer of one mode only (an auxiliary head) runs only in that mode."""
             values = {None: x}
-            for name, module, sources, done in self._plan:
-                values[name] = module(*[values[s] for s in sources])
+            for name, module, sources, done, training in self._plan:
+                if training is None or training == self.training:
+                    values[name] = module(*[values[s] for s in sources])
                 if name == until:
                     return values[name]
                 for source in done:
                     if source is not None:
-                        del values[source]
-            return values[self._output]
+                        values.pop(source, None)
+            out = values[self._output]
+            mode = "train" if self.training else "eval"
+            extras = [values[name] for name, when in self._extras if when in ("all", mode) and name in values]
+            if extras:  # the other outputs of this mode, for loss = the sum of them all (pytorch.backward)
+                out.archcalc_extra_outputs = extras
+            return out
 
     return Net

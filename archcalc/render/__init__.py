@@ -47,9 +47,21 @@ def figure_lines(report: Report, view: str) -> list[str]:
     return lines
 
 
+def mode_lines(report: Report) -> list[str]:
+    """A note on the layers idle in this mode (rows marked '(train only)'), if there are any."""
+    idle = [r.name for r in report.rows if not r.active]
+    if not idle:
+        return []
+    other = "train" if report.mode == "eval" else "eval"
+    parts = list(dict.fromkeys(name.split(".")[0] for name in idle))
+    shown = ", ".join(parts[:6]) + (", ..." if len(parts) > 6 else "")
+    return [f"Mode {report.mode}: {len(idle):,} layers ({shown}) run only in {other} mode: their parameters are counted, "
+            f"their FLOPs and activations are not (--mode {other} counts them)"]
+
+
 def total_lines(report: Report, view: str) -> list[str]:
     """The totals under a view's table, then the analysis' warnings (which name layers)."""
-    return figure_lines(report, view) + [f"warning: {warning}" for warning in report.warnings]
+    return figure_lines(report, view) + mode_lines(report) + [f"warning: {warning}" for warning in report.warnings]
 
 
 def report_json(report: Report, rows: list[Row] | None = None) -> dict:
@@ -95,6 +107,7 @@ def render(report: Report, rows: list[Row], view: str, fmt: str, columns: Sequen
         _, headers, numeric, cells = table_parts(report, rows, view, columns)
         lines = [f"## {markdown_text(report.name)}", "", *markdown_table(headers, numeric, cells), ""]
         lines += [f"- {line}" for line in figure_lines(report, view)]
+        lines += [f"- {markdown_text(line)}" for line in mode_lines(report)]
         lines += [f"- warning: {markdown_text(warning)}" for warning in report.warnings]
         return "\n".join(lines) + "\n"
     raise ValueError(fmt)

@@ -32,7 +32,12 @@ def _share(value: int, total: int) -> str:
 
 
 NAME = Column("layer", "Layer", lambda r, rep: r.name, False, total=lambda rep: "total", user_text=True)
-TYPE = Column("type", "Type", lambda r, rep: r.type, False)
+def _type_cell(r: Row, rep: Report) -> str:
+    """The type; a layer idle in this mode is marked ('linear (train only)')."""
+    return r.type if r.active else f"{r.type} ({'train' if rep.mode == 'eval' else 'eval'} only)"
+
+
+TYPE = Column("type", "Type", _type_cell, False, csv_value=lambda r, rep: r.type)
 OUTPUT = Column("output", "Output", lambda r, rep: shape_text(r.output), False)
 PARAMS = Column("params", "Params", lambda r, rep: f"{r.params:,}", total=lambda rep: rep.total.params)
 FORMULA = Column("formula", "Formula", lambda r, rep: r.formula, False)

@@ -48,7 +48,8 @@ def as_json(entries: list[ZooEntry]) -> str:
 
     return json_text([
         {
-            "name": e.name, "file": e.file.name, "description": e.description, "input": list(e.input),
+            "name": e.name, "file": e.file.name, "variant": getattr(e.file, "variant", None),
+            "description": e.description, "input": list(e.input),
             "output": list(e.output), "params": e.params, "trainable": e.trainable, "buffers": e.buffers,
             "macs": e.macs, "flops": e.flops, "rf": field(e.final_rf), "rf_kind": e.final_rf.kind,
             "last_map_layer": e.last_map_layer, "last_map_rf": field(e.last_map_rf),
@@ -78,6 +79,8 @@ INTRODUCTION = [
     "multiply-accumulates (FLOPs = 2 x MACs for convolutions and dense layers). The receptive field (RF) is",
     "size (effective stride, effective padding) in input pixels; a net that ends in dense or global-pooling",
     "layers sees the whole input, so the last map's RF is listed too, with the layer it belongs to.",
+    "A family of nets is one file whose `variants` are named like files (`resnet18` ... `resnet152` are",
+    "variants of `architectures/resnet.yaml`, `vgg11` ... `vgg19` of `vgg.yaml`; `archcalc params resnet50 --set num_classes=10` changes an argument).",
     "",
 ]
 COMPARISONS = [
@@ -91,7 +94,11 @@ PAIRS_TITLE = "bundled comparisons (e.g. archcalc compare bottleneck plain_3x3)"
 
 
 def _descriptions(entries: list[ZooEntry], folder: str) -> list[str]:
-    return [f"- **{markdown_text(e.name)}** (`{folder}{e.file.name}`): {markdown_text(e.description)}" for e in entries]
+    def where(e: ZooEntry) -> str:
+        variant = getattr(e.file, "variant", None)
+        return f"`{folder}{e.file.name}`" + (f", variant `{markdown_text(variant)}`" if variant else "")
+
+    return [f"- **{markdown_text(e.name)}** ({where(e)}): {markdown_text(e.description)}" for e in entries]
 
 
 def as_markdown(entries: list[ZooEntry], pairs: list[ZooEntry] = ()) -> str:

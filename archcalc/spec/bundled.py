@@ -1,8 +1,11 @@
 """Bundled specs by name: `archcalc params resnet50` or `bottleneck` works from any directory.
-An existing file always wins."""
+An existing file always wins. A spec with ``variants`` (a family, such as resnet.yaml) is listed
+by its variants' names, each a NetPath: the family's file, carrying the variant's name.
+``FILE:VARIANT`` names a variant of any spec file."""
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -24,12 +27,63 @@ def natural_key(name: str) -> list:
     return [(0, int(part), "") if part.isdigit() else (1, 0, part) for part in re.split(r"(\d+)", name) if part]
 
 
+class NetPath(type(Path())):  # type: ignore[misc]
+    """A spec file's path that names one of its variants (``variant``; None: the spec as written).
+    It is the file's path in every other way (read_text, str, ==), so code that reads the file
+    works unchanged; load_graph reads the variant from it."""
+
+    variant: str | None = None
+
+    @classmethod
+    def of(cls, path: Path, variant: str | None) -> "NetPath":
+        net = cls(path)
+        net.variant = variant
+        return net
+
+    @property
+    def reference(self) -> str:
+        """How to name it as a SPEC argument: ``FILE:VARIANT`` (or the file)."""
+        return f"{self}:{self.variant}" if self.variant else str(self)
+
+
+@functools.lru_cache(maxsize=256)
+def _variant_names(path: str, stamp: tuple) -> tuple[str, ...]:
+    """The variants a spec file declares (cached per file version)."""
+    from .loader import parse_yaml, read_text
+    from .variants import check_variants
+
+    text = read_text(path)
+    if not re.search(r"^variants\s*:", text, re.MULTILINE):
+        return ()
+    return tuple(check_variants(parse_yaml(text, path), path))
+
+
+def variant_names(path: Path) -> tuple[str, ...]:
+    stat = path.stat()
+    return _variant_names(str(path), (stat.st_mtime_ns, stat.st_size))
+
+
+def families() -> dict[str, Path]:
+    """The bundled specs that declare variants, by file name (resnet.yaml: 'resnet')."""
+    root = architectures_dir()
+    files = sorted(root.glob("*.yaml"), key=lambda p: natural_key(p.stem)) if root.is_dir() else []
+    return {p.stem: p for p in files if variant_names(p)}
+
+
 def bundled() -> dict[str, Path]:
-    """The bundled nets (architectures/*.yaml, top level only), in natural name order."""
+    """The bundled nets (architectures/*.yaml, top level only; a family's variants by name, as
+    NetPaths), in natural name order. A file's own name wins over a variant of that name."""
     root = architectures_dir()
     if not root.is_dir():
         return {}
-    return {p.stem: p for p in sorted(root.glob("*.yaml"), key=lambda p: natural_key(p.stem))}
+    nets: dict[str, Path] = {}
+    for path in root.glob("*.yaml"):
+        names = variant_names(path)
+        if not names:
+            nets[path.stem] = path
+        for name in names:
+            nets.setdefault(name, NetPath.of(path, name))
+    return {name: nets[name] for name in sorted(nets, key=natural_key)}
 
 
 def comparisons() -> dict[str, Path]:
@@ -52,11 +106,16 @@ def resolve_spec(argument: str) -> Path:
     path = Path(argument)
     if _exists(path):
         return path
+    file, colon, variant = argument.rpartition(":")
+    if colon and file and variant and "/" not in variant and "\\" not in variant:
+        return NetPath.of(_family(file), variant)
     nets, pairs = bundled(), comparisons()
     stem = path.name[:-5] if path.name.endswith(".yaml") else path.name[:-4] if path.name.endswith(".yml") else path.name
     bare = len(path.parts) == 1
     if stem in nets and (bare or path.parent.name == "architectures"):
         return nets[stem]
+    if bare and stem in families():
+        return families()[stem]
     if stem in pairs and (bare or (path.parent.name == "compare" and not path.is_absolute())):
         return pairs[stem]
     if bare or path.parent.name == "architectures":
@@ -66,11 +125,22 @@ def resolve_spec(argument: str) -> Path:
     raise SpecError("file not found", file=argument)
 
 
-def resolve_compare_spec(argument: str) -> str:
+def _family(argument: str) -> Path:
+    """The file part of ``FILE:VARIANT``: a file, or a bundled family ('resnet')."""
+    path = Path(argument)
+    if _exists(path):
+        return path
+    stem = path.name[:-5] if path.name.endswith(".yaml") else path.name
+    if (len(path.parts) == 1 or path.parent.name == "architectures") and stem in families():
+        return families()[stem]
+    raise SpecError("file not found (before ':VARIANT')", file=argument)
+
+
+def resolve_compare_spec(argument: str) -> Path:
     """A file, a bundled net, or a bundled comparison (resolve_spec), with the
     comparisons listed when nothing matches."""
     try:
-        return str(resolve_spec(argument))
+        return resolve_spec(argument)
     except SpecError:
         names = ", ".join(comparisons())
         raise SpecError(f"no such file, bundled net or comparison (comparisons: {names})", file=argument) from None

@@ -3,15 +3,16 @@ Every mistake is a SpecError with the file and the line of the offending key."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, clip, near_miss
+from ..errors import SpecError, brief, clip, near_miss
 from .loader import PosDict, parse_yaml, read_text
 from .shapes import parse_shape
+from .variants import Override, check_variants, setting_overrides, variant_overrides
 
-TOP_KEYS = ("name", "description", "input", "batch", "args", "blocks", "layers", "output")
+TOP_KEYS = ("name", "description", "input", "batch", "args", "variants", "blocks", "layers", "output", "outputs")
 BLOCK_KEYS = ("args", "layers", "output", "comment")
 MAX_BATCH = 1 << 20
 
@@ -31,31 +32,80 @@ class SpecDocument:
     layers: Any
     output: Any  # a top-level layer name, or None for the last layer
     data: PosDict  # the whole mapping, for source positions
+    variants: dict = field(default_factory=dict)  # name -> the variant's mapping
+    variant: str | None = None  # the variant read, if any
+    overrides: dict[str, Override] = field(default_factory=dict)  # net argument -> its chosen value
+    outputs: list[tuple[str, str, Any]] | None = None  # 'outputs': (name, mode, where), mode 'all', 'train' or 'eval'
 
     def position_of(self, key: str) -> tuple[int | None, int | None]:
         return self.data.position_of(key)
 
 
-def read_document(source: str | Path, *, text: str | None = None, input_shape=None, batch: int | None = None) -> SpecDocument:
-    """Read and validate a spec's top level (``input_shape``/``batch`` override the spec's)."""
+def read_document(source: str | Path, *, text: str | None = None, input_shape=None, batch: int | None = None,
+                  variant: str | None = None, settings: dict | None = None) -> SpecDocument:
+    """Read and validate a spec's top level (``input_shape``/``batch`` override the spec's;
+    ``variant`` picks one of its ``variants``; ``settings`` replace net arguments, as --set)."""
     file = str(source)
     data = parse_yaml(read_text(source) if text is None else text, file)
     _check_top_keys(data, file)
     if "layers" not in data:
         raise SpecError("spec has no 'layers'", file=file, line=1)
+    net_args = data.get("args") or {}
+    if not isinstance(net_args, dict):
+        raise SpecError("'args' must be a mapping of names to values", file=file, line=data.position_of("args")[0])
+    variants = check_variants(data, file)
+    chosen, overrides = variant_overrides(variants, variant, file) if variant is not None else ({}, {})
+    overrides.update(setting_overrides(settings or {}, net_args, file))
     if input_shape is None:
-        input_shape = _input_shape(data, file)
+        input_shape = _input_shape(chosen, file) if "input" in chosen else _input_shape(data, file)
     if batch is None:
         batch = _batch(data, file)
     blocks = data.get("blocks") or {}
     _check_blocks(blocks, data, file)
-    net_args = data.get("args") or {}
-    if not isinstance(net_args, dict):
-        raise SpecError("'args' must be a mapping of names to values", file=file, line=data.position_of("args")[0])
-    return SpecDocument(file=file, name=_text(data, "name", file) if data.get("name") else Path(file).stem,
-                        description=_text(data, "description", file) if "description" in data else "",
+    described = chosen if "description" in chosen else data
+    return SpecDocument(file=file, name=variant or (_text(data, "name", file) if data.get("name") else Path(file).stem),
+                        description=_text(described, "description", file) if "description" in described else "",
                         input_shape=tuple(input_shape), batch=batch, net_args=net_args, blocks=blocks,
-                        layers=data["layers"], output=data.get("output"), data=data)
+                        layers=data["layers"], output=data.get("output"), data=data, variants=variants,
+                        variant=variant, overrides=overrides, outputs=_outputs(data, file))
+
+
+OUTPUT_MODES = ("train", "eval")
+
+
+def _outputs(data: PosDict, file: str) -> list[tuple[str, str, Any]] | None:
+    """``outputs: [fc, {name: aux1, mode: train}]``: (name, mode, where) for each; the first is
+    the net's main output and exists in every mode."""
+    if "outputs" not in data:
+        return None
+    line = data.position_of("outputs")[0]
+    if "output" in data:
+        raise SpecError("give 'output' or 'outputs', not both", file=file, line=line)
+    entries = data["outputs"]
+    if not isinstance(entries, list) or not entries:
+        raise SpecError("'outputs' must be a list of layer names, or of {name, mode} (mode: train or eval)", file=file, line=line)
+    result = []
+    for index, entry in enumerate(entries):
+        where = entry if isinstance(entry, PosDict) else data
+        if isinstance(entry, dict):
+            extra = sorted(set(entry) - {"name", "mode"}, key=str)
+            if extra or "name" not in entry:
+                problem = f"unknown key '{clip(str(extra[0]))}'" if extra else "no 'name'"
+                raise SpecError(f"output {index + 1}: {problem} (an output is a name or {{name, mode}})", file=file,
+                                line=getattr(where, "line", line))
+            name, mode = entry["name"], entry.get("mode", "all")
+            if mode not in OUTPUT_MODES and mode != "all":
+                raise SpecError(f"output {index + 1}: mode must be train or eval, got {brief(mode)}", file=file,
+                                line=where.position_of("mode")[0])
+            if index == 0 and mode != "all":
+                raise SpecError("the first output is the net's main output and exists in every mode: give it no 'mode'",
+                                file=file, line=where.position_of("mode")[0])
+        else:
+            name, mode = entry, "all"
+        if not isinstance(name, str):
+            raise SpecError(f"output {index + 1} must be a layer name, got {brief(name)}", file=file, line=getattr(where, "line", line))
+        result.append((name, mode, where))
+    return result
 
 
 def _text(data: PosDict, key: str, file: str) -> str:

@@ -219,6 +219,21 @@ def compose_load(text: str) -> Any:
 
 def parse_yaml(text: str, file: str = "<spec>") -> Any:
     """Parse YAML text safely (no Python objects, no tags), with positions."""
+    data = parse_yaml_value(text, file)
+    if data is None:
+        raise SpecError("spec is empty", file=file)
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"a spec must be a mapping with 'input' and 'layers', not a {type(data).__name__}",
+            file=file,
+            line=getattr(data, "line", 1),
+        )
+    return data
+
+
+def parse_yaml_value(text: str, file: str = "<spec>") -> Any:
+    """Any YAML value (a scalar, a list, a mapping, or None), parsed as safely and within the
+    same bounds as a spec (a --set value)."""
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(f"spec text is longer than {MAX_FILE_BYTES:,} characters", file=file)
     try:
@@ -238,12 +253,4 @@ def parse_yaml(text: str, file: str = "<spec>") -> Any:
         raise SpecError(f"invalid YAML: {exc}", file=file) from None
     except RecursionError:
         raise SpecError("invalid YAML: nested too deeply", file=file) from None
-    if data is None:
-        raise SpecError("spec is empty", file=file)
-    if not isinstance(data, dict):
-        raise SpecError(
-            f"a spec must be a mapping with 'input' and 'layers', not a {type(data).__name__}",
-            file=file,
-            line=getattr(data, "line", 1),
-        )
     return data

@@ -16,8 +16,8 @@ EXPECTED = {
     "densenet121": (7_978_856, (1000,)),
     "densenet169": (14_149_480, (1000,)),
     "fcn32s": (136_152_917, (21, 224, 224)),
-    "googlenet": (6_624_904, (1000,)),
-    "inception_v3": (23_834_568, (1000,)),
+    "googlenet": (13_004_888, (1000,)),  # with its auxiliary heads, as torchvision builds it
+    "inception_v3": (27_161_264, (1000,)),
     "lenet5": (61_706, (10,)),
     "mobilenet_v2": (3_504_872, (1000,)),
     "resnet18": (11_689_512, (1000,)),
@@ -158,11 +158,13 @@ TORCHVISION_KEYS = {
     "squeezenet1_1": ["features.0.weight", "features.12.expand3x3.weight", "classifier.1.weight"],
     "googlenet": ["conv1.conv.weight", "conv1.bn.running_mean", "conv3.bn.weight", "inception3a.branch1.conv.weight",
                   "inception3a.branch2.0.conv.weight", "inception3a.branch2.1.bn.bias", "inception3a.branch3.1.conv.weight",
-                  "inception3a.branch4.1.conv.weight", "inception5b.branch4.1.bn.weight", "fc.weight"],
+                  "inception3a.branch4.1.conv.weight", "inception5b.branch4.1.bn.weight", "fc.weight",
+                  "aux1.conv.conv.weight", "aux1.conv.bn.running_var", "aux2.fc1.weight", "aux2.fc2.bias"],
     "inception_v3": ["Conv2d_1a_3x3.conv.weight", "Conv2d_4a_3x3.bn.running_var", "Mixed_5b.branch5x5_2.conv.weight",
                      "Mixed_5b.branch_pool.conv.weight", "Mixed_6a.branch3x3.conv.weight", "Mixed_6e.branch7x7dbl_5.conv.weight",
                      "Mixed_7a.branch7x7x3_4.bn.weight", "Mixed_7c.branch3x3_2b.conv.weight",
-                     "Mixed_7c.branch3x3dbl_3a.conv.weight", "fc.weight"],
+                     "Mixed_7c.branch3x3dbl_3a.conv.weight", "fc.weight", "AuxLogits.conv0.conv.weight",
+                     "AuxLogits.conv1.bn.weight", "AuxLogits.fc.weight"],
 }
 
 
@@ -174,8 +176,9 @@ def test_layer_names_match_torchvision_state_dict(name):
     assert not missing
 
 
-def test_googlenet_count_excludes_the_auxiliary_heads():
-    """torchvision's published 6,624,904 is without aux1/aux2 (its pretrained model drops them)."""
+def test_googlenet_aux_heads_own_parameters_but_run_only_in_training():
+    """torchvision's googlenet() has 13,004,888 parameters with aux1/aux2; its published 6,624,904
+    is without them (--set aux_logits=false). In eval mode the heads run nothing."""
     aux = """
     input: {c}x14x14
     layers:
@@ -189,16 +192,21 @@ def test_googlenet_count_excludes_the_auxiliary_heads():
       - {{type: dropout, p: 0.7}}
       - {{name: fc2, type: linear, out_features: 1000}}
     """
-    aux1 = archcalc.analyze_text(aux.format(c=512).replace("\n    ", "\n")).total.params
-    aux2 = archcalc.analyze_text(aux.format(c=528).replace("\n    ", "\n")).total.params
-    assert (aux1, aux2) == (3_188_968, 3_191_016)
-    assert report("googlenet").total.params + aux1 + aux2 == 13_004_888
+    heads = [archcalc.analyze_text(aux.format(c=c).replace("\n    ", "\n")) for c in (512, 528)]
+    assert [h.total.params for h in heads] == [3_188_968, 3_191_016]
+    without = archcalc.analyze("googlenet", args={"aux_logits": False})
+    assert without.total.params == 6_624_904
+    assert report("googlenet").total.params == without.total.params + sum(h.total.params for h in heads) == 13_004_888
+    assert report("googlenet").total.flops == without.total.flops  # eval: the heads run nothing
+    assert report("googlenet").total.activations == without.total.activations
+    train = archcalc.analyze("googlenet", mode="train")
+    assert train.total.flops == without.total.flops + sum(h.total.flops for h in heads)
     # torchvision's inception branch3 is a 3x3 conv, and its max-pools round up
     assert weights("googlenet", "inception3a.branch3.1.conv") == 3 * 3 * 16 * 32
     assert next(r for r in report("googlenet").rows if r.name == "maxpool1").output == (64, 56, 56)
 
 
-def test_inception_v3_without_aux_is_torchvisions_count_minus_auxlogits():
+def test_inception_v3_auxlogits_owns_parameters_but_runs_only_in_training():
     aux = """
 input: 768x17x17
 layers:
@@ -215,7 +223,9 @@ layers:
 """
     aux_params = archcalc.analyze_text(aux).total.params
     assert aux_params == 3_326_696
-    assert report("inception_v3").total.params + aux_params == 27_161_264
+    without = archcalc.analyze("inception_v3", args={"aux_logits": False})
+    assert without.total.params + aux_params == report("inception_v3").total.params == 27_161_264
+    assert without.total.params == 23_834_568 and without.total.flops == report("inception_v3").total.flops
     rows = {r.name: r for r in report("inception_v3").rows}
     assert rows["Mixed_6b.branch7x7_2.conv"].param_tensors[0].count == 1 * 7 * 128 * 128
     assert rows["Conv2d_1a_3x3.conv"].output == (32, 149, 149)  # 'valid' stem

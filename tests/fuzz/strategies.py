@@ -112,20 +112,23 @@ def layer_entry(draw, names: list[str]) -> dict | str:
     if repeated:
         entry["repeat"] = draw(mostly(st.sampled_from([0, 1, 2, 3, "depth", "depth + 1"]), st.sampled_from([-1, 10**9, 2.5, "i"])))
     if draw(st.integers(0, 2)) == 0:
-        good = f"n{len(names)}_{{i}}" if repeated else f"n{len(names)}"
+        good = f"n{len(names)}-{{i}}" if repeated else f"n{len(names)}"
         entry["name"] = draw(mostly(st.just(good), st.sampled_from(HOSTILE_NAMES), odds=8))
     if layer.arity == "many" or (names and draw(st.integers(0, 5)) == 0):
         count = 2 if layer.arity == "many" else 1
         pool = st.sampled_from(names + ["input"])
         entry["inputs"] = draw(mostly(st.lists(pool, min_size=count, max_size=count + (layer.arity == "many")),
                                       st.lists(st.sampled_from(names + ["nope", "input"]), min_size=0, max_size=3)))
+    if draw(st.integers(0, 8)) == 0:
+        entry["trainable"] = draw(mostly(st.booleans(), garbage()))
     if draw(st.integers(0, 10)) == 0:
         entry["when"] = draw(mostly(st.sampled_from([True, False, "flag", "width > 4", "k == 3"]), st.sampled_from(["1", "[1]", "i == 0"])))
     return entry
 
 
 HOSTILE_NAMES = ["a", "b_1", "A9", "", "input", "a.b", "a b", "x" * 250, "{i}", "{1/0}", "{'x' * 1}", "名前", "{", "}", "{{i}}",
-                 "{width}{width}", "0", "sequential", "conv2d", "n0", "{" + "9" * 100 + "}", "\x00", "-", 7, True]
+                 "{width}{width}", "0", "sequential", "conv2d", "n0", "{" + "9" * 100 + "}", "\x00", "-", 7, True,
+                 "a-b", "-a", "block1-{i}", "x-{1/0}", "n-{width - 1}"]
 
 
 @st.composite
@@ -149,10 +152,39 @@ def random_specs(draw) -> str:
     if draw(st.integers(0, 3)) == 0:
         spec["blocks"] = {"unit": {"args": {"width": None, "k": 3, "flag": True},
                                    "layers": [draw(layer_entry([])) for _ in range(draw(st.integers(1, 3)))]}}
-        spec["layers"].append({"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))})
+        call = {"type": "unit", "width": draw(mostly(st.integers(1, 8), garbage()))}
+        if draw(st.booleans()):  # a frozen block call (an inner layer may unfreeze itself)
+            call["trainable"] = draw(mostly(st.booleans(), garbage()))
+        spec["layers"].append(call)
     if names and draw(st.integers(0, 4)) == 0:
         spec["output"] = draw(st.sampled_from(names + ["nope", 3]))
+    elif names and draw(st.integers(0, 4)) == 0:
+        spec["outputs"] = draw(outputs(names))
+    if draw(st.integers(0, 3)) == 0:
+        spec["variants"] = draw(variants())
     return yaml.safe_dump(spec, sort_keys=False, allow_unicode=True)
+
+
+def outputs(names: list[str]) -> st.SearchStrategy:
+    """Several outputs, some of one mode only (auxiliary heads), now and then malformed."""
+    entry = st.one_of(st.sampled_from(names), st.fixed_dictionaries(
+        {"name": st.sampled_from(names)}, optional={"mode": mostly(st.sampled_from(["train", "eval"]), garbage())}))
+    sensible = st.tuples(st.sampled_from(names), st.lists(entry, max_size=3)).map(lambda t: [t[0], *t[1]])
+    bad = st.one_of(garbage(), st.lists(st.one_of(entry, garbage(), st.just({"mode": "train"}), st.just("nope")), max_size=3))
+    return mostly(sensible, bad, odds=6)
+
+
+def variants() -> st.SearchStrategy:
+    """A family's variants: mostly two sensible ones (v0, v1) over the net's args, some garbage."""
+    sensible = st.fixed_dictionaries({"args": st.dictionaries(st.sampled_from(["width", "depth", "k", "flag"]),
+                                                              mostly(st.integers(0, 8), garbage()), max_size=3)},
+                                     optional={"description": st.text(max_size=20),
+                                               "input": st.sampled_from(["3x12x12", "3x1", [20], "0x1x1"])})
+    bad = st.one_of(garbage(), st.dictionaries(st.sampled_from(["arg", "args", "input", "x" * 80]), garbage(), max_size=2),
+                    st.just({"args": {"nope": 1}}))
+    return mostly(st.fixed_dictionaries({"v0": sensible, "v1": mostly(sensible, bad)}),
+                  st.one_of(garbage(), st.dictionaries(st.sampled_from(["v0", "a b", "-v", "名前", ""]), bad, max_size=2)),
+                  odds=6)
 
 
 VALID_EXPRESSIONS = ["width * 2", "max(k, 2)", "round(width / 3)", "int(width ** 0.5)", "8 if width > 4 else 4",
@@ -179,13 +211,14 @@ def expression_specs(draw) -> str:
 @st.composite
 def name_specs(draw) -> str:
     """Hostile names and references (about one name in three), in nested groups."""
-    name = mostly(st.sampled_from(["a", "b_1", "A9", "x0"]), st.sampled_from(HOSTILE_NAMES), odds=2)
+    name = mostly(st.sampled_from(["a", "b_1", "A9", "x0", "a-b", "block1-0"]), st.sampled_from(HOSTILE_NAMES), odds=2)
     first, second = draw(name), draw(name)
     references = mostly(st.lists(st.sampled_from([first, "g", "input"]), min_size=2, max_size=3),
                         st.lists(st.sampled_from(HOSTILE_NAMES + ["g", "input"]), min_size=1, max_size=3), odds=2)
     layers = [{"name": first, "type": "relu"},
               {"name": "g", "layers": [{"name": second, "type": "relu"}, {"type": "add", "inputs": [second, "input"]}],
-               "output": draw(st.sampled_from([second, None, None, "nope"]))},
+               "output": draw(st.sampled_from([second, None, None, "nope"])),
+               "trainable": draw(st.sampled_from([True, False, False, "no"]))},
               {"type": "add", "inputs": draw(references)}]
     spec = {"input": "2x6x6", "layers": layers}
     if draw(st.booleans()):

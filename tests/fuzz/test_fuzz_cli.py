@@ -105,9 +105,15 @@ def test_yaml_garbage(worker, spec, command):
 
 OPTION_VALUES = {"--input": ["3x8x8", "3x8", "0x1x1", "3x1048577x1", "abc", "-1", "3×8×8", "1e3x2x2", "x" * 400, "[3, 8, 8]"],
                  "--batch": ["1", "0", "1048576", "1048577", "-3", "1.5", "9" * 40],
-                 "--depth": ["1", "0", "2", "99", "-1"], "--dtype": ["float16", "int4"]}
-TAKES = {view: {"--input", "--batch", "--depth"} for view in ("params", "flops", "rf")}
-TAKES.update(summary={"--input", "--batch", "--depth", "--dtype"}, memory={"--input", "--batch", "--dtype"})
+                 "--depth": ["1", "0", "2", "99", "-1"], "--dtype": ["float16", "int4"],
+                 "--set": ["width=3", "width", "widht=1", "width=1/0", "depth=2**62", "width=[1, [2]]", "k=b: 1", "flag=~",
+                           "width=" + "9" * 2000, "s='x' * 3", "width=&a [*a]", "depth=-1", "k=k", "num_classes=7"],
+                 # the SPEC argument as FILE:VARIANT (random_specs declares variants v0 and v1 now and then)
+                 "variant": ["v0", "v1", "nope", "", "resnet18", "a:b", "x" * 300, "v0:v1"],
+                 "--mode": ["train", "eval", "test", ""]}
+SPEC_OPTIONS = {"--set", "variant", "--mode"}
+TAKES = {view: {"--input", "--batch", "--depth", *SPEC_OPTIONS} for view in ("params", "flops", "rf")}
+TAKES.update(summary={"--input", "--batch", "--depth", "--dtype", *SPEC_OPTIONS}, memory={"--input", "--batch", "--dtype", *SPEC_OPTIONS})
 
 
 @fuzz("options")
@@ -118,7 +124,10 @@ def test_command_line_options(worker, spec, view, options):
     for option, pick in options.items():
         if option in TAKES[view]:
             values = OPTION_VALUES[option]
-            args += [option, values[pick % len(values)]]
+            if option == "variant":
+                args[1] = f"{{spec}}:{values[pick % len(values)]}"
+            else:
+                args += [option, values[pick % len(values)]]
     run_and_check(worker, args, spec)
 
 

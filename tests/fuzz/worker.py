@@ -40,6 +40,8 @@ def main() -> None:
                 handle.write(base64.b64decode(encoded))
             paths["{spec}" if index == 0 else f"{{spec{index}}}"] = path
         args = [paths.get(a, a) for a in case["args"]]
+        # "{spec}:VARIANT" names a variant of the first spec's file
+        args = [paths["{spec}"] + a[6:] if a.startswith("{spec}:") and "{spec}" in paths else a for a in args]
         start = time.perf_counter()
         code, out, err, failure = invoke(args)
         reply = {"exit": code, "stdout": out, "stderr": err, "traceback": failure,

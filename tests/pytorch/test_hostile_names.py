@@ -84,8 +84,9 @@ def test_every_bundled_export_scripts_with_torchscript(tmp_path, name):
     scripted = torch.jit.script(module.build())
     graph = load_graph(path)
     with torch.no_grad():
-        out = scripted(torch.zeros((1, *graph.input_shape)))
-    assert out.shape[0] == 1
+        # batch 2: in training, a batch norm over a 1x1 map (Inception v3's auxiliary head) needs two
+        out = scripted(torch.zeros((2, *graph.input_shape)))
+    assert out.shape[0] == 2
 
 
 def test_verify_handles_layers_named_like_module_attributes(tmp_path):
@@ -119,3 +120,34 @@ def test_torch_failing_to_allocate_within_a_memory_limit_is_one_clear_line(tmp_p
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
     assert "allocate" in result.stderr or "memory" in result.stderr
+
+
+DASHED = """\
+input: 3x8x8
+layers:
+  - name: trunk_output
+    layers:
+      - name: block1
+        layers:
+          - {name: 'block1-{i}', type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, repeat: 2}
+  - {name: block1_1, type: relu}
+  - {name: a-b, type: conv2d, out_channels: 4, kernel_size: 1}
+  - {name: add, type: add, inputs: [trunk_output, a-b]}
+"""
+
+
+def test_dashed_names_export_scripts_and_verify(tmp_path):
+    """'block1-0' is no identifier: the export reaches it through getattr, its variables never
+    collide with a name written with '_', and the module names are the spec's."""
+    path = tmp_path / "dashed.yaml"
+    path.write_text(DASHED)
+    module_path = tmp_path / "exported_dashed.py"
+    module_path.write_text(to_pytorch_source(load_graph(path)))
+    spec = importlib.util.spec_from_file_location("exported_dashed", module_path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    net = module.build()
+    assert {"trunk_output.block1.block1-0", "trunk_output.block1.block1-1", "a-b"} <= set(dict(net.named_modules()))
+    scripted = torch.jit.script(net)
+    assert scripted(torch.zeros(1, 3, 8, 8)).shape == (1, 4, 8, 8)
+    assert verify(load_graph(path), rf=False).ok
