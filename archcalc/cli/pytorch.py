@@ -141,6 +141,11 @@ def verify(
     if memory:  # a different check: memory peaks, not layers
         return _verify_memory(spec, device, input, layout, batch, format, optimizer,
                               (amp_dtype.value if amp else None, inplace, checkpoint), set_)
+    _verify_layers(spec, device, input, layout, batch, format, rf, pass_, set_)
+
+
+def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settings) -> None:
+    """`verify` layer by layer: exit 0 when every check agrees, 1 otherwise."""
 
     def work():
         from ..pytorch.verify import check_device
@@ -148,7 +153,7 @@ def verify(
 
         from ..analysis import analyze
 
-        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=set_)
+        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
         update, stop = _progress_reporter()
         try:
