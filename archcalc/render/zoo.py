@@ -80,7 +80,7 @@ INTRODUCTION = [
     "size (effective stride, effective padding) in input pixels; a net that ends in dense or global-pooling",
     "layers sees the whole input, so the last map's RF is listed too, with the layer it belongs to.",
     "A family of nets is one file whose `variants` are named like files (`resnet18` ... `resnet152` are",
-    "variants of `architectures/resnet.yaml`; `archcalc params resnet50 --set num_classes=10` changes an argument).",
+    "variants of `architectures/resnet.yaml`, `vgg11` ... `vgg19` of `vgg.yaml`; `archcalc params resnet50 --set num_classes=10` changes an argument).",
     "",
 ]
 COMPARISONS = [

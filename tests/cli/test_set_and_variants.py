@@ -22,6 +22,7 @@ layers:
 """
 RESNETS = {"resnet18": 11_689_512, "resnet34": 21_797_672, "resnet50": 25_557_032, "resnet101": 44_549_160,
            "resnet152": 60_192_808}
+VGGS = {"vgg11": 132_863_336, "vgg13": 133_047_848, "vgg16": 138_357_544, "vgg16_bn": 138_365_992, "vgg19": 143_667_240}
 
 
 def invoke(*args):
@@ -79,16 +80,17 @@ def test_file_colon_variant(family):
     assert_clean_error(invoke("params", f"{family}x:small"), "file not found")
 
 
-@pytest.mark.parametrize("name, params", sorted(RESNETS.items()))
-def test_resnet_variants_resolve_by_name_as_before(name, params, tmp_path, monkeypatch):
+@pytest.mark.parametrize("name, params", sorted({**RESNETS, **VGGS}.items()))
+def test_family_variants_resolve_by_name_as_before(name, params, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    for spec in (name, f"{name}.yaml", f"architectures/{name}.yaml", f"resnet:{name}"):
+    family = "resnet" if name.startswith("resnet") else "vgg"
+    for spec in (name, f"{name}.yaml", f"architectures/{name}.yaml", f"{family}:{name}"):
         result = invoke("params", spec, "-f", "json")
         assert result.exit_code == 0, (spec, result.output)
         out = json.loads(result.stdout)
         assert (out["name"], out["total"]["params"]) == (name, params)
     assert isinstance(bundled()[name], NetPath) and bundled()[name].variant == name
-    assert resolve_spec(name).name == "resnet.yaml"
+    assert resolve_spec(name).name == f"{family}.yaml"
 
 
 def test_a_bundled_variant_takes_set(tmp_path, monkeypatch):
@@ -103,10 +105,10 @@ def test_a_bundled_variant_takes_set(tmp_path, monkeypatch):
 def test_zoo_lists_the_variants():
     rows = json.loads(invoke("zoo", "-f", "json").stdout)
     listed = {row["name"]: row for row in rows}
-    for name, params in RESNETS.items():
+    for name, params in {**RESNETS, **VGGS}.items():
         assert listed[name]["params"] == params
-        assert (listed[name]["file"], listed[name]["variant"]) == ("resnet.yaml", name)
-    assert "resnet" not in listed and listed["alexnet"]["variant"] is None
+        assert (listed[name]["file"], listed[name]["variant"]) == (f"{name.rstrip('_bn').rstrip('0123456789')}.yaml", name)
+    assert "resnet" not in listed and "vgg" not in listed and listed["alexnet"]["variant"] is None
 
 
 def test_export_and_help_know_set(family):
