@@ -71,6 +71,17 @@ def join_source(call) -> str:
     return "\n" + "\n".join(lines) + "\n\n"
 
 
+OWN = "archcalc."  # a ModuleCall naming one of archcalc.pytorch.layermodules' classes
+
+
+def own_class_source(name: str) -> str:
+    """The source of one of the layer modules torch.nn lacks, copied from
+    archcalc.pytorch.layermodules (the very class the twin builds)."""
+    from . import layermodules
+
+    return "\n" + textwrap.dedent(inspect.getsource(layermodules.CLASSES[name])) + "\n"
+
+
 def _literal(value) -> str:
     if isinstance(value, tuple) and len(value) == 2 and value[0] == value[1]:
         value = value[0]
@@ -93,7 +104,7 @@ def constructor_source(call, defaults: dict) -> str:
         return f"{kwargs['name']}()"
     parts = [_literal(a) for a in args]
     parts += [f"{k}={_literal(v)}" for k, v in kwargs.items() if not (k in defaults and _same(v, defaults[k]))]
-    return f"nn.{name}({', '.join(parts)})"
+    return f"{name[len(OWN):] if name.startswith(OWN) else 'nn.' + name}({', '.join(parts)})"
 
 
 def to_pytorch_source(graph: Graph) -> str:
@@ -105,10 +116,11 @@ def to_pytorch_source(graph: Graph) -> str:
         in_shapes = [report.input if p is None else shapes[p.name] for p in node.inputs]
         calls[node.name] = node.layer.torch_module(node.args, in_shapes)
     join_calls = {call.kwargs["name"]: call for call in calls.values() if call.name == JOIN}
-    used = set(join_calls)
+    own = sorted({call.name[len(OWN):] for call in calls.values() if call.name.startswith(OWN) and call.name != JOIN})
+    used = set(join_calls) | set(own)
     cls = class_name(graph.name, used)
     text = HEADER.format(
-        joins="".join(join_source(call) for call in join_calls.values()),
+        joins="".join(join_source(call) for call in join_calls.values()) + "".join(own_class_source(n) for n in own),
         name=doc_text(graph.name), file=doc_text(Path(str(graph.file)).name), input="x".join(map(str, report.input)),
         output="x".join(map(str, report.output)), params=report.total.params,
         example=graph.nodes[0].name if graph.nodes else "",

@@ -130,10 +130,29 @@ layers:
   - {name: out, type: add, inputs: [scale, both]}
 """
 
-INLINE = [CONVS, MIX, AXES, FLAT, SQUEEZE_EXCITE]
+# The vocabulary of modern nets (issue 9): norms with per-sample statistics, on maps and vectors.
+VOCAB = """
+name: vocab
+input: 8x12x10
+layers:
+  - {name: stem, type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}
+  - {name: ln, type: layernorm, eps: 1.0e-6}
+  - {name: gn, type: groupnorm, num_groups: 4}
+  - {name: inorm, type: instancenorm2d}
+  - {name: inorm2, type: instancenorm2d, affine: true, track_running_stats: true}
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2}
+  - {name: gap, type: global_avgpool2d}
+  - flatten
+  - {name: fc, type: linear, out_features: 12}
+  - {name: ln1, type: layernorm, bias: false}
+  - {name: gn1, type: groupnorm, num_groups: 3}
+"""
+
+INLINE = [CONVS, MIX, AXES, FLAT, SQUEEZE_EXCITE, VOCAB]
 
 
-@pytest.mark.parametrize("text", INLINE, ids=["convs-pools", "activations-merges-upsample", "axes", "flat", "squeeze-excite"])
+@pytest.mark.parametrize("text", INLINE, ids=["convs-pools", "activations-merges-upsample", "axes", "flat", "squeeze-excite",
+                                              "vocabulary"])
 def test_every_layer_type_agrees_with_pytorch(text):
     result = verify(graph_of(text))
     assert_all_agree(result)

@@ -1,0 +1,58 @@
+"""Issue 9, the layer vocabulary of modern nets: normalisations with per-sample statistics,
+gates and scales, channel plumbing. Shapes, parameters (named as PyTorch names them), counts
+and receptive fields against hand-computed values (tests/pytorch/test_verify.py proves the same
+against PyTorch)."""
+
+import pytest
+from conftest import row
+
+from archcalc.errors import ArchcalcError
+
+
+def one(spec, input_shape, layer):
+    return row(spec(f"input: {input_shape}\nlayers: [{{name: x, {layer}}}]"), "x")
+
+
+def tensors(r):
+    return {t.name: t.count for t in r.param_tensors}, {t.name: t.count for t in r.buffer_tensors}
+
+
+# --------------------------------------------------------------------------- normalisation
+def test_layernorm_over_the_channels_of_a_map(spec):
+    r = one(spec, "96x14x14", "type: layernorm, eps: 1.0e-6")
+    assert r.output == (96, 14, 14) and tensors(r) == ({"weight": 96, "bias": 96}, {})
+    assert r.flops == r.macs == 0  # FlopCounterMode counts no op of a layer norm
+    # 5 per element, 2 per position (each position's 96 channels are one group), 2 per element affine
+    assert r.ops == 7 * 96 * 196 + 2 * 196
+    assert r.rf.kind == "field" and r.rf.axes[0].size == 1 and r.backward_flops == 0
+
+
+def test_layernorm_over_a_vector_and_without_affine(spec):
+    r = one(spec, "[768]", "type: layernorm, normalized_shape: 768, bias: false")
+    assert r.output == (768,) and tensors(r) == ({"weight": 768}, {}) and r.ops == 7 * 768 + 2
+    bare = one(spec, "[10]", "type: layernorm, elementwise_affine: false")
+    assert bare.params == 0 and bare.ops == 5 * 10 + 2
+
+
+def test_groupnorm(spec):
+    r = one(spec, "32x8x8", "type: groupnorm, num_groups: 8")
+    assert r.output == (32, 8, 8) and tensors(r) == ({"weight": 32, "bias": 32}, {})
+    assert r.ops == 7 * 32 * 64 + 2 * 8 and r.flops == 0 and r.rf.axes[1].size == 1
+    assert one(spec, "[12]", "type: groupnorm, groups: 3, affine: false").params == 0
+
+
+def test_groupnorm_checks_the_channels(spec):
+    with pytest.raises(ArchcalcError, match="cannot be split into num_groups 5"):
+        one(spec, "32x8x8", "type: groupnorm, num_groups: 5")
+    with pytest.raises(ArchcalcError, match="num_channels is 16 but the input has 32 channels"):
+        one(spec, "32x8x8", "type: groupnorm, num_groups: 4, num_channels: 16")
+
+
+def test_instancenorm_defaults_are_torchs(spec):
+    r = one(spec, "16x10x10", "type: instancenorm2d")
+    assert tensors(r) == ({}, {}) and r.ops == 5 * 1600 + 2 * 16
+    tracked = one(spec, "16x10x10", "type: instancenorm2d, affine: true, track_running_stats: true")
+    assert tensors(tracked) == ({"weight": 16, "bias": 16}, {"running_mean": 16, "running_var": 16, "num_batches_tracked": 1})
+    assert tracked.ops == 2 * 1600  # running statistics at inference: one scale, one shift
+    with pytest.raises(ArchcalcError, match="needs a CxHxW feature map"):
+        one(spec, "[16]", "type: instancenorm2d")
