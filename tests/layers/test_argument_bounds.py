@@ -78,7 +78,8 @@ def test_number_valued_arguments_are_the_expected_ones():
     assert found == {("batchnorm2d", "eps"), ("batchnorm2d", "momentum"), ("batchnorm1d", "eps"), ("batchnorm1d", "momentum"),
                      ("local_response_norm", "alpha"), ("local_response_norm", "beta"), ("local_response_norm", "k"),
                      ("leaky_relu", "negative_slope"), ("elu", "alpha"), ("dropout", "p"),
-                     ("layernorm", "eps"), ("groupnorm", "eps"), ("instancenorm2d", "eps"), ("instancenorm2d", "momentum")}
+                     ("layernorm", "eps"), ("groupnorm", "eps"), ("instancenorm2d", "eps"), ("instancenorm2d", "momentum"),
+                     ("layer_scale", "init"), ("stochastic_depth", "p")}
 
 
 @pytest.mark.parametrize("layer, arg", [(l, a) for l, a in every_argument() if is_number_valued(a)],

@@ -56,3 +56,48 @@ def test_instancenorm_defaults_are_torchs(spec):
     assert tracked.ops == 2 * 1600  # running statistics at inference: one scale, one shift
     with pytest.raises(ArchcalcError, match="needs a CxHxW feature map"):
         one(spec, "[16]", "type: instancenorm2d")
+
+
+# --------------------------------------------------------------------------- gates and scales
+def test_layer_scale_is_c_parameters_named_as_torchvision(spec):
+    r = one(spec, "96x56x56", "type: layer_scale, init: 1.0e-6")
+    assert r.output == (96, 56, 56) and tensors(r) == ({"layer_scale": 96}, {})
+    assert r.flops == 0 and r.ops == 96 * 56 * 56 and r.rf.axes[0].size == 1 and r.backward_flops == 0
+    with pytest.raises(ArchcalcError, match="channels is 64 but the input has 96"):
+        one(spec, "96x56x56", "type: layer_scale, channels: 64")
+    with pytest.raises(ArchcalcError, match="needs a CxHxW feature map"):
+        one(spec, "[96]", "type: layer_scale")
+
+
+def test_stochastic_depth_is_an_identity_at_inference(spec):
+    r = one(spec, "24x7x7", "type: stochastic_depth, p: 0.1, mode: batch")
+    assert r.output == (24, 7, 7) and r.params == r.ops == r.flops == 0 and r.rf.axes[0].size == 1
+    with pytest.raises(ArchcalcError, match="argument 'mode'"):
+        one(spec, "24x7x7", "type: stochastic_depth, p: 0.1, mode: 'col'")
+    with pytest.raises(ArchcalcError, match="needs argument 'p'"):
+        one(spec, "24x7x7", "type: stochastic_depth")
+
+
+@pytest.mark.parametrize("gate", ["sigmoid", "hardsigmoid"])
+def test_squeeze_excitation_product_sees_the_whole_input(spec, gate):
+    """The gate comes from a global pool, so every position of the product reads the whole input
+    (Merge with a broadcast input), however small the map's own field is."""
+    report = spec(f"""
+        input: 16x20x20
+        layers:
+          - {{name: conv, type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}}
+          - name: se
+            layers:
+              - {{name: pool, type: global_avgpool2d}}
+              - {{name: fc1, type: conv2d, out_channels: 4, kernel_size: 1}}
+              - relu
+              - {{name: fc2, type: conv2d, out_channels: 16, kernel_size: 1}}
+              - {{name: gate, type: {gate}}}
+          - {{name: scale, type: mul, inputs: [conv, se]}}
+          - {{name: gamma, type: layer_scale}}
+          - {{name: drop, type: stochastic_depth, p: 0.2}}
+        """)
+    assert row(report, "conv").rf.axes[0].size == 3
+    assert row(report, "se.gate").rf.kind == "whole"
+    assert row(report, "scale").output == (16, 20, 20)
+    assert row(report, "scale").rf.kind == row(report, "gamma").rf.kind == row(report, "drop").rf.kind == "whole"

@@ -130,7 +130,8 @@ layers:
   - {name: out, type: add, inputs: [scale, both]}
 """
 
-# The vocabulary of modern nets (issue 9): norms with per-sample statistics, on maps and vectors.
+# The vocabulary of modern nets (issue 9): norms with per-sample statistics, on maps and vectors;
+# a ConvNeXt-like branch (layer scale, stochastic depth) and a sigmoid squeeze-excitation gate.
 VOCAB = """
 name: vocab
 input: 8x12x10
@@ -140,7 +141,21 @@ layers:
   - {name: gn, type: groupnorm, num_groups: 4}
   - {name: inorm, type: instancenorm2d}
   - {name: inorm2, type: instancenorm2d, affine: true, track_running_stats: true}
-  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2}
+  - name: branch
+    layers:
+      - {name: dw, type: conv2d, out_channels: 16, kernel_size: 7, padding: 3, groups: 16}
+      - {name: gamma, type: layer_scale, init: 0.5}
+      - {name: drop, type: stochastic_depth, p: 0.25}
+  - {name: res, type: add, inputs: [branch, inorm2]}
+  - name: se
+    layers:
+      - {name: pool, type: global_avgpool2d}
+      - {name: fc1, type: conv2d, out_channels: 4, kernel_size: 1}
+      - relu
+      - {name: fc2, type: conv2d, out_channels: 16, kernel_size: 1}
+      - {name: gate, type: sigmoid}
+  - {name: excite, type: mul, inputs: [res, se]}
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2, inputs: res}
   - {name: gap, type: global_avgpool2d}
   - flatten
   - {name: fc, type: linear, out_features: 12}
@@ -177,6 +192,14 @@ def test_squeeze_excitation_product_sees_the_whole_input():
     assert not rf["both"].skipped and rf["both"].ok  # union of a 3x3 and a 7x7 field, probed
     flops = {c.layer: c for c in result.checks if c.quantity == "flops"}
     assert flops["scale"].expected == flops["scale"].actual == 0  # FlopCounterMode counts no element-wise product
+
+
+def test_vocabulary_gate_and_branch_fields():
+    result = verify(graph_of(VOCAB))
+    assert_all_agree(result)
+    rf = {c.layer: c for c in result.checks if c.quantity == "rf"}
+    assert rf["excite"].expected == "whole" and not rf["excite"].skipped  # the sigmoid gate from a global pool
+    assert not rf["res"].skipped and all(last - first + 1 == 9 for first, last in rf["res"].actual)  # 3x3, then 7x7
 
 
 def _blocking(module_call):
