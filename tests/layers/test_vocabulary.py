@@ -101,3 +101,54 @@ def test_squeeze_excitation_product_sees_the_whole_input(spec, gate):
     assert row(report, "se.gate").rf.kind == "whole"
     assert row(report, "scale").output == (16, 20, 20)
     assert row(report, "scale").rf.kind == row(report, "gamma").rf.kind == row(report, "drop").rf.kind == "whole"
+
+
+# --------------------------------------------------------------------------- channel plumbing
+def test_shufflenet_chunk_is_two_slices_of_one_input(spec):
+    report = spec("""
+        input: 116x28x28
+        layers:
+          - {name: left, type: slice, chunks: 2, index: 0}
+          - {name: right, type: slice, chunks: 2, index: 1, inputs: input}
+          - {name: conv, type: conv2d, out_channels: 58, kernel_size: 3, padding: 1}
+          - {name: cat, type: concat, inputs: [left, conv]}
+          - {name: mix, type: channel_shuffle, groups: 2}
+        """)
+    left, right, mix = row(report, "left"), row(report, "right"), row(report, "mix")
+    assert left.output == right.output == (58, 28, 28)
+    assert left.params == left.flops == left.ops == 0 and left.rf.axes[0].size == 1
+    assert mix.output == (116, 28, 28) and mix.params == mix.flops == mix.ops == 0
+    assert mix.rf.axes[0].size == 3  # the union of the identity and the 3x3 path
+
+
+def test_slice_by_start_and_end_and_torch_chunk_sizes(spec):
+    assert one(spec, "10x4x4", "type: slice, start: 2, end: 5").output == (3, 4, 4)
+    assert one(spec, "10x4x4", "type: slice, start: 7").output == (3, 4, 4)
+    assert one(spec, "[10]", "type: slice, end: 4").output == (4,)
+    # torch.chunk: ceil(10 / 4) = 3 per part, the last keeps the rest; only 4 parts exist
+    assert [one(spec, "10x4x4", f"type: slice, chunks: 4, index: {i}").output[0] for i in range(4)] == [3, 3, 3, 1]
+    with pytest.raises(ArchcalcError, match="chunk index 3 is out of range"):
+        one(spec, "5x4x4", "type: slice, chunks: 4, index: 3")  # chunks of 2: only 3 parts
+    with pytest.raises(ArchcalcError, match=r"slice \[2, 12\) does not fit in 10 channels"):
+        one(spec, "10x4x4", "type: slice, start: 2, end: 12")
+    with pytest.raises(ArchcalcError, match="either start/end or chunks/index"):
+        one(spec, "10x4x4", "type: slice, start: 2, chunks: 2, index: 0")
+    with pytest.raises(ArchcalcError, match="must be below end"):
+        one(spec, "10x4x4", "type: slice, start: 5, end: 5")
+
+
+def test_channel_shuffle_checks_the_groups(spec):
+    with pytest.raises(ArchcalcError, match="cannot be shuffled in 3 groups"):
+        one(spec, "8x4x4", "type: channel_shuffle, groups: 3")
+
+
+def test_reshape_a_vector_to_a_map(spec):
+    r = one(spec, "[1470]", "type: reshape, shape: [30, 7, 7]")
+    assert r.output == (30, 7, 7) and r.params == r.flops == r.ops == 0 and r.rf.kind == "whole"
+    assert one(spec, "[12]", "type: unflatten, shape: 12").output == (12,)
+    with pytest.raises(ArchcalcError, match="cannot reshape 1,470 features to 30x7x8"):
+        one(spec, "[1470]", "type: reshape, shape: [30, 7, 8]")
+    with pytest.raises(ArchcalcError, match="reshape needs a flat vector, got a 3x4x4 map"):
+        one(spec, "3x4x4", "type: reshape, shape: [48]")
+    with pytest.raises(ArchcalcError, match=r"must be \[C, H, W\] or \[features\]"):
+        one(spec, "[12]", "type: reshape, shape: [3, 4]")

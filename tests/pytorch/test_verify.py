@@ -131,7 +131,8 @@ layers:
 """
 
 # The vocabulary of modern nets (issue 9): norms with per-sample statistics, on maps and vectors;
-# a ConvNeXt-like branch (layer scale, stochastic depth) and a sigmoid squeeze-excitation gate.
+# a ConvNeXt-like branch (layer scale, stochastic depth) and a sigmoid squeeze-excitation gate;
+# a ShuffleNetV2 unit (two slices, concat, channel shuffle); a vector sliced and read as a map.
 VOCAB = """
 name: vocab
 input: 8x12x10
@@ -155,12 +156,20 @@ layers:
       - {name: fc2, type: conv2d, out_channels: 16, kernel_size: 1}
       - {name: gate, type: sigmoid}
   - {name: excite, type: mul, inputs: [res, se]}
-  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2, inputs: res}
+  - {name: left, type: slice, chunks: 2, index: 0, inputs: res}
+  - {name: right, type: slice, start: 8, end: 16, inputs: res}
+  - {name: rconv, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: unit, type: concat, inputs: [left, rconv]}
+  - {name: mix, type: channel_shuffle, groups: 2}
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2}
   - {name: gap, type: global_avgpool2d}
   - flatten
-  - {name: fc, type: linear, out_features: 12}
+  - {name: fc, type: linear, out_features: 14}
   - {name: ln1, type: layernorm, bias: false}
-  - {name: gn1, type: groupnorm, num_groups: 3}
+  - {name: gn1, type: groupnorm, num_groups: 2}
+  - {name: part, type: slice, start: 2}
+  - {name: map, type: reshape, shape: [3, 2, 2]}
+  - {name: head, type: conv2d, out_channels: 4, kernel_size: 1}
 """
 
 INLINE = [CONVS, MIX, AXES, FLAT, SQUEEZE_EXCITE, VOCAB]
@@ -200,6 +209,8 @@ def test_vocabulary_gate_and_branch_fields():
     rf = {c.layer: c for c in result.checks if c.quantity == "rf"}
     assert rf["excite"].expected == "whole" and not rf["excite"].skipped  # the sigmoid gate from a global pool
     assert not rf["res"].skipped and all(last - first + 1 == 9 for first, last in rf["res"].actual)  # 3x3, then 7x7
+    assert not rf["mix"].skipped and all(last - first + 1 == 11 for first, last in rf["mix"].actual)  # + a 3x3 path
+    assert rf["map"].expected == "whole" and not rf["map"].skipped
 
 
 def _blocking(module_call):
