@@ -56,7 +56,7 @@ def backward_checks(result):
 
 @pytest.mark.parametrize("device", ["cpu", "meta"])
 @pytest.mark.parametrize("text", INLINE + [GRADIENTS], ids=["convs-pools", "activations-merges-upsample", "axes", "flat",
-                                                            "squeeze-excite", "gradients"])
+                                                            "squeeze-excite", "vocabulary", "gradients"])
 def test_every_layer_type_backward_agrees_with_flopcountermode(text, device):
     result = verify(graph_of(text), device=device, rf=False, backward=True)
     assert_all_agree(result)
