@@ -74,4 +74,4 @@ class Slice(nn.Module):
 
 
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {cls.__name__: cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice)}

@@ -92,11 +92,11 @@ def torch_classes() -> dict:
             total = x.reshape(x.shape[0], -1).sum(1)
             return total.reshape(-1, *([1] * len(self.shape))).expand(-1, *self.shape)
 
-    from . import layermodules
+    from .layermodules import CLASSES
+    from .padded import PADDED
 
-    own = {f"archcalc.{name}": cls for name, cls in layermodules.CLASSES.items()}
     return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread, "archcalc.SpreadTo": SpreadTo,
-            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **own}
+            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **PADDED, **CLASSES}
 
 
 def instantiate(call: ModuleCall):
@@ -105,4 +105,5 @@ def instantiate(call: ModuleCall):
 
     name, args, kwargs = call
     cls = torch_classes().get(name) or getattr(nn, name)
-    return cls(*args, **kwargs)
+    # a container's members are calls too (nn.Sequential(nn.ZeroPad2d(...), nn.Conv2d(...)))
+    return cls(*(instantiate(a) if isinstance(a, ModuleCall) else a for a in args), **kwargs)

@@ -125,6 +125,30 @@ def test_cli_export_errors_exit_2(tmp_path):
     assert result.exit_code == 2 and result.stderr.startswith("error: ")
 
 
+def test_padded_layers_export_scripted_and_equal_to_the_twin(tmp_path):
+    """Asymmetric and TensorFlow-style paddings: the exported file carries the padded module
+    classes (and nothing else from archcalc), scripts, and computes what the twin computes."""
+    from archcalc.pytorch.twin import build_module
+    from test_verify import INLINE
+
+    text = textwrap.dedent(INLINE["padding"])
+    graph = load_graph("padding.yaml", text=text)
+    source = to_pytorch_source(graph)
+    assert only_torch_imports(source) and "class PaddedConv2d(nn.Conv2d)" in source
+    # 33 rows: 17 outputs need 2 padded rows, one each side; 30 columns: 15 need 1, on the right
+    assert "PaddedConv2d(3, 8, kernel_size=3, stride=2, pads=(0, 1, 1, 1))" in source
+    module = import_source(tmp_path, source, "padded_model")
+    check_model(module, graph, analyze_text(text), device="cpu")
+    exported = module.build().eval()
+    exported.load_state_dict(build_module(graph).state_dict())
+    twin = build_module(graph).eval()
+    twin.load_state_dict(exported.state_dict())
+    x = torch.randn(2, 3, 33, 30)
+    assert torch.equal(twin(x), exported(x))
+    assert torch.equal(torch.jit.script(exported)(x), exported(x))
+    assert {"c0.weight", "c0.bias", "c1.weight"} <= dict(exported.named_parameters()).keys()  # the module's own names
+
+
 # issue 9's vocabulary: the modules torch.nn lacks (LayerNorm2d, LayerScale, StochasticDepth,
 # Slice) are copied into the exported file from archcalc.pytorch.layermodules
 VOCAB = """

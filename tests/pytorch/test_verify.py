@@ -172,11 +172,30 @@ layers:
   - {name: head, type: conv2d, out_channels: 4, kernel_size: 1}
 """
 
-INLINE = [CONVS, MIX, AXES, FLAT, SQUEEZE_EXCITE, VOCAB]
+# Per-side and TensorFlow-style padding (odd sizes too: 'SAME' pads differently there), and the
+# pad layer in every mode; the fields follow the top/left side.
+PADDING = """
+name: padding
+input: 3x33x30
+layers:
+  - {name: c0, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: tf_same}
+  - {name: p0, type: maxpool2d, kernel_size: 3, stride: 2, padding: tf_same}
+  - {name: c1, type: conv2d, out_channels: 8, kernel_size: [3, 5], dilation: 2, padding: [0, 3, 4, 1]}
+  - {name: reflect, type: pad, padding: [1, 2, 0, 1], mode: reflect}
+  - {name: replicate, type: pad, padding: 2, mode: replicate}
+  - {name: circular, type: pad, padding: [1, 2], mode: circular}
+  - {name: constant, type: pad, padding: [0, 1, 2, 0], value: -1.5}
+  - {name: a0, type: avgpool2d, kernel_size: 2, padding: [0, 1, 1, 0], ceil_mode: true}
+  - {name: c2, type: conv2d, out_channels: 4, kernel_size: 4, stride: 3, padding: tf_same, bias: false}
+  - {name: m1, type: maxpool2d, kernel_size: 2, stride: 2, dilation: 2, padding: [1, 0, 0, 1], ceil_mode: true}
+"""
+
+# name -> spec; every registered layer type appears in one (test_inline_specs_cover_every_layer_type)
+INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES, "flat": FLAT,
+          "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB}
 
 
-@pytest.mark.parametrize("text", INLINE, ids=["convs-pools", "activations-merges-upsample", "axes", "flat", "squeeze-excite",
-                                              "vocabulary"])
+@pytest.mark.parametrize("text", INLINE.values(), ids=list(INLINE))
 def test_every_layer_type_agrees_with_pytorch(text):
     result = verify(graph_of(text))
     assert_all_agree(result)
@@ -189,7 +208,7 @@ def test_every_layer_type_agrees_with_pytorch(text):
 def test_inline_specs_cover_every_layer_type():
     from archcalc.layers.base import REGISTRY
 
-    covered = {n.type_name for text in INLINE for n in graph_of(text).nodes}
+    covered = {n.type_name for text in INLINE.values() for n in graph_of(text).nodes}
     assert covered == set(REGISTRY)
 
 
