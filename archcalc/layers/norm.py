@@ -117,14 +117,15 @@ class LocalResponseNorm(LayerType):
 # --------------------------------------------------------------------------- per-sample statistics
 # Layer, group and instance norm compute a mean and variance per sample at inference too.
 STATS_OPS_RULE = ("5 per element (sum for the mean, subtract it, square, sum for the variance, scale by 1/std) + 2 per "
-                  "normalised group (add eps, rsqrt), + 2 per element for the learnable scale and shift")
+                  "normalised group (add eps, rsqrt), + 1 per element for each of the learnable scale and shift")
 STATS_RF_RULE = ("unchanged: the data path is per position; the statistics (a mean and variance over each normalised "
                  "group) are left out of the field, as batch norm's batch statistics are")
 
 
-def stats_ops(count: int, groups: int, affine: bool) -> int:
-    """All ops of normalising ``count`` elements in ``groups`` groups by their own statistics."""
-    return 5 * count + 2 * groups + (2 * count if affine else 0)
+def stats_ops(count: int, groups: int, affine: int) -> int:
+    """All ops of normalising ``count`` elements in ``groups`` groups by their own statistics,
+    then ``affine`` learnable element-wise terms (0, 1: a scale, 2: a scale and a shift)."""
+    return 5 * count + 2 * groups + affine * count
 
 
 def affine_tensors(channels: int, weight: bool, bias: bool = True) -> list[Tensor]:
@@ -170,7 +171,7 @@ class LayerNorm(LayerType):
         check_count(args["num_channels"], channels, "num_channels", "channels" if len(shape) == 3 else "features")
         count = elements(shape)
         params = affine_tensors(channels, args["elementwise_affine"], args["bias"])
-        return LayerResult(output=shape, params=params, ops=stats_ops(count, count // channels, bool(params)), rf=IDENTITY)
+        return LayerResult(output=shape, params=params, ops=stats_ops(count, count // channels, len(params)), rf=IDENTITY)
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -211,7 +212,7 @@ class GroupNorm(LayerType):
         if channels % groups:
             raise ShapeError(f"{channels:,} channels cannot be split into num_groups {groups:,} (not divisible)")
         params = affine_tensors(channels, args["affine"])
-        return LayerResult(output=shape, params=params, ops=stats_ops(elements(shape), groups, args["affine"]), rf=IDENTITY)
+        return LayerResult(output=shape, params=params, ops=stats_ops(elements(shape), groups, len(params)), rf=IDENTITY)
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -252,8 +253,9 @@ class InstanceNorm2d(LayerType):
         if args["track_running_stats"]:
             buffers = [Tensor("running_mean", channels, f"{channels}"), Tensor("running_var", channels, f"{channels}"),
                        Tensor("num_batches_tracked", 1, "1")]
-        ops = 2 * count if buffers else stats_ops(count, channels, args["affine"])
-        return LayerResult(output=inputs[0], params=affine_tensors(channels, args["affine"]), buffers=buffers, ops=ops, rf=IDENTITY)
+        params = affine_tensors(channels, args["affine"])
+        ops = 2 * count if buffers else stats_ops(count, channels, len(params))
+        return LayerResult(output=inputs[0], params=params, buffers=buffers, ops=ops, rf=IDENTITY)
 
     @classmethod
     def torch_module(cls, args, in_shapes):
