@@ -6,6 +6,7 @@ from typing import Any, Sequence
 
 from ..errors import ShapeError, SpecError
 from .fieldrules import Windows
+from .padding import TF_SAME, axis_padding, padded, padding_converter, padding_text, side_pads
 from .windows import conv_window, transposed_conv_window
 from .args import Arg, boolean, optional, pair, positive_int
 from .base import (
@@ -23,31 +24,7 @@ from .base import (
 )
 
 
-def padding_arg(value: Any) -> Any:
-    if value in ("same", "valid"):
-        return value
-    try:
-        return pair(0)(value)
-    except SpecError as exc:
-        exc.message = f"must be an integer, a pair [h, w], 'same' or 'valid' ({exc.message})"
-        raise
-
-
-padding_arg.options = ("same", "valid")  # type: ignore[attr-defined]
-
-
-def resolve_padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> list[tuple[int, int]]:
-    """(left, right) padding per axis. 'same' pads d*(k-1) in all, the odd one on the right,
-    as PyTorch does."""
-    if padding == "valid":
-        return [(0, 0), (0, 0)]
-    if padding == "same":
-        result = []
-        for k, d in zip(kernel, dilation):
-            total = d * (k - 1)
-            result.append((total // 2, total - total // 2))
-        return result
-    return [(padding[0], padding[0]), (padding[1], padding[1])]
+padding_arg = padding_converter("same", "valid", TF_SAME)
 
 
 def kernel_text(kernel: tuple[int, int]) -> str:
@@ -59,11 +36,10 @@ def channels_text(channels: int, groups: int) -> str:
 
 
 def empty_output_message(kind: str, size: tuple[int, int], kernel: tuple[int, int], padding: Any, dilation=(1, 1)) -> str:
-    pad = padding if isinstance(padding, str) else (padding[0] if padding[0] == padding[1] else list(padding))
     dil = f" (dilation {dilation[0] if dilation[0] == dilation[1] else list(dilation)})" if dilation != (1, 1) else ""
     return (
         f"output would be empty: {kind} kernel {kernel_text(kernel)}{dil} does not fit a "
-        f"{size[0]}x{size[1]} input with padding {pad}"
+        f"{size[0]}x{size[1]} input with padding {padding_text(padding)}"
     )
 
 
@@ -72,7 +48,8 @@ _CONV_ARGS = (
     Arg("out_channels", positive_int, aliases=("out", "filters"), help="number of filters"),
     Arg("kernel_size", pair(1), aliases=("kernel", "k")),
     Arg("stride", pair(1), 1, ("s",)),
-    Arg("padding", padding_arg, 0, ("pad", "p"), "int, [h, w], 'same' or 'valid'"),
+    Arg("padding", padding_arg, 0, ("pad", "p"), "int, [h, w], [top, bottom, left, right], 'same' (PyTorch's, "
+        "stride 1), 'valid' or 'tf_same' (TensorFlow's SAME: ceil(H / stride) outputs, the odd pixel bottom/right)"),
     Arg("dilation", pair(1), 1),
     Arg("groups", positive_int, 1, (), "groups=in_channels makes a depthwise conv"),
     Arg("bias", boolean, True),
@@ -89,11 +66,13 @@ class Conv2d(LayerType):
     chain_positional = "kernel_out"
     title = "convolution"
     args = _CONV_ARGS
-    shape_rule = "H_out = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1 (same for W); C_out = out_channels"
+    shape_rule = ("H_out = floor((H + top + bottom - dilation*(kernel-1) - 1) / stride) + 1 (same for W; top = bottom = "
+                  "padding when one number); tf_same: H_out = ceil(H / stride); C_out = out_channels")
     params_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels, + out_channels if bias"
     macs_rule = "kernel_h x kernel_w x (in_channels/groups) x out_channels x H_out x W_out; FLOPs = 2 x MACs"
     ops_rule = "2 x MACs, + C_out x H_out x W_out bias adds"
-    rf_rule = "size += (dilation*(kernel-1)) x stride_in; stride_out = stride_in x stride; padding += padding x stride_in"
+    rf_rule = ("size += (dilation*(kernel-1)) x stride_in; stride_out = stride_in x stride; padding += top (left) x "
+               "stride_in (the before side of an asymmetric or tf_same padding)")
     backward_rule = ("one aten.convolution_backward; gradient w.r.t. the input = FLOPs (a transposed convolution of the "
                      "output gradient); w.r.t. the weights = 2 x kernel_h x kernel_w x in_channels x out_channels x "
                      "H_out x W_out = groups x FLOPs (FlopCounterMode does not divide this part by groups); the bias "
@@ -102,7 +81,8 @@ class Conv2d(LayerType):
     @classmethod
     def check(cls, args):
         if args["padding"] == "same" and args["stride"] != (1, 1):
-            raise SpecError("padding 'same' needs stride 1 (PyTorch does not support it for strided convolutions)")
+            raise SpecError("padding 'same' needs stride 1 (PyTorch does not support it for strided convolutions); "
+                            "'tf_same' is TensorFlow's SAME, which allows strides")
 
     @classmethod
     def infer(cls, args: dict[str, Any], inputs: Sequence[Shape]) -> LayerResult:
@@ -112,7 +92,7 @@ class Conv2d(LayerType):
         if channels % groups or out % groups:
             raise ShapeError(f"groups={groups} must divide in_channels ({channels}) and out_channels ({out})")
         kernel, stride, dilation = args["kernel_size"], args["stride"], args["dilation"]
-        pads = resolve_padding(args["padding"], kernel, dilation)
+        pads = side_pads(args["padding"], kernel, stride, dilation, (height, width))
         sizes = [
             conv_output_size(size, k, s, pl, pr, d)
             for size, k, s, (pl, pr), d in zip((height, width), kernel, stride, pads, dilation)
@@ -141,17 +121,18 @@ class Conv2d(LayerType):
 
     @classmethod
     def torch_module(cls, args, in_shapes):
-        return ModuleCall("Conv2d", (in_shapes[0][0], args["out_channels"]), dict(
-            kernel_size=args["kernel_size"], stride=args["stride"], padding=_torch_padding(args["padding"]),
-            dilation=args["dilation"], groups=args["groups"], bias=args["bias"]))
+        return _with_padding(args, in_shapes, ModuleCall("Conv2d", (in_shapes[0][0], args["out_channels"]), dict(
+            kernel_size=args["kernel_size"], stride=args["stride"], padding=args["padding"],
+            dilation=args["dilation"], groups=args["groups"], bias=args["bias"])))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
-        padding = _torch_padding(args["padding"])
-        if args["kernel_size"] == (1, 1) and args["stride"] == (1, 1) and padding in ("same", "valid", (0, 0)):
+        pads = side_pads(args["padding"], args["kernel_size"], args["stride"], args["dilation"], in_shapes[0][1:])
+        if args["kernel_size"] == (1, 1) and args["stride"] == (1, 1) and pads == ((0, 0), (0, 0)):
             return ModuleCall("Identity")  # reads exactly its own position: the field is unchanged
-        return ModuleCall("Conv2d", (1, 1), dict(kernel_size=args["kernel_size"], stride=args["stride"], padding=padding,
-                                                 dilation=args["dilation"], bias=False))
+        return _with_padding(args, in_shapes, ModuleCall("Conv2d", (1, 1), dict(
+            kernel_size=args["kernel_size"], stride=args["stride"], padding=args["padding"], dilation=args["dilation"],
+            bias=False)))
 
     @classmethod
     def axis_args(cls, args, axis):
@@ -248,8 +229,13 @@ class ConvTranspose2d(LayerType):
         return _conv_axis_args(args, axis)
 
 
-def _torch_padding(padding: Any) -> Any:
-    return padding if isinstance(padding, str) else tuple(padding)
+def _with_padding(args: dict[str, Any], in_shapes, call: ModuleCall) -> ModuleCall:
+    """A convolution's module with its padding: PyTorch's own 'same'/'valid' and symmetric
+    paddings as the module's argument, asymmetric and tf_same ones as an explicit pad first."""
+    if args["padding"] in ("same", "valid"):
+        return call
+    pads = side_pads(args["padding"], args["kernel_size"], args["stride"], args["dilation"], in_shapes[0][1:])
+    return padded(call, pads)
 
 
 def _conv_axis_args(args: dict[str, Any], axis: int) -> dict[str, Any]:
@@ -261,8 +247,7 @@ def _conv_axis_args(args: dict[str, Any], axis: int) -> dict[str, Any]:
     for key, trivial in (("kernel_size", 1), ("stride", 1), ("dilation", 1), ("output_padding", 0)):
         if args.get(key) is not None:
             args[key] = keep_axis(args[key], axis, trivial)
-    if not isinstance(args["padding"], str):
-        args["padding"] = keep_axis(args["padding"], axis, 0)
+    args["padding"] = axis_padding(args["padding"], axis)
     if "in_channels" in args:
         args["in_channels"] = None
     return args

@@ -10,17 +10,29 @@ from .windows import adaptive_pool_window, conv_window
 from .args import Arg, boolean, optional, pair, positive_int
 from .base import LayerResult, LayerType, ModuleCall, conv_output_size, keep_axis, register, spatial
 from .conv import _conv_axis_args, empty_output_message
+from .padding import TF_SAME, padded, padding_converter, side_pads, symmetric
 from .fieldrules import WHOLE, Windows
+
+
+_PADDING = Arg("padding", padding_converter(TF_SAME), 0, ("pad", "p"),
+               "int or [h, w] (at most half the kernel), [top, bottom, left, right] or 'tf_same' (TensorFlow's SAME)")
+
+
+def _pads(args, sizes, dilation=(1, 1)):
+    return side_pads(args["padding"], args["kernel_size"], _stride(args), dilation, sizes)
 
 
 def _window_pool(cls, args, inputs, dilation=(1, 1)):
     channels, height, width = spatial(inputs[0], cls.name)
     kernel, padding = args["kernel_size"], args["padding"]
     stride = args["stride"] or kernel
-    sizes = [
-        conv_output_size(size, k, s, p, p, d, args["ceil_mode"])
-        for size, k, s, p, d in zip((height, width), kernel, stride, padding, dilation)
-    ]
+    pads = _pads(args, (height, width), dilation)
+    if symmetric(pads) is None:  # padded first, then pooled without padding (archcalc.pytorch.padded)
+        sizes = [conv_output_size(size + before + after, k, s, 0, 0, d, args["ceil_mode"])
+                 for size, k, s, (before, after), d in zip((height, width), kernel, stride, pads, dilation)]
+    else:
+        sizes = [conv_output_size(size, k, s, before, after, d, args["ceil_mode"])
+                 for size, k, s, (before, after), d in zip((height, width), kernel, stride, pads, dilation)]
     if min(sizes) < 1:
         raise ShapeError(empty_output_message("pooling", (height, width), kernel, padding, dilation))
     window = kernel[0] * kernel[1]
@@ -28,7 +40,7 @@ def _window_pool(cls, args, inputs, dilation=(1, 1)):
     return LayerResult(
         output=(channels, sizes[0], sizes[1]),
         ops=outputs * (window - 1 if cls.name == "maxpool2d" else window),
-        rf=Windows(tuple(conv_window(k, s, p, d) for k, s, p, d in zip(kernel, stride, padding, dilation))),
+        rf=Windows(tuple(conv_window(k, s, before, d) for k, s, (before, _), d in zip(kernel, stride, pads, dilation))),
     )
 
 
@@ -37,6 +49,10 @@ def _stride(args):
 
 
 def _check_half_kernel(args, dilation=(1, 1)):
+    """PyTorch's rule for the module's own (symmetric) padding; an asymmetric or tf_same padding
+    is an explicit pad module before the pool, which has no such rule."""
+    if isinstance(args["padding"], str) or isinstance(args["padding"][0], tuple):
+        return
     for k, p, d in zip(args["kernel_size"], args["padding"], dilation):
         if p > (d * (k - 1) + 1) // 2:
             raise SpecError(f"padding {p} must be at most half the kernel size {k} (PyTorch's rule)")
@@ -55,7 +71,7 @@ class MaxPool2d(LayerType):
     args = (
         Arg("kernel_size", pair(1), aliases=("kernel", "k")),
         Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
-        Arg("padding", pair(0), 0, ("pad", "p"), "at most half the kernel"),
+        _PADDING,
         Arg("dilation", pair(1), 1),
         Arg("ceil_mode", boolean, False, (), "round the output size up"),
     )
@@ -76,21 +92,23 @@ class MaxPool2d(LayerType):
 
     @classmethod
     def torch_module(cls, args, in_shapes):
-        return ModuleCall("MaxPool2d", (args["kernel_size"],), dict(
-            stride=_stride(args), padding=args["padding"], dilation=args["dilation"], ceil_mode=args["ceil_mode"]))
+        call = ModuleCall("MaxPool2d", (args["kernel_size"],), dict(
+            stride=_stride(args), padding=0, dilation=args["dilation"], ceil_mode=args["ceil_mode"]))
+        return padded(call, _pads(args, in_shapes[0][1:], args["dilation"]))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
         """An average pool reads the same window with positive weights; with dilation, a ones
         convolution padded on the right as far as ceil_mode reaches."""
         stride = _stride(args)
+        sides = _pads(args, in_shapes[0][1:], args["dilation"])
         if args["dilation"] == (1, 1):
-            return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=stride, padding=args["padding"],
-                                                                        ceil_mode=args["ceil_mode"]))
+            return padded(ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=stride, padding=0,
+                                                                               ceil_mode=args["ceil_mode"])), sides)
         pads = []
-        for size, k, s, p, d in zip(in_shapes[0][1:], args["kernel_size"], stride, args["padding"], args["dilation"]):
-            out = conv_output_size(size, k, s, p, p, d, args["ceil_mode"])
-            pads.append((p, max(p, (out - 1) * s + d * (k - 1) + 1 - size - p)))
+        for size, out, k, s, (p, after), d in zip(in_shapes[0][1:], out_shape[1:], args["kernel_size"], stride, sides,
+                                                  args["dilation"]):
+            pads.append((p, max(after, (out - 1) * s + d * (k - 1) + 1 - size - p)))
         return ModuleCall("archcalc.SumPool", (), dict(kernel_size=args["kernel_size"], stride=stride,
                                                        dilation=args["dilation"], pads=tuple(pads)))
 
@@ -112,7 +130,7 @@ class AvgPool2d(LayerType):
     args = (
         Arg("kernel_size", pair(1), aliases=("kernel", "k")),
         Arg("stride", optional(pair(1)), None, ("s",), "defaults to kernel_size"),
-        Arg("padding", pair(0), 0, ("pad", "p"), "at most half the kernel"),
+        _PADDING,
         Arg("ceil_mode", boolean, False),
         Arg("count_include_pad", boolean, True, (), "does not change any count"),
     )
@@ -132,14 +150,15 @@ class AvgPool2d(LayerType):
 
     @classmethod
     def torch_module(cls, args, in_shapes):
-        return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(
-            stride=_stride(args), padding=args["padding"], ceil_mode=args["ceil_mode"],
-            count_include_pad=args["count_include_pad"]))
+        return padded(ModuleCall("AvgPool2d", (args["kernel_size"],), dict(
+            stride=_stride(args), padding=0, ceil_mode=args["ceil_mode"],
+            count_include_pad=args["count_include_pad"])), _pads(args, in_shapes[0][1:]))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
-        return ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=_stride(args), padding=args["padding"],
-                                                                    ceil_mode=args["ceil_mode"]))
+        return padded(ModuleCall("AvgPool2d", (args["kernel_size"],), dict(stride=_stride(args), padding=0,
+                                                                           ceil_mode=args["ceil_mode"])),
+                      _pads(args, in_shapes[0][1:]))
 
     @classmethod
     def axis_args(cls, args, axis):

@@ -33,7 +33,7 @@ EXPECTED = {
     "vgg16": (138_357_544, (1000,)),
     "vgg16_bn": (138_365_992, (1000,)),
     "vgg19": (143_667_240, (1000,)),
-    "yolov1": (271_703_550, (1470,)),
+    "yolov1": (271_703_550, (30, 7, 7)),
 }
 
 _REPORTS = {}
@@ -116,7 +116,9 @@ def test_rpn_outputs_54_values_per_location_with_the_papers_228_field():
 def test_yolov1_has_24_convs_and_a_7x7x30_head():
     rep = report("yolov1")
     assert sum(r.type == "conv2d" for r in rep.rows) == 24
-    assert rep.output == (1470,) and 1470 == 7 * 7 * (2 * 5 + 20)
+    fc2 = next(r for r in rep.rows if r.name == "fc2")
+    assert fc2.output == (1470,) and 1470 == 7 * 7 * (2 * 5 + 20)
+    assert rep.output == (30, 7, 7) and rep.rows[-1].params == rep.rows[-1].flops == 0  # read as 30x7x7 (CxHxW)
     assert next(r for r in rep.rows if r.name == "conv6.1.conv").output == (1024, 7, 7)
 
 

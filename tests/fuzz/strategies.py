@@ -62,7 +62,7 @@ def _sensible(name: str) -> st.SearchStrategy:
     if name in ("in_channels", "in_features", "num_features"):
         return st.one_of(st.none(), st.integers(1, 16))
     if name in ("padding", "output_padding"):
-        return st.one_of(st.integers(0, 2), st.sampled_from(["same", "valid", [0, 1]]))
+        return st.one_of(st.integers(0, 2), st.sampled_from(["same", "valid", "tf_same", [0, 1], [0, 1, 2, 0], [1, 1, 0, 0]]))
     if name in ("eps", "momentum", "alpha", "beta", "k", "negative_slope", "p"):
         return st.floats(0, 2)
     if name in ("bias", "affine", "track_running_stats", "ceil_mode", "count_include_pad", "inplace", "align_corners"):
@@ -82,7 +82,7 @@ def _sensible(name: str) -> st.SearchStrategy:
 
 # Feature-map layers most of the time, so that chains of them reach the analysis; flat-vector
 # layers (linear, batchnorm1d), joins and reshapes less often.
-COMMON = [layer for layer in REGISTRY.values() if layer.family in ("convolution", "pooling", "activation", "normalisation")]
+COMMON = [layer for layer in REGISTRY.values() if layer.family in ("convolution", "pooling", "padding", "activation", "normalisation")]
 
 
 def _arguments(draw, layer) -> dict:

@@ -75,9 +75,11 @@ def is_number_valued(arg) -> bool:
 
 def test_number_valued_arguments_are_the_expected_ones():
     found = {(l.name, a.name) for l, a in every_argument() if is_number_valued(a)}
-    assert found == {("batchnorm2d", "eps"), ("batchnorm2d", "momentum"), ("batchnorm1d", "eps"), ("batchnorm1d", "momentum"),
+    assert found == {("batchnorm2d", "eps"), ("batchnorm2d", "momentum"), ("pad", "value"), ("batchnorm1d", "eps"), ("batchnorm1d", "momentum"),
                      ("local_response_norm", "alpha"), ("local_response_norm", "beta"), ("local_response_norm", "k"),
-                     ("leaky_relu", "negative_slope"), ("elu", "alpha"), ("dropout", "p")}
+                     ("leaky_relu", "negative_slope"), ("elu", "alpha"), ("dropout", "p"),
+                     ("layernorm", "eps"), ("groupnorm", "eps"), ("instancenorm2d", "eps"), ("instancenorm2d", "momentum"),
+                     ("layer_scale", "init"), ("stochastic_depth", "p")}
 
 
 @pytest.mark.parametrize("layer, arg", [(l, a) for l, a in every_argument() if is_number_valued(a)],
@@ -95,7 +97,7 @@ SPEC = "input: 3x8x8\nlayers:\n  - {{name: x, type: {type}, {args}}}\n"
 
 @pytest.mark.parametrize("type_, args, fragment", [
     ("conv2d", "out_channels: 1e18, kernel_size: 3", "'out_channels' of conv2d must be at most 1,048,576"),
-    ("conv2d", "out_channels: 4, kernel_size: 3, padding: 100000000000", "'padding' of conv2d must be an integer"),
+    ("conv2d", "out_channels: 4, kernel_size: 3, padding: 100000000000", "'padding' of conv2d must be at most 1,048,576"),
     ("conv2d", "out_channels: 4.5, kernel_size: 3", "must be an integer, got the number 4.5"),
     ("conv2d", "out_channels: 4, kernel_size: 3, groups: 2097152", "'groups' of conv2d must be at most"),
     ("conv_transpose2d", "out_channels: 4, kernel_size: 100000000", "'kernel_size' of conv_transpose2d must be at most"),

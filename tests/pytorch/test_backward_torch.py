@@ -55,8 +55,7 @@ def backward_checks(result):
 
 
 @pytest.mark.parametrize("device", ["cpu", "meta"])
-@pytest.mark.parametrize("text", INLINE + [GRADIENTS], ids=["convs-pools", "activations-merges-upsample", "axes", "flat",
-                                                            "squeeze-excite", "gradients"])
+@pytest.mark.parametrize("text", [*INLINE.values(), GRADIENTS], ids=[*INLINE, "gradients"])
 def test_every_layer_type_backward_agrees_with_flopcountermode(text, device):
     result = verify(graph_of(text), device=device, rf=False, backward=True)
     assert_all_agree(result)
@@ -66,7 +65,7 @@ def test_every_layer_type_backward_agrees_with_flopcountermode(text, device):
 
 
 def test_inline_specs_cover_every_layer_type_with_and_without_input_gradient():
-    graphs = [graph_of(text) for text in INLINE + [GRADIENTS]]
+    graphs = [graph_of(text) for text in [*INLINE.values(), GRADIENTS]]
     reports = [archcalc.analyze(g) for g in graphs]
     covered = {(r.type, r.input_needs_grad) for report in reports for r in report.rows}
     assert {name for name, _ in covered} == set(REGISTRY)

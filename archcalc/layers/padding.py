@@ -1,0 +1,103 @@
+"""Padding forms: per-side padding for convolutions and pooling ([top, bottom, left, right]) and
+TensorFlow's 'SAME' padding for strided layers (asymmetric: the odd pixel goes bottom/right). The
+`pad` layer type is in layers/pad.py.
+
+Every padding form resolves to (before, after) per axis. The receptive field follows the
+before side (top/left): the field of output 0 starts that far left of the input. PyTorch's
+modules take one symmetric padding per axis; an asymmetric one is the module with an explicit
+F.pad first (archcalc.pytorch.padded), as TF ports such as timm's Conv2dSame do, so parameters
+keep the module's own names."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import SpecError
+from .args import positive_int
+from .base import ModuleCall, keep_axis
+
+TF_SAME = "tf_same"
+Pads = tuple[tuple[int, int], tuple[int, int]]  # ((top, bottom), (left, right))
+
+
+def padding_converter(*words: str):
+    """A padding argument: one of ``words``, an int, [h, w] or [top, bottom, left, right].
+    Symmetric forms stay an (h, w) pair, as before; an asymmetric one is ((top, bottom), (left, right))."""
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value in words:
+            return value
+        if isinstance(value, (list, tuple)) and len(value) == 4:
+            top, bottom, left, right = (positive_int(v, 0) for v in value)
+            return (top, left) if (top, left) == (bottom, right) else ((top, bottom), (left, right))
+        if isinstance(value, (list, tuple)) and len(value) == 2:
+            return (positive_int(value[0], 0), positive_int(value[1], 0))
+        if isinstance(value, (list, tuple)):
+            raise SpecError(f"must be one integer, [h, w] or [top, bottom, left, right], got {len(value):,} values")
+        if isinstance(value, str):
+            options = ", ".join(f"'{w}'" for w in words)
+            raise SpecError(f"must be an integer, [h, w], [top, bottom, left, right]{', ' + options if words else ''}")
+        size = positive_int(value, 0)
+        return (size, size)
+
+    convert.options = words  # type: ignore[attr-defined]
+    convert.__doc__ = "int, [h, w], [top, bottom, left, right]" + "".join(f", '{w}'" for w in words)
+    return convert
+
+
+def tf_same(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
+    """TensorFlow's 'SAME': output ceil(size / stride), the total padding that needs split with
+    the odd pixel after (bottom/right)."""
+    out = -(-size // stride)
+    total = max((out - 1) * stride + (kernel - 1) * dilation + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def side_pads(padding: Any, kernel, stride, dilation, sizes) -> Pads:
+    """(before, after) per axis for any padding form, given the input's (H, W)."""
+    if padding == "valid":
+        return (0, 0), (0, 0)
+    if padding == "same":  # PyTorch's (stride 1): d*(k-1) in all, the odd one after
+        return tuple((d * (k - 1) // 2, d * (k - 1) - d * (k - 1) // 2) for k, d in zip(kernel, dilation))  # type: ignore[return-value]
+    if padding == TF_SAME:
+        return tuple(tf_same(n, k, s, d) for n, k, s, d in zip(sizes, kernel, stride, dilation))  # type: ignore[return-value]
+    if isinstance(padding[0], tuple):
+        return padding
+    return (padding[0], padding[0]), (padding[1], padding[1])
+
+
+def symmetric(pads: Pads) -> tuple[int, int] | None:
+    """The (h, w) padding of a symmetric Pads, else None."""
+    (top, bottom), (left, right) = pads
+    return (top, left) if (top, left) == (bottom, right) else None
+
+
+def torch_order(pads: Pads) -> tuple[int, int, int, int]:
+    """torch.nn's pad modules take (left, right, top, bottom)."""
+    (top, bottom), (left, right) = pads
+    return left, right, top, bottom
+
+
+def padded(call: ModuleCall, pads: Pads) -> ModuleCall:
+    """``call`` (a torch.nn Conv2d, MaxPool2d or AvgPool2d) with its padding: the module's own
+    where symmetric, else the twin's padded form of the class (archcalc.pytorch.padded), which
+    pads (left, right, top, bottom) first and keeps the module's parameter names."""
+    even = symmetric(pads)
+    if even is not None:
+        return call._replace(kwargs={**call.kwargs, "padding": even})
+    return ModuleCall(f"archcalc.Padded{call.name}", call.args, {**call.kwargs, "padding": 0, "pads": torch_order(pads)})
+
+
+def axis_padding(padding: Any, axis: int) -> Any:
+    """The padding of the one-axis probe: kept along ``axis``, none along the other."""
+    if isinstance(padding, str):
+        return padding
+    return keep_axis(padding, axis, (0, 0) if isinstance(padding[0], tuple) else 0)
+
+
+def padding_text(padding: Any) -> str:
+    if isinstance(padding, str):
+        return padding
+    if isinstance(padding[0], tuple):
+        return str([*padding[0], *padding[1]])
+    return str(padding[0] if padding[0] == padding[1] else list(padding))

@@ -1,0 +1,74 @@
+"""Every bundled spec of a torchvision net equals torchvision 0.28's own implementation, module by
+module: for each leaf module of ``named_modules()`` the spec has a row of the same name with the
+same parameters, buffers, output shape and FlopCounterMode FLOPs, and the totals agree. The
+reference is torchvision itself, built on the meta device (no memory, no arithmetic, no weights),
+never a published number."""
+
+import importlib.util
+
+import pytest
+
+if importlib.util.find_spec("torchvision") is None:
+    pytest.skip("torchvision is not installed", allow_module_level=True)
+
+import torch  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+import archcalc  # noqa: E402
+from archcalc.pytorch.torchvision_models import torchvision_model  # noqa: E402
+
+# bundled name -> torchvision constructor arguments (the bundled GoogLeNet and Inception-v3 are
+# the eval-mode nets without aux heads, as torchvision's pretrained models are)
+TORCHVISION_NETS = {
+    "alexnet": {}, "vgg11": {}, "vgg13": {}, "vgg16": {}, "vgg16_bn": {}, "vgg19": {},
+    "resnet18": {}, "resnet34": {}, "resnet50": {}, "resnet101": {}, "resnet152": {},
+    "densenet121": {}, "densenet169": {},
+    "googlenet": {"aux_logits": False, "init_weights": False},
+    "inception_v3": {"aux_logits": False, "init_weights": False},
+    "mobilenet_v2": {}, "squeezenet1_0": {}, "squeezenet1_1": {},
+}
+
+
+def measure(name: str, input_shape: tuple[int, ...], batch: int):
+    """torchvision's figures per leaf module: parameters, buffers, output shape (last call) and
+    FLOPs, plus the totals."""
+    with torch.device("meta"):
+        model = torchvision_model(name, **TORCHVISION_NETS[name]).eval()
+    leaves = {n: m for n, m in model.named_modules() if n and not list(m.children())}
+    shapes = {}
+    for leaf_name, leaf in leaves.items():
+        leaf.register_forward_hook(lambda mod, args, out, n=leaf_name: shapes.__setitem__(n, tuple(out.shape[1:])))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        model(torch.empty(batch, *input_shape, device="meta"))
+    prefix = type(model).__name__ + "."
+    flops = {key[len(prefix):]: sum(ops.values()) for key, ops in counter.get_flop_counts().items()
+             if key.startswith(prefix)}
+    per_module = {n: (sum(p.numel() for p in m.parameters(recurse=False)),
+                      sum(b.numel() for b in m.buffers(recurse=False)), shapes[n], flops.get(n, 0))
+                  for n, m in leaves.items()}
+    totals = (sum(p.numel() for p in model.parameters()), sum(b.numel() for b in model.buffers()),
+              counter.get_total_flops())
+    return per_module, totals
+
+
+@pytest.mark.parametrize("name", TORCHVISION_NETS)
+def test_bundled_spec_equals_torchvision_module_by_module(name):
+    report = archcalc.analyze(name, batch=2)
+    per_module, totals = measure(name, report.input, batch=2)
+    rows = {row.name: row for row in report.rows}
+    missing = [n for n in per_module if n not in rows]
+    assert not missing, f"torchvision modules without a row of the same name: {missing[:5]}"
+    differences = [(n, (rows[n].params, rows[n].buffers, rows[n].output, rows[n].flops), expected)
+                   for n, expected in per_module.items()
+                   if (rows[n].params, rows[n].buffers, tuple(rows[n].output), rows[n].flops) != expected]
+    assert not differences, differences[:5]
+    assert (report.total.params, report.total.buffers, report.total.flops) == totals
+
+
+def test_the_comparison_sees_a_difference():
+    """The check can fail: a spec of another width differs from the module it claims to be."""
+    report = archcalc.analyze("resnet18", batch=1)
+    per_module, _ = measure("resnet34", report.input, batch=1)
+    rows = {row.name: row for row in report.rows}
+    assert any(n not in rows or (rows[n].params, rows[n].buffers, tuple(rows[n].output), rows[n].flops) != v
+               for n, v in per_module.items())
