@@ -26,6 +26,7 @@ TORCHVISION_NETS = {
     "googlenet": {"aux_logits": False, "init_weights": False},
     "inception_v3": {"aux_logits": False, "init_weights": False},
     "mobilenet_v2": {}, "squeezenet1_0": {}, "squeezenet1_1": {},
+    "shufflenet_v2_x0_5": {}, "shufflenet_v2_x1_0": {}, "shufflenet_v2_x1_5": {}, "shufflenet_v2_x2_0": {},
 }
 
 
@@ -40,6 +41,11 @@ def measure(name: str, input_shape: tuple[int, ...], batch: int):
         leaf.register_forward_hook(lambda mod, args, out, n=leaf_name: shapes.__setitem__(n, tuple(out.shape[1:])))
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.empty(batch, *input_shape, device="meta"))
+    # a leaf that forward never calls (ShuffleNetV2's empty branch1 of a stride-1 unit) has no
+    # output: it may have no row, but it must hold nothing either
+    uncalled = [n for n in leaves if n not in shapes]
+    assert not any(list(leaves[n].parameters()) or list(leaves[n].buffers()) for n in uncalled), uncalled
+    leaves = {n: m for n, m in leaves.items() if n in shapes}
     prefix = type(model).__name__ + "."
     flops = {key[len(prefix):]: sum(ops.values()) for key, ops in counter.get_flop_counts().items()
              if key.startswith(prefix)}
