@@ -4,6 +4,7 @@ same parameters, buffers, output shape and FlopCounterMode FLOPs, and the totals
 reference is torchvision itself, built on the meta device (no memory, no arithmetic, no weights),
 never a published number."""
 
+import contextlib
 import importlib.util
 
 import pytest
@@ -27,13 +28,29 @@ TORCHVISION_NETS = {
     "inception_v3": {"aux_logits": False, "init_weights": False},
     "mobilenet_v2": {}, "squeezenet1_0": {}, "squeezenet1_1": {},
     "shufflenet_v2_x0_5": {}, "shufflenet_v2_x1_0": {}, "shufflenet_v2_x1_5": {}, "shufflenet_v2_x2_0": {},
+    "regnet_y_400mf": {}, "regnet_y_800mf": {}, "regnet_y_1_6gf": {}, "regnet_y_3_2gf": {}, "regnet_y_8gf": {}, "regnet_y_16gf": {}, "regnet_y_32gf": {}, "regnet_y_128gf": {},
+    "regnet_x_400mf": {}, "regnet_x_800mf": {}, "regnet_x_1_6gf": {}, "regnet_x_3_2gf": {}, "regnet_x_8gf": {}, "regnet_x_16gf": {}, "regnet_x_32gf": {},
 }
+
+
+@contextlib.contextmanager
+def cpu_factories():
+    """torch.arange and torch.tensor on the cpu while a model is built on the meta device: RegNet's
+    BlockParams.from_init_params computes its widths with tensors and reads them back (.tolist()),
+    which a meta tensor, having no data, cannot do. Modules still get meta parameters."""
+    saved = torch.arange, torch.tensor
+    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
+    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
+    try:
+        yield
+    finally:
+        torch.arange, torch.tensor = saved
 
 
 def measure(name: str, input_shape: tuple[int, ...], batch: int):
     """torchvision's figures per leaf module: parameters, buffers, output shape (last call) and
     FLOPs, plus the totals."""
-    with torch.device("meta"):
+    with torch.device("meta"), cpu_factories():
         model = torchvision_model(name, **TORCHVISION_NETS[name]).eval()
     leaves = {n: m for n, m in model.named_modules() if n and not list(m.children())}
     shapes = {}
