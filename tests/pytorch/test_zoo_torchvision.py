@@ -28,8 +28,12 @@ TORCHVISION_NETS = {
     "inception_v3": {"aux_logits": False, "init_weights": False},
     "mobilenet_v2": {}, "squeezenet1_0": {}, "squeezenet1_1": {},
     "shufflenet_v2_x0_5": {}, "shufflenet_v2_x1_0": {}, "shufflenet_v2_x1_5": {}, "shufflenet_v2_x2_0": {},
-    "regnet_y_400mf": {}, "regnet_y_800mf": {}, "regnet_y_1_6gf": {}, "regnet_y_3_2gf": {}, "regnet_y_8gf": {}, "regnet_y_16gf": {}, "regnet_y_32gf": {}, "regnet_y_128gf": {},
-    "regnet_x_400mf": {}, "regnet_x_800mf": {}, "regnet_x_1_6gf": {}, "regnet_x_3_2gf": {}, "regnet_x_8gf": {}, "regnet_x_16gf": {}, "regnet_x_32gf": {},
+    "regnet_y_400mf": {}, "regnet_y_800mf": {}, "regnet_y_1_6gf": {}, "regnet_y_3_2gf": {},
+    "regnet_y_8gf": {}, "regnet_y_16gf": {}, "regnet_y_32gf": {}, "regnet_y_128gf": {}, "regnet_x_400mf": {},
+    "regnet_x_800mf": {}, "regnet_x_1_6gf": {}, "regnet_x_3_2gf": {}, "regnet_x_8gf": {}, "regnet_x_16gf": {},
+    "regnet_x_32gf": {}, "efficientnet_b0": {}, "efficientnet_b1": {}, "efficientnet_b2": {},
+    "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
+    "efficientnet_b7": {},
 }
 
 
