@@ -33,7 +33,7 @@ TORCHVISION_NETS = {
     "regnet_x_800mf": {}, "regnet_x_1_6gf": {}, "regnet_x_3_2gf": {}, "regnet_x_8gf": {}, "regnet_x_16gf": {},
     "regnet_x_32gf": {}, "efficientnet_b0": {}, "efficientnet_b1": {}, "efficientnet_b2": {},
     "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
-    "efficientnet_b7": {},
+    "efficientnet_b7": {}, "efficientnet_v2_s": {}, "efficientnet_v2_m": {}, "efficientnet_v2_l": {},
 }
 
 
