@@ -1,4 +1,6 @@
-"""Normalisation: batch norm (parameters plus running-statistics buffers) and local response norm."""
+"""Normalisation: batch norm (parameters plus running-statistics buffers), local response norm, and the
+norms that use per-sample statistics at inference: layer norm (over channels, or a vector), group norm,
+instance norm."""
 
 from __future__ import annotations
 
@@ -133,3 +135,156 @@ class LocalResponseNorm(LayerType):
     @classmethod
     def torch_module(cls, args, in_shapes):
         return ModuleCall("LocalResponseNorm", (args["size"],), dict(alpha=args["alpha"], beta=args["beta"], k=args["k"]))
+
+
+# --------------------------------------------------------------------------- per-sample statistics
+# Layer, group and instance norm compute a mean and variance per sample at inference too.
+STATS_OPS_RULE = ("5 per element (sum for the mean, subtract it, square, sum for the variance, scale by 1/std) + 2 per "
+                  "normalised group (add eps, rsqrt), + 1 per element for each of the learnable scale and shift")
+STATS_RF_RULE = ("unchanged: the data path is per position; the statistics (a mean and variance over each normalised "
+                 "group) are left out of the field, as batch norm's batch statistics are")
+
+
+def stats_ops(count: int, groups: int, affine: int) -> int:
+    """All ops of normalising ``count`` elements in ``groups`` groups by their own statistics,
+    then ``affine`` learnable element-wise terms (0, 1: a scale, 2: a scale and a shift)."""
+    return 5 * count + 2 * groups + affine * count
+
+
+def affine_tensors(channels: int, weight: bool, bias: bool = True) -> list[Tensor]:
+    params = [Tensor("weight", channels, f"{channels} (scale)")] if weight else []
+    return params + ([Tensor("bias", channels, f"{channels} (shift)")] if weight and bias else [])
+
+
+def check_count(given, actual: int, what: str, of: str = "channels") -> None:
+    if given is not None and given != actual:
+        raise ShapeError(f"{what} is {given:,} but the input has {actual:,} {of}")
+
+
+_EPS = Arg("eps", number_in(0), 1e-5, (), "added to the variance; at least 0")
+
+
+@register
+class LayerNorm(LayerType):
+    name = "layernorm"
+    aliases = ("layer_norm", "layernorm2d")
+    family = "normalisation"
+    summary = ("Layer normalisation over the channels at each position of a CxHxW map (torchvision's LayerNorm2d, as in "
+               "ConvNeXt) or over the features of a flat vector (torch.nn.LayerNorm).")
+    title = "layer normalisation"
+    args = (
+        Arg("num_channels", optional(positive_int), None, ("normalized_shape", "channels", "num_features"),
+            "C of a map, features of a vector; checked against the input when given"),
+        _EPS,
+        Arg("elementwise_affine", boolean, True, ("affine",), "learnable weight (and bias), C each"),
+        Arg("bias", boolean, True, (), "the learnable shift (with elementwise_affine)"),
+    )
+    params_rule = "2 x C (weight and bias, named as torch names them) if elementwise_affine; C without bias"
+    ops_rule = STATS_OPS_RULE + "; a group is one position's C channels (a vector's features)"
+    rf_rule = "unchanged on a map (each position is normalised over its own channels)"
+    torch_defaults = dict(eps=1e-5, elementwise_affine=True, bias=True)
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        if len(shape) not in (1, 3):
+            raise ShapeError(f"layernorm needs a CxHxW map or a flat vector, got {len(shape)} dimensions")
+        channels = shape[0]
+        check_count(args["num_channels"], channels, "num_channels", "channels" if len(shape) == 3 else "features")
+        count = elements(shape)
+        params = affine_tensors(channels, args["elementwise_affine"], args["bias"])
+        return LayerResult(output=shape, params=params, ops=stats_ops(count, count // channels, len(params)), rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        kwargs = dict(eps=args["eps"], elementwise_affine=args["elementwise_affine"], bias=args["bias"])
+        return ModuleCall("archcalc.LayerNorm2d" if len(in_shapes[0]) == 3 else "LayerNorm", (in_shapes[0][0],), kwargs)
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "num_channels": None}
+
+
+@register
+class GroupNorm(LayerType):
+    name = "groupnorm"
+    aliases = ("group_norm",)
+    family = "normalisation"
+    summary = "Group normalisation: the channels in num_groups groups, each normalised over its channels and positions (torch.nn.GroupNorm)."
+    title = "group normalisation"
+    args = (
+        Arg("num_groups", positive_int, aliases=("groups",), help="C must be divisible by it"),
+        Arg("num_channels", optional(positive_int), None, ("channels",), "checked against the input when given"),
+        _EPS,
+        Arg("affine", boolean, True, (), "learnable weight and bias, C each"),
+    )
+    params_rule = "2 x C (weight and bias) if affine"
+    ops_rule = STATS_OPS_RULE + "; a group is C/num_groups channels at every position"
+    rf_rule = STATS_RF_RULE
+    torch_defaults = dict(eps=1e-5, affine=True)
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        if len(shape) not in (1, 3):
+            raise ShapeError(f"groupnorm needs a CxHxW map or a flat vector, got {len(shape)} dimensions")
+        channels, groups = shape[0], args["num_groups"]
+        check_count(args["num_channels"], channels, "num_channels")
+        if channels % groups:
+            raise ShapeError(f"{channels:,} channels cannot be split into num_groups {groups:,} (not divisible)")
+        params = affine_tensors(channels, args["affine"])
+        return LayerResult(output=shape, params=params, ops=stats_ops(elements(shape), groups, len(params)), rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("GroupNorm", (args["num_groups"], in_shapes[0][0]), dict(eps=args["eps"], affine=args["affine"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "num_channels": None}
+
+
+@register
+class InstanceNorm2d(LayerType):
+    name = "instancenorm2d"
+    aliases = ("instance_norm2d", "instancenorm")
+    family = "normalisation"
+    summary = ("Instance normalisation: each channel of each sample normalised over its positions (torch.nn.InstanceNorm2d; "
+               "torch's defaults: no affine, no running statistics).")
+    title = "instance normalisation"
+    args = (
+        Arg("num_features", optional(positive_int), None, ("channels",), "checked against the input when given"),
+        _EPS,
+        Arg("momentum", optional(number), 0.1),
+        Arg("affine", boolean, False, (), "learnable weight and bias, C each"),
+        Arg("track_running_stats", boolean, False, (), "running mean/var buffers, used at inference"),
+    )
+    params_rule = "2 x C (weight and bias) if affine; buffers 2 x C + 1 (running mean, var, num_batches_tracked) if track_running_stats"
+    ops_rule = STATS_OPS_RULE + "; a group is one channel's H x W positions. With track_running_stats: 2 per element (as batch norm)"
+    rf_rule = STATS_RF_RULE
+    torch_defaults = dict(eps=1e-5, momentum=0.1, affine=False, track_running_stats=False)
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, height, width = spatial(inputs[0], cls.name)
+        check_count(args["num_features"], channels, "num_features")
+        count = elements(inputs[0])
+        buffers = []
+        if args["track_running_stats"]:
+            buffers = [Tensor("running_mean", channels, f"{channels}"), Tensor("running_var", channels, f"{channels}"),
+                       Tensor("num_batches_tracked", 1, "1")]
+        params = affine_tensors(channels, args["affine"])
+        ops = 2 * count if buffers else stats_ops(count, channels, len(params))
+        return LayerResult(output=inputs[0], params=params, buffers=buffers, ops=ops, rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("InstanceNorm2d", (in_shapes[0][0],), dict(
+            eps=args["eps"], momentum=args["momentum"], affine=args["affine"], track_running_stats=args["track_running_stats"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "num_features": None}

@@ -1,12 +1,12 @@
-"""Layers that move data without learning: flatten and upsample."""
+"""Layers that move data without learning: flatten, reshape and upsample."""
 
 from __future__ import annotations
 
-from ..errors import SpecError
+from ..errors import ShapeError, SpecError
 from .windows import bilinear_upsample_window, nearest_upsample_window
-from .args import Arg, boolean, choice, optional, pair
-from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, spatial
-from .fieldrules import WHOLE, Unknown, Windows
+from .args import Arg, boolean, choice, nonneg_int, optional, pair, positive_int
+from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, shape_text, spatial
+from .fieldrules import IDENTITY, WHOLE, Unknown, Windows
 from .memrules import PASS_THROUGH
 
 
@@ -34,6 +34,47 @@ class Flatten(LayerType):
     @classmethod
     def probe_shape(cls, args, out_shape, probe_in):
         return (elements(probe_in[0]),)
+
+
+def target_shape(value):
+    # [C, H, W] or [features] (or one integer), each at most 2^20; expressions allowed per item
+    items = value if isinstance(value, (list, tuple)) else [value]
+    if len(items) not in (1, 3):
+        raise SpecError(f"must be [C, H, W] or [features], got {len(items):,} values")
+    return tuple(positive_int(item) for item in items)
+
+
+@register
+class Reshape(LayerType):
+    name = "reshape"
+    aliases = ("unflatten",)
+    family = "structure"
+    summary = ("Reads a flat vector as a CxHxW map (or a vector) of the same element count, in torch's row-major "
+               "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)).")
+    args = (Arg("shape", target_shape, help="[C, H, W] or [features]; expressions allowed, e.g. [B * 5 + C, S, S]"),)
+    shape_rule = "N -> shape, with C x H x W = N (the input must be flat: flatten a map first)"
+    rf_rule = ("whole input: a flat vector's elements have no spatial field (flatten's convention), so every position "
+               "of the map sees the whole input; the probe twin spreads the vector over the map")
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape, target = inputs[0], args["shape"]
+        if len(shape) != 1:
+            raise ShapeError(f"reshape needs a flat vector, got a {shape_text(shape)} map (flatten it first)")
+        if elements(target) != shape[0]:
+            raise ShapeError(f"cannot reshape {shape[0]:,} features to {shape_text(target)} "
+                             f"({elements(target):,} elements)")
+        return LayerResult(output=target, rf=WHOLE)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("Unflatten", (1, tuple(args["shape"])))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        if len(out_shape) != 3:
+            return ModuleCall("Identity")
+        return ModuleCall("archcalc.SpreadTo", (), dict(shape=(1, *out_shape[1:])))
 
 
 @register
@@ -104,3 +145,83 @@ class Upsample(LayerType):
     @classmethod
     def field_grows_with_input(cls, args):
         return args["size"] is not None
+
+
+@register
+class Slice(LayerType):
+    name = "slice"
+    aliases = ("chunk", "narrow")
+    family = "structure"
+    summary = ("Channels [start, end) of a map, or features [start, end) of a flat vector: a view (x[:, start:end]). "
+               "chunks + index pick one part of torch.chunk, e.g. ShuffleNetV2's x.chunk(2, dim=1) is two slices "
+               "with chunks: 2 and index 0 and 1.")
+    args = (
+        Arg("start", optional(nonneg_int), None, (), "first channel (default 0)"),
+        Arg("end", optional(positive_int), None, ("stop",), "one past the last channel (default: all)"),
+        Arg("chunks", optional(positive_int), None, (), "instead of start/end: the number of parts, as torch.chunk"),
+        Arg("index", optional(nonneg_int), None, (), "which part (0-based), with chunks"),
+    )
+    shape_rule = ("C -> end - start; with chunks, every part has ceil(C / chunks) channels but the last, which keeps "
+                  "the rest (torch.chunk)")
+    rf_rule = "unchanged (a view of some channels)"
+    probe_passthrough = True  # the one-channel probe reads every channel's field at once
+
+    @classmethod
+    def check(cls, args):
+        if args["chunks"] is not None or args["index"] is not None:
+            if args["chunks"] is None or args["index"] is None:
+                raise SpecError("chunks and index go together")
+            if args["start"] is not None or args["end"] is not None:
+                raise SpecError("give either start/end or chunks/index, not both")
+        elif args["start"] is not None and args["end"] is not None and args["start"] >= args["end"]:
+            raise SpecError(f"start {args['start']:,} must be below end {args['end']:,}")
+
+    @classmethod
+    def bounds(cls, args, channels: int) -> tuple[int, int]:
+        """[start, end) within ``channels``, checked."""
+        if args["chunks"] is not None:
+            size = -(-channels // args["chunks"])
+            start = args["index"] * size
+            if start >= channels:
+                raise ShapeError(f"chunk index {args['index']:,} is out of range: {channels:,} channels in chunks of "
+                                 f"{size:,} give {-(-channels // size):,} parts")
+            return start, min(start + size, channels)
+        start = args["start"] or 0
+        end = channels if args["end"] is None else args["end"]
+        if end > channels or start >= end:
+            raise ShapeError(f"slice [{start:,}, {end:,}) does not fit in {channels:,} channels")
+        return start, end
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        start, end = cls.bounds(args, shape[0])
+        return LayerResult(output=(end - start, *shape[1:]), rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.Slice", cls.bounds(args, in_shapes[0][0]))
+
+
+@register
+class ChannelShuffle(LayerType):
+    name = "channel_shuffle"
+    aliases = ("shuffle",)
+    family = "structure"
+    summary = ("Interleaves the channels of groups groups (ShuffleNet): C = groups x n is read as groups x n and "
+               "transposed to n x groups (torch.nn.ChannelShuffle).")
+    args = (Arg("groups", positive_int, help="C must be divisible by it"),)
+    rf_rule = "unchanged (a permutation of the channels)"
+    ops_rule = "0 (a copy)"
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, _, _ = spatial(inputs[0], cls.name)
+        if channels % args["groups"]:
+            raise ShapeError(f"{channels:,} channels cannot be shuffled in {args['groups']:,} groups (not divisible)")
+        return LayerResult(output=inputs[0], rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("ChannelShuffle", (args["groups"],))

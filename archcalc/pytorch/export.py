@@ -91,11 +91,13 @@ def _same(a, b) -> bool:
 
 
 def own_class_source(name: str) -> str:
-    """The source of one of the twin's own module classes (archcalc.pytorch.padded), copied into
-    the exported file so that it imports nothing but torch."""
+    """The source of one of the twin's own module classes (archcalc.pytorch.padded, and
+    archcalc.pytorch.layermodules: layers torch.nn lacks), copied into the exported file so that
+    it imports nothing but torch."""
+    from .layermodules import CLASSES
     from .padded import PADDED
 
-    return "\n" + inspect.getsource(PADDED[name]) + "\n"
+    return "\n" + inspect.getsource({**PADDED, **CLASSES}[name]) + "\n"
 
 
 def constructor_source(call, defaults: dict) -> str:

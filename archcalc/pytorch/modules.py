@@ -1,5 +1,6 @@
 """The twin's own torch.nn modules, named 'archcalc.NAME' in a layer's ModuleCall: joins built
-from a layer type's ``combine``, the probe twin's helpers, and the container for groups. Defined
+from a layer type's ``combine``, the probe twin's helpers, the container for groups, and the
+layer modules torch.nn lacks (archcalc.pytorch.layermodules, which export copies). Defined
 lazily (torch is an optional extra)."""
 
 from __future__ import annotations
@@ -79,10 +80,23 @@ def torch_classes() -> dict:
             else:
                 super().__setattr__(name, value)
 
+    class SpreadTo(nn.Module):
+        """Probe twin of a reshape of a flat vector: every output element reads the whole vector
+        (a flat vector's elements have no spatial field: the analysis's convention)."""
+
+        def __init__(self, shape):
+            super().__init__()
+            self.shape = tuple(shape)
+
+        def forward(self, x):
+            total = x.reshape(x.shape[0], -1).sum(1)
+            return total.reshape(-1, *([1] * len(self.shape))).expand(-1, *self.shape)
+
+    from .layermodules import CLASSES
     from .padded import PADDED
 
-    return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread,
-            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **PADDED}
+    return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread, "archcalc.SpreadTo": SpreadTo,
+            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **PADDED, **CLASSES}
 
 
 def instantiate(call: ModuleCall):

@@ -33,7 +33,54 @@ EXPECTED = {
     "vgg16": (138_357_544, (1000,)),
     "vgg16_bn": (138_365_992, (1000,)),
     "vgg19": (143_667_240, (1000,)),
-    "yolov1": (271_703_550, (1470,)),
+    "yolov1": (271_703_550, (30, 7, 7)),
+    # the zoo of torchvision's CNNs (issue 9): torchvision's published num_params of its weights
+    "densenet161": (28_681_000, (1000,)),
+    "densenet201": (20_013_928, (1000,)),
+    "efficientnet_b0": (5_288_548, (1000,)),
+    "efficientnet_b1": (7_794_184, (1000,)),
+    "efficientnet_b2": (9_109_994, (1000,)),
+    "efficientnet_b3": (12_233_232, (1000,)),
+    "efficientnet_b4": (19_341_616, (1000,)),
+    "efficientnet_b5": (30_389_784, (1000,)),
+    "efficientnet_b6": (43_040_704, (1000,)),
+    "efficientnet_b7": (66_347_960, (1000,)),
+    "efficientnet_v2_l": (118_515_272, (1000,)),
+    "efficientnet_v2_m": (54_139_356, (1000,)),
+    "efficientnet_v2_s": (21_458_488, (1000,)),
+    "mnasnet0_5": (2_218_512, (1000,)),
+    "mnasnet0_75": (3_170_208, (1000,)),
+    "mnasnet1_0": (4_383_312, (1000,)),
+    "mnasnet1_3": (6_282_256, (1000,)),
+    "mobilenet_v3_large": (5_483_032, (1000,)),
+    "mobilenet_v3_small": (2_542_856, (1000,)),
+    "regnet_x_16gf": (54_278_536, (1000,)),
+    "regnet_x_1_6gf": (9_190_136, (1000,)),
+    "regnet_x_32gf": (107_811_560, (1000,)),
+    "regnet_x_3_2gf": (15_296_552, (1000,)),
+    "regnet_x_400mf": (5_495_976, (1000,)),
+    "regnet_x_800mf": (7_259_656, (1000,)),
+    "regnet_x_8gf": (39_572_648, (1000,)),
+    "regnet_y_128gf": (644_812_894, (1000,)),
+    "regnet_y_16gf": (83_590_140, (1000,)),
+    "regnet_y_1_6gf": (11_202_430, (1000,)),
+    "regnet_y_32gf": (145_046_770, (1000,)),
+    "regnet_y_3_2gf": (19_436_338, (1000,)),
+    "regnet_y_400mf": (4_344_144, (1000,)),
+    "regnet_y_800mf": (6_432_512, (1000,)),
+    "regnet_y_8gf": (39_381_472, (1000,)),
+    "resnext101_32x8d": (88_791_336, (1000,)),
+    "resnext101_64x4d": (83_455_272, (1000,)),
+    "resnext50_32x4d": (25_028_904, (1000,)),
+    "shufflenet_v2_x0_5": (1_366_792, (1000,)),
+    "shufflenet_v2_x1_0": (2_278_604, (1000,)),
+    "shufflenet_v2_x1_5": (3_503_624, (1000,)),
+    "shufflenet_v2_x2_0": (7_393_996, (1000,)),
+    "vgg11_bn": (132_868_840, (1000,)),
+    "vgg13_bn": (133_053_736, (1000,)),
+    "vgg19_bn": (143_678_248, (1000,)),
+    "wide_resnet101_2": (126_886_696, (1000,)),
+    "wide_resnet50_2": (68_883_240, (1000,)),
 }
 
 _REPORTS = {}
@@ -116,7 +163,9 @@ def test_rpn_outputs_54_values_per_location_with_the_papers_228_field():
 def test_yolov1_has_24_convs_and_a_7x7x30_head():
     rep = report("yolov1")
     assert sum(r.type == "conv2d" for r in rep.rows) == 24
-    assert rep.output == (1470,) and 1470 == 7 * 7 * (2 * 5 + 20)
+    fc2 = next(r for r in rep.rows if r.name == "fc2")
+    assert fc2.output == (1470,) and 1470 == 7 * 7 * (2 * 5 + 20)
+    assert rep.output == (30, 7, 7) and rep.rows[-1].params == rep.rows[-1].flops == 0  # read as 30x7x7 (CxHxW)
     assert next(r for r in rep.rows if r.name == "conv6.1.conv").output == (1024, 7, 7)
 
 

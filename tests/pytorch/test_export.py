@@ -147,3 +147,47 @@ def test_padded_layers_export_scripted_and_equal_to_the_twin(tmp_path):
     assert torch.equal(twin(x), exported(x))
     assert torch.equal(torch.jit.script(exported)(x), exported(x))
     assert {"c0.weight", "c0.bias", "c1.weight"} <= dict(exported.named_parameters()).keys()  # the module's own names
+
+
+# issue 9's vocabulary: the modules torch.nn lacks (LayerNorm2d, LayerScale, StochasticDepth,
+# Slice) are copied into the exported file from archcalc.pytorch.layermodules
+VOCAB = """
+name: vocab
+input: 8x10x10
+layers:
+  - {name: stem, type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}
+  - {name: ln, type: layernorm, eps: 1.0e-6}
+  - {name: gamma, type: layer_scale, init: 0.5}
+  - {name: drop, type: stochastic_depth, p: 0.1}
+  - {name: left, type: slice, chunks: 2, index: 0}
+  - {name: right, type: slice, start: 8, inputs: drop}
+  - {name: gn, type: groupnorm, num_groups: 2}
+  - {name: inorm, type: instancenorm2d, affine: true}
+  - {name: unit, type: concat, inputs: [left, inorm]}
+  - {name: mix, type: channel_shuffle, groups: 4}
+  - {type: global_avgpool2d}
+  - flatten
+  - {name: fc, type: linear, out_features: 12}
+  - {name: lnv, type: layernorm}
+  - {name: map, type: reshape, shape: [3, 2, 2]}
+"""
+
+
+def test_vocabulary_exports_and_matches_the_twin(tmp_path):
+    from archcalc.pytorch.twin import build_module
+
+    graph = load_graph("vocab.yaml", text=textwrap.dedent(VOCAB))
+    text = to_pytorch_source(graph)
+    assert only_torch_imports(text)
+    assert "class LayerNorm2d(nn.LayerNorm):" in text and "_attach(self, 'gamma', LayerScale(16, init=0.5))" in text
+    assert "Slice(0, 8)" in text and "nn.ChannelShuffle(4)" in text and "nn.Unflatten(1, (3, 2, 2))" in text
+    module = import_source(tmp_path, text, "vocab_model")
+    check_model(module, graph, analyze_text(textwrap.dedent(VOCAB)), device="cpu")
+    twin = build_module(graph).eval()
+    exported = module.build().eval()
+    exported.load_state_dict(twin.state_dict())
+    x = torch.randn(2, 8, 10, 10)
+    assert torch.equal(twin(x), exported(x))
+    assert torch.equal(torch.jit.script(exported)(x), exported(x))
+    named = dict(exported.named_parameters())
+    assert named["gamma.layer_scale"].shape == (16, 1, 1) and named["ln.weight"].shape == (16,)

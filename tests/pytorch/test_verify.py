@@ -130,6 +130,48 @@ layers:
   - {name: out, type: add, inputs: [scale, both]}
 """
 
+# The vocabulary of modern nets (issue 9): norms with per-sample statistics, on maps and vectors;
+# a ConvNeXt-like branch (layer scale, stochastic depth) and a sigmoid squeeze-excitation gate;
+# a ShuffleNetV2 unit (two slices, concat, channel shuffle); a vector sliced and read as a map.
+VOCAB = """
+name: vocab
+input: 8x12x10
+layers:
+  - {name: stem, type: conv2d, out_channels: 16, kernel_size: 3, padding: 1}
+  - {name: ln, type: layernorm, eps: 1.0e-6}
+  - {name: gn, type: groupnorm, num_groups: 4}
+  - {name: inorm, type: instancenorm2d}
+  - {name: inorm2, type: instancenorm2d, affine: true, track_running_stats: true}
+  - name: branch
+    layers:
+      - {name: dw, type: conv2d, out_channels: 16, kernel_size: 7, padding: 3, groups: 16}
+      - {name: gamma, type: layer_scale, init: 0.5}
+      - {name: drop, type: stochastic_depth, p: 0.25}
+  - {name: res, type: add, inputs: [branch, inorm2]}
+  - name: se
+    layers:
+      - {name: pool, type: global_avgpool2d}
+      - {name: fc1, type: conv2d, out_channels: 4, kernel_size: 1}
+      - relu
+      - {name: fc2, type: conv2d, out_channels: 16, kernel_size: 1}
+      - {name: gate, type: sigmoid}
+  - {name: excite, type: mul, inputs: [res, se]}
+  - {name: left, type: slice, chunks: 2, index: 0, inputs: res}
+  - {name: right, type: slice, start: 8, end: 16, inputs: res}
+  - {name: rconv, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: unit, type: concat, inputs: [left, rconv]}
+  - {name: mix, type: channel_shuffle, groups: 2}
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2}
+  - {name: gap, type: global_avgpool2d}
+  - flatten
+  - {name: fc, type: linear, out_features: 14}
+  - {name: ln1, type: layernorm, bias: false}
+  - {name: gn1, type: groupnorm, num_groups: 2}
+  - {name: part, type: slice, start: 2}
+  - {name: map, type: reshape, shape: [3, 2, 2]}
+  - {name: head, type: conv2d, out_channels: 4, kernel_size: 1}
+"""
+
 # Per-side and TensorFlow-style padding (odd sizes too: 'SAME' pads differently there), and the
 # pad layer in every mode; the fields follow the top/left side.
 PADDING = """
@@ -150,7 +192,7 @@ layers:
 
 # name -> spec; every registered layer type appears in one (test_inline_specs_cover_every_layer_type)
 INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES, "flat": FLAT,
-          "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING}
+          "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB}
 
 
 @pytest.mark.parametrize("text", INLINE.values(), ids=list(INLINE))
@@ -178,6 +220,16 @@ def test_squeeze_excitation_product_sees_the_whole_input():
     assert not rf["both"].skipped and rf["both"].ok  # union of a 3x3 and a 7x7 field, probed
     flops = {c.layer: c for c in result.checks if c.quantity == "flops"}
     assert flops["scale"].expected == flops["scale"].actual == 0  # FlopCounterMode counts no element-wise product
+
+
+def test_vocabulary_gate_and_branch_fields():
+    result = verify(graph_of(VOCAB))
+    assert_all_agree(result)
+    rf = {c.layer: c for c in result.checks if c.quantity == "rf"}
+    assert rf["excite"].expected == "whole" and not rf["excite"].skipped  # the sigmoid gate from a global pool
+    assert not rf["res"].skipped and all(last - first + 1 == 9 for first, last in rf["res"].actual)  # 3x3, then 7x7
+    assert not rf["mix"].skipped and all(last - first + 1 == 11 for first, last in rf["mix"].actual)  # + a 3x3 path
+    assert rf["map"].expected == "whole" and not rf["map"].skipped
 
 
 def _blocking(module_call):

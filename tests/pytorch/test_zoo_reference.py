@@ -70,7 +70,7 @@ def yolov1():
     conv(1024); conv(1024, s=2); conv(1024); conv(1024)  # noqa: E702
     assert sum(isinstance(m, nn.Conv2d) for m in layers) == 24
     return nn.Sequential(*layers, nn.Flatten(), nn.Linear(7 * 7 * 1024, 4096), nn.LeakyReLU(0.1), nn.Dropout(),
-                         nn.Linear(4096, 7 * 7 * 30))
+                         nn.Linear(4096, 7 * 7 * 30), nn.Unflatten(1, (30, 7, 7)))
 
 
 def fcn32s():

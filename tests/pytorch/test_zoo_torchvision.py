@@ -4,6 +4,7 @@ same parameters, buffers, output shape and FlopCounterMode FLOPs, and the totals
 reference is torchvision itself, built on the meta device (no memory, no arithmetic, no weights),
 never a published number."""
 
+import contextlib
 import importlib.util
 
 import pytest
@@ -29,13 +30,34 @@ TORCHVISION_NETS = {
     "mobilenet_v2": {}, "mobilenet_v3_large": {}, "mobilenet_v3_small": {},
     "mnasnet0_5": {}, "mnasnet0_75": {}, "mnasnet1_0": {}, "mnasnet1_3": {},
     "squeezenet1_0": {}, "squeezenet1_1": {},
+    "shufflenet_v2_x0_5": {}, "shufflenet_v2_x1_0": {}, "shufflenet_v2_x1_5": {}, "shufflenet_v2_x2_0": {},
+    "regnet_y_400mf": {}, "regnet_y_800mf": {}, "regnet_y_1_6gf": {}, "regnet_y_3_2gf": {},
+    "regnet_y_8gf": {}, "regnet_y_16gf": {}, "regnet_y_32gf": {}, "regnet_y_128gf": {}, "regnet_x_400mf": {},
+    "regnet_x_800mf": {}, "regnet_x_1_6gf": {}, "regnet_x_3_2gf": {}, "regnet_x_8gf": {}, "regnet_x_16gf": {},
+    "regnet_x_32gf": {}, "efficientnet_b0": {}, "efficientnet_b1": {}, "efficientnet_b2": {},
+    "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
+    "efficientnet_b7": {}, "efficientnet_v2_s": {}, "efficientnet_v2_m": {}, "efficientnet_v2_l": {},
 }
+
+
+@contextlib.contextmanager
+def cpu_factories():
+    """torch.arange and torch.tensor on the cpu while a model is built on the meta device: RegNet's
+    BlockParams.from_init_params computes its widths with tensors and reads them back (.tolist()),
+    which a meta tensor, having no data, cannot do. Modules still get meta parameters."""
+    saved = torch.arange, torch.tensor
+    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
+    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
+    try:
+        yield
+    finally:
+        torch.arange, torch.tensor = saved
 
 
 def measure(name: str, input_shape: tuple[int, ...], batch: int):
     """torchvision's figures per leaf module: parameters, buffers, output shape (last call) and
     FLOPs, plus the totals."""
-    with torch.device("meta"):
+    with torch.device("meta"), cpu_factories():
         model = torchvision_model(name, **TORCHVISION_NETS[name]).eval()
     leaves = {n: m for n, m in model.named_modules() if n and not list(m.children())}
     shapes = {}
@@ -43,6 +65,10 @@ def measure(name: str, input_shape: tuple[int, ...], batch: int):
         leaf.register_forward_hook(lambda mod, args, out, n=leaf_name: shapes.__setitem__(n, tuple(out.shape[1:])))
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         model(torch.empty(batch, *input_shape, device="meta"))
+    # a leaf that forward never calls has no output: one that holds nothing (ShuffleNetV2's empty
+    # branch1 of a stride-1 unit) may have no row; one with parameters (an aux head in eval) is
+    # compared by parameters and buffers, its output None
+    leaves = {n: m for n, m in leaves.items() if n in shapes or list(m.parameters()) or list(m.buffers())}
     prefix = type(model).__name__ + "."
     flops = {key[len(prefix):]: sum(ops.values()) for key, ops in counter.get_flop_counts().items()
              if key.startswith(prefix)}
@@ -62,6 +88,7 @@ def test_bundled_spec_equals_torchvision_module_by_module(name):
     rows = {row.name: row for row in report.rows}
     missing = [n for n in per_module if n not in rows]
     assert not missing, f"torchvision modules without a row of the same name: {missing[:5]}"
+
     def ours(row):  # a row the mode does not run has parameters and buffers only, as the module
         return row.params, row.buffers, tuple(row.output) if row.active else None, row.flops
 

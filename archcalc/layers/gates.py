@@ -1,0 +1,67 @@
+"""Gates and scales of residual branches: ConvNeXt's learnable per-channel layer scale and
+stochastic depth (torchvision.ops.StochasticDepth), an identity at inference."""
+
+from __future__ import annotations
+
+from .args import Arg, choice, number, number_in, optional, positive_int
+from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
+from .fieldrules import IDENTITY
+from .norm import check_count
+
+
+@register
+class LayerScale(LayerType):
+    name = "layer_scale"
+    aliases = ("layerscale",)
+    family = "gates and scales"
+    summary = ("A learnable scale per channel of a CxHxW map (ConvNeXt's CNBlock: gamma of shape Cx1x1, named "
+               "layer_scale, initialised to init), multiplied into the residual branch.")
+    args = (
+        Arg("init", number, 1e-6, ("layer_scale", "init_value"), "initial value of every scale"),
+        Arg("channels", optional(positive_int), None, ("num_channels", "dim"), "checked against the input when given"),
+    )
+    params_rule = "C (layer_scale, shape C x 1 x 1)"
+    macs_rule = "0 (FLOPs 0: FlopCounterMode counts no element-wise product)"
+    ops_rule = "1 per element (a multiply)"
+    backward_rule = "0: the product's gradients are element-wise (FlopCounterMode counts no mul)"
+    torch_defaults = dict(init=1e-6)
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, _, _ = spatial(inputs[0], cls.name)
+        check_count(args["channels"], channels, "channels")
+        return LayerResult(output=inputs[0], params=[Tensor("layer_scale", channels, f"{channels} (Cx1x1)")],
+                           ops=elements(inputs[0]), rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.LayerScale", (in_shapes[0][0],), dict(init=args["init"]))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "channels": None}
+
+
+@register
+class StochasticDepth(LayerType):
+    name = "stochastic_depth"
+    aliases = ("drop_path",)
+    family = "regularisation"
+    summary = ("Stochastic depth (torchvision.ops.StochasticDepth): drops a residual branch per sample ('row') or per "
+               "batch in training; an identity at inference, no parameters.")
+    args = (
+        Arg("p", number_in(0, 1), help="drop probability, 0 to 1"),
+        Arg("mode", choice("row", "batch"), "row", (), "row: per sample; batch: the whole batch"),
+    )
+    rf_rule = "unchanged (an identity at inference)"
+    torch_defaults = dict(mode="row")
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        return LayerResult(output=inputs[0], rf=IDENTITY)
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.StochasticDepth", (args["p"],), dict(mode=args["mode"]))
