@@ -33,7 +33,7 @@ def gradient_flow(graph: Graph, param_counts: dict[int, int]) -> dict[int, Gradi
     """Each node's GradientFlow, by node id; ``param_counts``: each node's parameter count."""
     requires_grad: dict[int, bool] = {}
     flows: dict[int, GradientFlow] = {}
-    used = _ancestors_of_output(graph)
+    used = ancestors_of_output(graph)
     for node in graph.nodes:
         input_grad = False
         for producer in node.inputs:
@@ -46,7 +46,7 @@ def gradient_flow(graph: Graph, param_counts: dict[int, int]) -> dict[int, Gradi
     return flows
 
 
-def _ancestors_of_output(graph: Graph) -> set[int]:
+def ancestors_of_output(graph: Graph) -> set[int]:
     """Ids of the output node and every node it depends on (none when the output is the input)."""
     if graph.output is None:
         return set()

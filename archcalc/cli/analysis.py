@@ -65,13 +65,47 @@ def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optiona
     show("params", spec, input, layout, batch, format, depth, columns)
 
 
+ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool does: torch, torchinfo, fvcore, thop, "
+                             "... (`all`, or a comma-separated list, for a column per tool and a row per layer type). "
+                             "docs/conventions.md says what each counts.")
+
+
 @app.command()
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
-          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt) -> None:
+          columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, convention: Optional[str] = ConventionOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
-    the backward pass (gradient w.r.t. input and weights) or a whole training step."""
-    show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns)
+    the backward pass (gradient w.r.t. input and weights) or a whole training step; with --convention, the
+    count of a peer tool (torchinfo, fvcore, thop, ...), per layer, or per layer type for several."""
+    if convention is None:
+        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns)
+    else:
+        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_)
+
+
+def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns, pass_: Pass) -> None:
+    def work():
+        from ..analysis import fold
+        from ..errors import UsageError
+        from ..figures.conventions import convention_counts, resolve_conventions
+        from ..render import conventions as view
+
+        if pass_ is not Pass.forward:
+            raise UsageError("--convention counts the forward pass, as the peer tools do; leave out --pass")
+        if columns is not None:
+            raise UsageError("--columns does not apply to --convention (its columns are the tools)")
+        chosen = resolve_conventions(names)
+        given = typed_input(input_shape, layout)
+        report = build_report(spec, given, batch)
+        rows, counted = fold(report, depth), convention_counts(report, chosen)
+        if fmt is not Format.table:
+            sys.stdout.write(view.render_text(report, rows, counted, fmt.value, input_json(given)))
+        elif sys.stdout.isatty() or (text := view.plain_text(report, rows, counted, output_width())) is None:
+            view.print_rich(report, rows, counted, console())
+        else:
+            sys.stdout.write(text)
+
+    run_guarded(work)
 
 
 @app.command()

@@ -17,22 +17,27 @@ def compare(specs: List[str] = typer.Argument(..., help="Two or more spec files,
                                                "(architectures/compare/*.yaml, also as compare/NAME or NAME).",
                                                show_default=False),
             input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt, batch: Optional[int] = BatchOpt,
-            format: Format = FormatOpt, dtype: DType = DTypeOpt) -> None:
+            format: Format = FormatOpt, dtype: DType = DTypeOpt,
+            convention: Optional[str] = typer.Option(None, "--convention", help="Add rows with peer tools' counts "
+                                                     "(torchinfo, fvcore, thop, ...; a comma-separated list or all). "
+                                                     "JSON always holds every tool's total.")) -> None:
     """Nets side by side: parameters, MACs, FLOPs, final RF, peak and total activations, output; ratios to the first."""
 
     def work():
         from ..figures.compare import figures, print_table, render_text
+        from ..figures.conventions import resolve_conventions
         from ..spec.bundled import resolve_compare_spec
         from ..errors import UsageError
 
         if len(specs) < 2:
             raise UsageError("compare needs at least two nets")
+        shown = [c.name for c in resolve_conventions(convention)] if convention is not None else []
         given = typed_input(input, layout)
         items = [figures(build_report(spec, given, batch, dtype.value, resolve_compare_spec)) for spec in specs]
         if format is Format.table:
-            print_table(items, console())
+            print_table(items, console(), shown)
         else:
-            sys.stdout.write(render_text(items, format.value))
+            sys.stdout.write(render_text(items, format.value, shown))
 
     run_guarded(work)
 

@@ -3,9 +3,10 @@ Report's graph walked once more, each layer's facts handed to every convention a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from ..analysis import Report
+from ..analysis import Report, Row
+from ..analysis.backward import ancestors_of_output
 from ..errors import UsageError
 from ..layers.conventions import CONVENTIONS, Convention, LayerFacts, convention_names
 
@@ -38,20 +39,48 @@ def layer_facts(report: Report) -> list[tuple[str, LayerFacts]]:
     if graph is None:
         raise UsageError("this report has no graph to count conventions on")
     shapes: dict[int, tuple[int, ...]] = {}
+    used = ancestors_of_output(graph)
     facts = []
     for node, row in zip(graph.nodes, report.rows):
         inputs = tuple(report.input if p is None else shapes[id(p)] for p in node.inputs)
         result = node.layer.infer(node.args, list(inputs))
         shapes[id(node)] = result.output
-        facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable)))
+        facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable,
+                                                 node.functional, used=id(node) in used)))
     return facts
 
 
 def convention_counts(report: Report, conventions: list[Convention]) -> list[ConventionCounts]:
     """Each convention's per-layer counts and total for the Report's net, input and batch."""
     facts = layer_facts(report)
+    batched = [(name, replace(f, batch=report.batch)) for name, f in facts]
     counted = []
     for convention in conventions:
-        layers = {name: convention.scale(convention.count(f), report.batch) for name, f in facts}
+        seen = batched if convention.whole_batch else facts
+        layers = {name: convention.reported(f, report.batch) for name, f in seen}
         counted.append(ConventionCounts(convention, layers, sum(layers.values())))
     return counted
+
+
+def counts_by_row(counted: ConventionCounts, rows: list[Row]) -> list[int]:
+    """A convention's count for each shown row: a layer's own, or a folded group's (--depth) sum
+    over the layers inside it."""
+    totals = []
+    for row in rows:
+        if row.name in counted.layers and row.folded == 1:
+            totals.append(counted.layers[row.name])
+        else:
+            prefix = row.name + "."
+            totals.append(sum(v for name, v in counted.layers.items() if name.startswith(prefix) or name == row.name))
+    return totals
+
+
+def counts_by_type(report: Report, counted: list[ConventionCounts]) -> dict[str, list[int]]:
+    """Each layer type's count under every convention (in ``counted``'s order), types in the
+    order they first appear in the net."""
+    types: dict[str, list[int]] = {}
+    for row in report.rows:
+        sums = types.setdefault(row.type, [0] * len(counted))
+        for i, convention in enumerate(counted):
+            sums[i] += convention.layers[row.name]
+    return types

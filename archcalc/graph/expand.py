@@ -21,7 +21,7 @@ from .values import Values, locate
 
 MAX_NODES = 100_000
 MAX_NESTING = 64
-RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "comment"}
+RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "functional", "comment"}
 
 
 class Scope:
@@ -132,11 +132,13 @@ class Expander(Values):
             return None, None
         if local in scope.names:
             raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
-        type_name, trainable = self._type_and_trainable(entry, full)
+        type_name, trainable, functional = self._type_and_flags(entry, full)
         if type_name in (None, "sequential") or type_name in self.blocks:
+            if "functional" in entry:
+                raise self.error("'functional' belongs to layers, not to groups or blocks", entry, full, "functional")
             endpoint = self._group(entry, type_name, scope, env, full, sources)
         else:
-            endpoint = self._layer(entry, type_name, env, full, sources, trainable)
+            endpoint = self._layer(entry, type_name, env, full, sources, (trainable, functional))
         scope.names[local] = endpoint
         return endpoint, local
 
@@ -179,7 +181,9 @@ class Expander(Values):
             scope.names.setdefault(local, Endpoint(target=sources[0]))
         return keep
 
-    def _type_and_trainable(self, entry: PosDict, full: str) -> tuple[str | None, bool]:
+    def _type_and_flags(self, entry: PosDict, full: str) -> tuple[str | None, bool, bool]:
+        """The entry's type and its two flags: trainable, and functional (the reference code
+        calls the layer as a function, so module-hook tools never see it)."""
         type_name = entry.get("type")
         if type_name is None and "layers" not in entry:
             raise self.error("layer has no 'type'", entry, full)
@@ -188,7 +192,10 @@ class Expander(Values):
         trainable = entry.get("trainable", True)
         if not isinstance(trainable, bool):
             raise self.error("'trainable' must be true or false", entry, full, "trainable")
-        return type_name, trainable
+        functional = entry.get("functional", False)
+        if not isinstance(functional, bool):
+            raise self.error("'functional' must be true or false", entry, full, "functional")
+        return type_name, trainable, functional
 
     # -- groups and blocks ---------------------------------------------------------------------
     def _group(self, entry: PosDict, type_name: str | None, scope: Scope, env: Mapping, full: str,
@@ -259,7 +266,8 @@ class Expander(Values):
 
     # -- layers --------------------------------------------------------------------------------
     def _layer(self, entry: PosDict, type_name: str, env: Mapping, full: str, sources: list[Endpoint],
-               trainable: bool) -> Endpoint:
+               flags: tuple[bool, bool]) -> Endpoint:
+        """One layer node; ``flags`` is (trainable, functional)."""
         layer = lookup(type_name)
         if layer is None:
             choices = list(REGISTRY) + list(self.blocks) + list(ALIASES)
@@ -276,7 +284,8 @@ class Expander(Values):
             raise self.error(f"{layer.name} joins two or more inputs: list them with inputs: [a, b]", entry, full)
         if len(self.nodes) >= MAX_NODES:
             raise self.error(f"the spec expands past {MAX_NODES:,} layers", entry, full)
-        node = Node(full, layer, args, entry.line, entry.column, trainable, sources)
+        trainable, functional = flags
+        node = Node(full, layer, args, entry.line, entry.column, trainable, sources, functional=functional)
         self.nodes.append(node)
         return Endpoint(node=node)
 

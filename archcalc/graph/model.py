@@ -21,6 +21,9 @@ class Node:
     # after resolution: producer nodes, None meaning the net input
     inputs: list["Node | None"] = field(default_factory=list, repr=False)  # repr=False: a DAG repr is exponential
     index: int = 0
+    # The reference code calls it as a function (F.relu, torch.cat), not through a module: only
+    # peer tools' conventions read it (module-hook tools never see such a layer).
+    functional: bool = False
 
     @property
     def type_name(self) -> str:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 from typing import Any, Callable
 
 from ..base import LayerResult, LayerType, Shape
@@ -23,13 +24,47 @@ class LayerFacts:
     # The reference code calls it as a function (F.relu, torch.flatten), not as a module, so tools
     # that count through module hooks never see it.
     functional: bool = False
+    # The samples the tool runs at once: read only by a convention with ``whole_batch`` (whose
+    # rules round the whole batch's count, as thop does); every other rule counts one sample.
+    batch: int = 1
+    # The net's output depends on it (a tool that traces the graph drops a layer whose output
+    # nothing uses, as torch.jit's trace does for fvcore).
+    used: bool = True
 
     @property
     def type_name(self) -> str:
         return self.layer.name
 
+    @property
+    def input_numel(self) -> int:
+        """Elements of the (first) input, one sample."""
+        return prod(self.inputs[0])
+
+    @property
+    def output_numel(self) -> int:
+        """Elements of the output, one sample."""
+        return prod(self.output)
+
 
 Rule = Callable[[LayerFacts], int]
+
+
+def traced(rule: Rule) -> Rule:
+    """A rule of a tool that counts a torch.jit trace: the trace keeps only what the output
+    depends on, so a layer on a branch the output does not use counts 0."""
+    def counted_if_used(facts: LayerFacts) -> int:
+        return rule(facts) if facts.used else 0
+    counted_if_used.__doc__ = rule.__doc__
+    return counted_if_used
+
+
+def hooked(rule: Rule) -> Rule:
+    """A rule of a tool that counts through module hooks: a layer the reference code calls as a
+    function (``functional: true`` in the spec) has no module, so the tool never sees it."""
+    def counted_if_a_module(facts: LayerFacts) -> int:
+        return 0 if facts.functional else rule(facts)
+    counted_if_a_module.__doc__ = rule.__doc__
+    return counted_if_a_module
 
 
 def zero(facts: LayerFacts) -> int:
@@ -50,14 +85,25 @@ class Convention:
     default: Rule = zero
     # The tool reports one sample's count whatever the batch (ptflops divides by the batch).
     per_sample: bool = False
+    # The rules count the whole batch (LayerFacts.batch samples) because the tool rounds that
+    # count as a whole (thop's int() of a float product): ``scale`` then leaves it as it is.
+    whole_batch: bool = False
 
     def count(self, facts: LayerFacts) -> int:
         """The tool's count for one layer and one sample."""
         return int(self.rules.get(facts.type_name, self.default)(facts))
 
     def scale(self, per_sample_count: int, batch: int) -> int:
-        """A count for one sample as the tool reports it for ``batch`` samples."""
-        return per_sample_count if self.per_sample else per_sample_count * batch
+        """A count for one sample as the tool reports it for ``batch`` samples (a whole_batch
+        convention's count already is)."""
+        return per_sample_count if self.per_sample or self.whole_batch else per_sample_count * batch
+
+    def reported(self, facts: LayerFacts, batch: int) -> int:
+        """The layer's share of the tool's total for ``batch`` samples. A tool whose count is not
+        one sample's count scaled by its batch handling (ptflops adds its patched functionals
+        for the whole batch after dividing its module hooks by it; torchscan counts a batch
+        norm's per-channel work once per call) overrides this."""
+        return self.scale(self.count(facts), batch)
 
 
 CONVENTIONS: dict[str, Convention] = {}

@@ -1,0 +1,125 @@
+"""calflops 0.3.2: ``calculate_flops(model, input_shape=...)`` for a torch model.
+
+It reports FLOPs, MACs and parameters; its headline number (first of the three it returns,
+"fwd FLOPs") is the FLOPs, which this convention reproduces. calflops counts almost nothing
+through module hooks (only RNNs, ``MODULE_HOOK_MAPPING``): it patches ``torch.nn.functional``
+and some tensor methods (calflops/pytorch_ops.py ``_patch_functionals``,
+``_patch_tensor_methods``) and charges each patched call to the innermost module running
+(a pre-hook opens a frame per module call, the post-hook adds the frame to ``module.__flops__``).
+So a module counts what its forward calls (nn.Conv2d -> F.conv2d, nn.BatchNorm2d ->
+F.batch_norm, nn.MaxPool2d -> F.max_pool2d), and a functional call in a parent's forward (F.relu
+in googlenet's BasicConv2d) counts for the parent. Not patched: F.hardtanh (so nn.ReLU6 counts
+0), F.dropout, F.hardswish/hardsigmoid, torch.sigmoid/tanh, torch.cat, torch.flatten and the
+``+``/``*``/``+=`` operators (torch.add / Tensor.add and mul are patched). The whole batch as run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .base import Convention, LayerFacts, Rule, register_convention, zero
+from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area
+
+
+def calflops_conv_positions(facts: LayerFacts) -> int:
+    """_conv_flops_compute's own output size: (in + 2*pad - (d*(k-1) + 1)) // stride + 1 per axis,
+    with 'same' taken as d*(k-1)//2 on both sides (one short of PyTorch's for an even kernel)."""
+    positions = 1
+    padding, dilation, stride = facts.args["padding"], facts.args["dilation"], facts.args["stride"]
+    for axis, size in enumerate(facts.inputs[0][1:]):
+        k, d = facts.args["kernel_size"][axis], dilation[axis]
+        pad = 0 if padding == "valid" else d * (k - 1) // 2 if padding == "same" else padding[axis]
+        positions *= (size + 2 * pad - (d * (k - 1) + 1)) // stride[axis] + 1
+    return positions
+
+
+def conv(facts: LayerFacts) -> int:
+    """_conv_flops_compute: 2 * MACs (k_h*k_w * in_channels * out/groups per position) plus
+    out_channels per position for a bias."""
+    out = facts.args["out_channels"]
+    positions = calflops_conv_positions(facts)
+    macs = kernel_area(facts) * in_channels(facts) * (out // facts.args["groups"]) * positions
+    return 2 * macs + (out * positions if has_bias(facts) else 0)
+
+
+def conv_transpose(facts: LayerFacts) -> int:
+    """_conv_trans_flops_compute: out_channels is weight.shape[1] (out/groups), divided by groups
+    again; 2 * k_h*k_w * in * that per *input* position, plus a bias over output positions taken
+    from the plain-conv formula (with padding, not output_padding), as its source has it."""
+    groups = facts.args["groups"]
+    weight_out = facts.args["out_channels"] // groups
+    macs = kernel_area(facts) * in_channels(facts) * (weight_out // groups) * in_positions(facts)
+    if not has_bias(facts):
+        return 2 * macs
+    positions = 1
+    for axis, size in enumerate(facts.inputs[0][1:]):
+        k, d = facts.args["kernel_size"][axis], facts.args["dilation"][axis]
+        positions *= (size + 2 * facts.args["padding"][axis] - (d * (k - 1) + 1)) // facts.args["stride"][axis] + 1
+    return 2 * macs + weight_out * positions
+
+
+def linear(facts: LayerFacts) -> int:
+    """_linear_flops_compute: 2 * input elements * out_features; the bias is not counted."""
+    return 2 * facts.input_numel * facts.args["out_features"]
+
+
+def numel(facts: LayerFacts) -> int:
+    """The input's elements (activations, every pooling, softmax)."""
+    return facts.input_numel
+
+
+def batchnorm(facts: LayerFacts) -> int:
+    """_batch_norm_flops_compute in eval mode: the input's elements, twice when affine."""
+    return facts.input_numel * (2 if is_affine(facts) else 1)
+
+
+def lrn(facts: LayerFacts) -> int:
+    """F.local_response_norm (torch 2.13): input.mul(input), avg_pool3d over the channel-padded
+    squares ((C + size - 1) x H x W), .mul(alpha), .add(k): all patched."""
+    return 3 * facts.input_numel + (in_channels(facts) + facts.args["size"] - 1) * in_positions(facts)
+
+
+def upsample(facts: LayerFacts) -> int:
+    """_upsample_flops_compute with a scale factor: the input's elements (its product with the
+    factor is computed and dropped). With a size it is prod(size) once per call (per_call)."""
+    return facts.input_numel if facts.args["size"] is None else 0
+
+
+def upsample_per_call(facts: LayerFacts) -> int:
+    size = facts.args["size"]
+    return size[0] * size[1] if size is not None else 0
+
+
+RULES: dict[str, Rule] = {
+    "conv2d": conv, "conv_transpose2d": conv_transpose, "linear": linear,
+    "batchnorm1d": batchnorm, "batchnorm2d": batchnorm, "local_response_norm": lrn,
+    **{name: numel for name in ("relu", "leaky_relu", "elu", "gelu", "silu", "softmax",
+                                "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d",
+                                "global_avgpool2d", "global_maxpool2d")},
+    # F.relu6 is patched but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
+    "relu6": lambda facts: facts.input_numel if facts.functional else 0,
+    "upsample": upsample,
+    # add and mul: the + and * operators of the reference nets are not patched: 0, the default
+}
+
+
+@dataclass(frozen=True)
+class CalflopsConvention(Convention):
+    """Counts for the whole batch as run, plus constants counted once per call."""
+
+    per_call: dict[str, Rule] = field(default_factory=dict)
+
+    def reported(self, facts: LayerFacts, batch: int) -> int:
+        return self.scale(self.count(facts), batch) + int(self.per_call.get(facts.type_name, zero)(facts))
+
+
+CALFLOPS = register_convention(CalflopsConvention(
+    name="calflops",
+    tool="calflops 0.3.2 (calflops/flops_counter.py calculate_flops, its FLOPs; calflops/pytorch_ops.py)",
+    unit="FLOPs",
+    counts="2 FLOPs per MAC of convs and linears (+ conv biases, not linear ones), 1 per BatchNorm element "
+           "(2 if affine), 1 per element into ReLU and pooling, through patched functionals (ReLU6, dropout, "
+           "+ and torch.cat count 0); the whole batch",
+    rules=RULES,
+    per_call={"upsample": upsample_per_call},
+))

@@ -1,0 +1,60 @@
+"""fvcore 0.1.5.post20221221's FlopCountAnalysis(model, input).total(), read from
+fvcore/nn/flop_count.py (_DEFAULT_SUPPORTED_OPS: which aten op gets which handle) and
+fvcore/nn/jit_handles.py (the handles), with the model in eval mode.
+
+fvcore traces the model with torch.jit, so it sees functional calls as well as modules, and
+counts one "flop" per multiply-add of the ops it has a handle for; every other op (max and
+average pooling, ReLU, adds, cat, dropout, flatten, softmax, the element-wise ops local response
+normalisation decomposes into) counts 0, most with an "unsupported operator" warning. The trace
+keeps only what the output depends on: a layer on a branch the output does not use counts 0.
+"""
+
+from math import prod
+
+from .base import Convention, LayerFacts, register_convention, traced
+
+
+def conv(facts: LayerFacts) -> int:
+    """conv_flop_jit (aten::_convolution): weight elements x H_out x W_out; no bias."""
+    return facts.result.params[0].count * prod(facts.output[1:])
+
+
+def conv_transpose(facts: LayerFacts) -> int:
+    """conv_flop_jit, transposed: weight elements x H_in x W_in; no bias."""
+    return facts.result.params[0].count * prod(facts.inputs[0][1:])
+
+
+def linear(facts: LayerFacts) -> int:
+    """linear_flop_jit (aten::linear): input elements x out_features; no bias."""
+    return facts.input_numel * facts.output[-1]
+
+
+def batch_norm(facts: LayerFacts) -> int:
+    """batchnorm_flop_jit in eval mode: input elements x 2 with affine, x 1 without (training
+    mode would count 5 and 4)."""
+    return facts.input_numel * (2 if facts.args["affine"] else 1)
+
+
+def adaptive_avg_pool(facts: LayerFacts) -> int:
+    """elementwise_flop_counter(1, 0) (aten::adaptive_avg_pool2d): one per input element."""
+    return facts.input_numel
+
+
+def upsample(facts: LayerFacts) -> int:
+    """elementwise_flop_counter(0, 1) nearest, (0, 4) bilinear: per output element."""
+    return facts.output_numel * (1 if facts.args["mode"] == "nearest" else 4)
+
+
+FVCORE = register_convention(Convention(
+    name="fvcore",
+    tool="fvcore 0.1.5.post20221221 (nn/flop_count.py _DEFAULT_SUPPORTED_OPS, nn/jit_handles.py)",
+    unit="flops",
+    counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), adaptive avg "
+           "pooling 1 per input element, upsampling; other pooling, activations and joins 0",
+    rules={
+        "conv2d": traced(conv), "conv_transpose2d": traced(conv_transpose), "linear": traced(linear),
+        "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
+        "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(adaptive_avg_pool),
+        "upsample": traced(upsample),
+    },
+))

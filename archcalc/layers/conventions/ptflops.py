@@ -1,0 +1,168 @@
+"""ptflops 0.7.5: ``get_model_complexity_info`` with its two backends.
+
+``ptflops`` is the default backend (``backend=FLOPS_BACKEND.PYTORCH`` in flops_counter.py):
+forward hooks on the module types of ``MODULES_MAPPING`` (ptflops/pytorch_ops.py), each count
+summed over the batch and divided by the batch size (``compute_average_flops_cost``), so the
+module part is one sample's. With ``count_functional`` on (the default), pytorch_engine.py also
+patches ``torch.nn.functional`` (``patch_functional``: relu, prelu, elu, relu6, gelu, silu, every
+pooling, softmax, upsample/interpolate; not linear, conv, batch_norm, hardtanh, leaky_relu) and
+the tensor ops ``patch_tensor_ops`` lists (matmul, mm, bmm, addmm, baddbmm, mul, add, as
+``torch.X`` and ``Tensor.X``, not the ``+``/``*``/``+=`` operators). Those counts are added to
+the total *after* the division, for the whole batch, and appear in no per-layer line. The
+patch sits under the modules too: ``nn.ReLU``, ``nn.ELU``, ``nn.GELU`` and every pooling
+module call the patched functional, so they count twice (hook + functional); ``nn.ReLU6``
+calls ``F.hardtanh`` and ``nn.LeakyReLU`` ``F.leaky_relu``, which are not patched.
+
+``ptflops-aten`` is ``backend='aten'`` (aten_engine.py, aten_ops.py): a dispatch mode counting
+``aten.mm``, ``matmul``, ``addmm``, ``bmm``, ``convolution`` and ``_convolution`` (MACs, plus one
+per output element for a bias), for the whole batch as run; per module only for the model's
+direct children.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
+from .tally import (conv_weight_numel, has_bias, in_channels, in_positions, is_affine, kernel_area,
+                    linear_in_features, linear_rows, out_positions)
+
+TOOL = "ptflops 0.7.5"
+
+
+# ---- the default (pytorch) backend: module hooks, ptflops/pytorch_ops.py MODULES_MAPPING
+
+def hook_conv(facts: LayerFacts) -> int:
+    """conv_flops_counter_hook: k_h*k_w * in_channels * out/groups per output position, plus one
+    per output element for the bias."""
+    per_position = kernel_area(facts) * in_channels(facts) * (facts.args["out_channels"] // facts.args["groups"])
+    return per_position * out_positions(facts) + (facts.output_numel if has_bias(facts) else 0)
+
+
+def hook_conv_transpose(facts: LayerFacts) -> int:
+    """The same hook with transpose=True: per *input* position."""
+    per_position = kernel_area(facts) * in_channels(facts) * (facts.args["out_channels"] // facts.args["groups"])
+    return per_position * in_positions(facts) + (facts.output_numel if has_bias(facts) else 0)
+
+
+def hook_linear(facts: LayerFacts) -> int:
+    """linear_flops_counter_hook: (in * out + out for a bias) per row."""
+    out = facts.args["out_features"]
+    return (linear_in_features(facts) * out + (out if has_bias(facts) else 0)) * linear_rows(facts)
+
+
+def hook_batchnorm(facts: LayerFacts) -> int:
+    """bn_flops_counter_hook: the input's elements, twice when affine."""
+    return facts.input_numel * (2 if is_affine(facts) else 1)
+
+
+def hook_output(facts: LayerFacts) -> int:
+    """relu_flops_counter_hook (ReLU, PReLU, ELU, LeakyReLU, ReLU6, GELU): the output's elements."""
+    return facts.output_numel
+
+
+def hook_input(facts: LayerFacts) -> int:
+    """pool_flops_counter_hook (every pooling module): the input's elements."""
+    return facts.input_numel
+
+
+_POOLS = ("maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")
+
+HOOKS: dict[str, Rule] = {
+    "conv2d": hook_conv, "conv_transpose2d": hook_conv_transpose, "linear": hook_linear,
+    "batchnorm1d": hook_batchnorm, "batchnorm2d": hook_batchnorm,
+    **{name: hook_output for name in ("relu", "relu6", "leaky_relu", "elu", "gelu")},
+    **{name: hook_input for name in _POOLS},
+    # upsample_flops_counter_hook counts output[0], the first sample's elements, once per call:
+    # handled in PtflopsConvention.reported
+}
+
+
+# ---- the patched functionals (pytorch_engine.patch_functional), whole batch
+
+def functional_numel(facts: LayerFacts) -> int:
+    """_numel_functional_flops_hook: the input's elements."""
+    return facts.input_numel
+
+
+def functional_lrn(facts: LayerFacts) -> int:
+    """F.local_response_norm (torch 2.13) runs input.mul(input), avg_pool3d over the channel-padded
+    squares ((C + size - 1) x H x W), div.mul(alpha) and .add(k): three tensor ops of the input's
+    size and one pooling, all patched."""
+    channels, positions = in_channels(facts), in_positions(facts)
+    return 3 * facts.input_numel + (channels + facts.args["size"] - 1) * positions
+
+
+def functional_interpolate(facts: LayerFacts) -> int:
+    """_interpolate_functional_flops_hook: prod(size) * N * C, or the input's elements times the
+    scale factors' product; both the output's elements for integer factors."""
+    return facts.output_numel
+
+
+# A module's own forward calls the patched functional too (nn.ReLU -> F.relu, nn.MaxPool2d ->
+# F.max_pool2d, ...), so these count for modules and functional calls alike.
+PATCHED: dict[str, Rule] = {
+    **{name: functional_numel for name in ("relu", "elu", "gelu", "silu", "softmax", *_POOLS)},
+    # F.relu6 is patched, but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
+    "relu6": lambda facts: facts.input_numel if facts.functional else 0,
+    "local_response_norm": functional_lrn,
+    "upsample": functional_interpolate,
+    # add and mul: torch.add / Tensor.add are patched, the + and += operators the reference nets
+    # use are not (resnet's out += identity, mobilenet_v2's x + conv(x)): 0, the default
+}
+
+
+@dataclass(frozen=True)
+class PtflopsConvention(Convention):
+    """The pytorch backend's two parts: module hooks divided by the batch (``rules``, one
+    sample's count) and the patched functionals added for the whole batch (``patched``)."""
+
+    patched: dict[str, Rule] = field(default_factory=dict)
+
+    def functional_count(self, facts: LayerFacts) -> int:
+        """One sample's count from the patched functionals (ptflops adds it for the whole batch)."""
+        return int(self.patched.get(facts.type_name, zero)(facts))
+
+    def reported(self, facts: LayerFacts, batch: int) -> int:
+        hooks = self.scale(self.count(facts), batch)
+        if facts.type_name == "upsample" and not facts.functional:
+            hooks += facts.output_numel // batch  # the first sample's output, divided by the batch
+        return hooks + batch * self.functional_count(facts)
+
+
+PTFLOPS = register_convention(PtflopsConvention(
+    name="ptflops",
+    tool=f"{TOOL}, default backend 'pytorch' (ptflops/pytorch_engine.py, pytorch_ops.py)",
+    unit="MACs",
+    counts="MACs of convs and linears with their bias adds, plus one op per element of BatchNorm (two if affine), "
+           "ReLU/ELU/GELU outputs and pooling inputs; per sample; patched functionals (F.relu, pooling, ...) are "
+           "added for the whole batch, so ReLU and pooling modules count twice",
+    rules={name: hooked(rule) for name, rule in HOOKS.items()},
+    per_sample=True,
+    patched=PATCHED,
+))
+
+
+# ---- the aten backend: ptflops/aten_ops.py ATEN_OPS_MAPPING
+
+def aten_convolution(facts: LayerFacts) -> int:
+    """conv_flop: weight elements * output positions (input positions when transposed), plus one
+    per output element for a bias."""
+    positions = in_positions(facts) if facts.type_name == "conv_transpose2d" else out_positions(facts)
+    return conv_weight_numel(facts) * positions + (facts.output_numel if has_bias(facts) else 0)
+
+
+def aten_linear(facts: LayerFacts) -> int:
+    """addmm_flop (a bias) or matmul_flop via aten.mm (none): rows * in * out (+ rows * out)."""
+    out = facts.args["out_features"]
+    return linear_rows(facts) * (linear_in_features(facts) * out + (out if has_bias(facts) else 0))
+
+
+PTFLOPS_ATEN = register_convention(Convention(
+    name="ptflops-aten",
+    tool=f"{TOOL}, backend 'aten' (ptflops/aten_engine.py, aten_ops.py)",
+    unit="MACs",
+    counts="MACs of aten.convolution, mm, addmm and bmm, plus their bias adds; nothing else "
+           "(no normalisation, activations or pooling); the whole batch",
+    rules={"conv2d": aten_convolution, "conv_transpose2d": aten_convolution, "linear": aten_linear},
+))

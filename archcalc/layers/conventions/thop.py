@@ -1,0 +1,76 @@
+"""thop 0.1.1.post2209072238 (pytorch-OpCounter): ``thop.profile``'s total, read from
+thop/profile.py (register_hooks: which module class gets which hook) and thop/vision/basic_hooks.py
+with calc_func.py (the hooks).
+
+thop hooks leaf modules by exact class and adds each call's count to the module's ``total_ops``
+(a float64): a class without a hook, and everything called as a function (F.relu,
+F.avg_pool2d, torch.flatten, ``x + y``, torch.cat), counts 0. Its counts are for the whole batch
+the model ran, and one hook (adaptive average pooling) rounds that whole count down, so these
+rules count ``LayerFacts.batch`` samples (``whole_batch``).
+"""
+
+from math import prod
+
+from .base import Convention, LayerFacts, hooked, register_convention
+
+
+def conv(facts: LayerFacts) -> int:
+    """count_convNd: output elements x (input channels / groups) x kh x kw; no bias. A transposed
+    conv is counted the same way, with the input's channels."""
+    kernel = facts.args["kernel_size"]
+    per_output = facts.inputs[0][0] // facts.args["groups"] * kernel[0] * kernel[1]
+    return facts.batch * facts.output_numel * per_output
+
+
+def normalization(facts: LayerFacts) -> int:
+    """count_normalization: 2 x input elements, doubled again when affine."""
+    return facts.batch * 2 * facts.input_numel * (2 if facts.args["affine"] else 1)
+
+
+def linear(facts: LayerFacts) -> int:
+    """count_linear: in_features x output elements; no bias."""
+    return facts.batch * facts.inputs[0][-1] * facts.output_numel
+
+
+def softmax(facts: LayerFacts) -> int:
+    """count_softmax: (exp n, add n - 1, div n) per softmax of n features."""
+    features = facts.inputs[0][facts.args["dim"]]
+    return facts.batch * (facts.input_numel // features) * (3 * features - 1)
+
+
+def avgpool(facts: LayerFacts) -> int:
+    """count_avgpool: one op per output element."""
+    return facts.batch * facts.output_numel
+
+
+def adaptive_avgpool(facts: LayerFacts) -> int:
+    """count_adap_avgpool: int((prod(input size / output size, a float per axis) + 1) x output
+    elements of the whole batch)."""
+    kernel = prod(i / o for i, o in zip(facts.inputs[0][1:], facts.output[1:]))
+    return int((kernel + 1) * (facts.batch * facts.output_numel))
+
+
+_UPSAMPLE_OPS = {"nearest": 1, "linear": 5, "bilinear": 11, "bicubic": 224 + 35}
+
+
+def upsample(facts: LayerFacts) -> int:
+    """count_upsample: output elements x 1 (nearest), 11 (bilinear)."""
+    return facts.batch * facts.output_numel * _UPSAMPLE_OPS.get(facts.args["mode"], 0)
+
+
+THOP = register_convention(Convention(
+    name="thop",
+    tool="thop 0.1.1.post2209072238 (profile.py register_hooks, vision/basic_hooks.py)",
+    unit="MACs",
+    counts="a conv's and a Linear's multiplies (no bias), BatchNorm 4 per element, avg pooling one per output "
+           "(adaptive: kernel + 1), upsampling, softmax; ReLU, max pooling, joins and functional calls 0",
+    rules={
+        "conv2d": hooked(conv), "conv_transpose2d": hooked(conv),
+        "batchnorm2d": hooked(normalization), "batchnorm1d": hooked(normalization),
+        "linear": hooked(linear), "softmax": hooked(softmax),
+        "avgpool2d": hooked(avgpool),
+        "adaptive_avgpool2d": hooked(adaptive_avgpool), "global_avgpool2d": hooked(adaptive_avgpool),
+        "upsample": hooked(upsample),
+    },
+    whole_batch=True,
+))

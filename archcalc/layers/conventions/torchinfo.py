@@ -1,0 +1,38 @@
+"""torchinfo 1.8.0's "Total mult-adds" (torchinfo/layer_info.py, LayerInfo.calculate_macs, summed
+over leaf modules in model_statistics.py).
+
+torchinfo counts no operation: for each leaf module it multiplies the module's ``weight`` and
+``bias`` element counts by part of the output's size. A module whose class name contains "Conv"
+(Conv2d, ConvTranspose2d) charges (weight + bias) x the output's batch x H_out x W_out (the
+channel axis left out); any other module charges (its weight + bias) x the output's first size,
+the batch: BatchNorm its 2C per sample, Linear its parameter count. Parameter-free modules
+(activations, pooling, dropout) and everything called as a function (torch.flatten, F.relu,
+``x + y``, torch.cat) count 0. A module called several times is counted at every call.
+"""
+
+from math import prod
+
+from .base import Convention, LayerFacts, hooked, register_convention
+
+
+def weights_and_bias(facts: LayerFacts) -> int:
+    """Any module but a convolution: its weight and bias elements, once per sample."""
+    return facts.result.param_count
+
+
+def conv_weights_and_bias(facts: LayerFacts) -> int:
+    """A "Conv" module: (weight + bias) x H_out x W_out per sample."""
+    return facts.result.param_count * prod(facts.output[1:])
+
+
+_CONV = hooked(conv_weights_and_bias)
+
+TORCHINFO = register_convention(Convention(
+    name="torchinfo",
+    tool="torchinfo 1.8.0 (layer_info.py LayerInfo.calculate_macs)",
+    unit="mult-adds",
+    counts="a conv's (weights + bias) x H_out x W_out, any other module's weights + bias once per sample "
+           "(BatchNorm 2C, Linear its parameters); parameter-free layers 0",
+    rules={"conv2d": _CONV, "conv_transpose2d": _CONV},
+    default=hooked(weights_and_bias),
+))

@@ -1,0 +1,19 @@
+"""calflops 0.3.2's calculate_flops run on torchvision's own model of every bundled torchvision
+net, batch 1 and 2: archcalc's ``calflops`` convention gives its FLOPs exactly, in total and per
+module (each module's own count: what the functionals its forward calls add, a functional call in
+a parent's forward charged to the parent)."""
+
+import pytest
+
+import convention_tools as tools  # first: it imports torchvision the way this torch build allows
+
+pytest.importorskip("calflops")
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("name", tools.NETS)
+def test_calflops_flops(name, batch):
+    total, per_module = tools.run_calflops(name, batch)
+    ours = tools.convention_layers("calflops", name, batch)
+    assert sum(ours.values()) == total
+    assert not tools.mismatches(tools.by_module(name, ours), per_module)

@@ -1,0 +1,120 @@
+"""Every layer type archcalc has, counted by torchinfo, fvcore and thop on the spec's PyTorch twin
+(archcalc.to_torch: one module per layer, named as the spec names it) against `flops
+--convention`: totals and per-module counts, at batch 1 and 3 (thop rounds adaptive average
+pooling's count over the whole batch; 13 -> 6 bins make that kernel a fraction). One branch
+(``dead``) feeds nothing: the hooks still count it, fvcore's trace drops it."""
+
+import logging
+
+import pytest
+
+import archcalc
+from archcalc.figures.conventions import convention_counts, resolve_conventions
+
+torch = pytest.importorskip("torch")
+torchinfo = pytest.importorskip("torchinfo")
+thop = pytest.importorskip("thop")
+flop_count = pytest.importorskip("fvcore.nn")
+
+SPEC = """
+name: every_type
+input: 3x26x26
+layers:
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: bn, type: batchnorm2d}
+  - {name: relu, type: relu}
+  - {name: pool, type: maxpool2d, kernel_size: 2}
+  - {name: grouped, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1, groups: 4, bias: false}
+  - {name: bn_plain, type: batchnorm2d, affine: false}
+  - {name: relu6, type: relu6}
+  - {name: leaky, type: leaky_relu}
+  - {name: elu, type: elu}
+  - {name: sigmoid, type: sigmoid}
+  - {name: tanh, type: tanh}
+  - {name: gelu, type: gelu}
+  - {name: silu, type: silu}
+  - {name: hardswish, type: hardswish}
+  - {name: hardsigmoid, type: hardsigmoid}
+  - {name: lrn, type: local_response_norm, size: 3}
+  - {name: drop, type: dropout}
+  - {name: same, type: identity}
+  - {name: avg, type: avgpool2d, kernel_size: 3, stride: 1, padding: 1}
+  - {name: soft, type: softmax}
+  - {name: add, type: add, inputs: [avg, soft]}
+  - {name: mul, type: mul, inputs: [add, lrn]}
+  - {name: up_nearest, type: upsample, scale_factor: 2}
+  - {name: down_nearest, type: conv2d, out_channels: 4, kernel_size: 2, stride: 2}
+  - {name: dead, type: conv2d, out_channels: 4, kernel_size: 1, inputs: up_nearest}
+  - {name: up_bilinear, type: upsample, scale_factor: 2, mode: bilinear, inputs: mul}
+  - {name: down, type: conv2d, out_channels: 8, kernel_size: 2, stride: 2, inputs: up_bilinear}
+  - {name: cat, type: concat, inputs: [mul, down, down_nearest]}
+  - {name: tconv, type: conv_transpose2d, out_channels: 4, kernel_size: 3, stride: 2, padding: 1}
+  - {name: tconv_plain, type: conv_transpose2d, out_channels: 4, kernel_size: 2, bias: false}
+  - {name: adaptive_avg, type: adaptive_avgpool2d, output_size: 6, inputs: cat}
+  - {name: adaptive_max, type: adaptive_maxpool2d, output_size: 4}
+  - {name: gap, type: global_avgpool2d, inputs: tconv_plain}
+  - {name: gmp, type: global_maxpool2d, inputs: adaptive_avg}
+  - {name: cat2, type: concat, inputs: [gap, gmp]}
+  - {name: flatten, type: flatten}
+  - {name: fc, type: linear, out_features: 10}
+  - {name: bn1d, type: batchnorm1d}
+  - {name: fc2, type: linear, out_features: 5, bias: false}
+"""
+
+
+def ours(convention, batch):
+    report = archcalc.analyze_text(SPEC, batch=batch)
+    return convention_counts(report, resolve_conventions(convention))[0]
+
+
+@pytest.fixture(scope="module")
+def twin(tmp_path_factory):
+    path = tmp_path_factory.mktemp("spec") / "every_type.yaml"
+    path.write_text(SPEC)
+    return archcalc.to_torch(str(path)).eval()
+
+
+def leaves(model):
+    return [n for n, m in model.named_modules() if not list(m.children())]
+
+
+def test_the_spec_has_every_layer_type():
+    from archcalc.layers.base import REGISTRY
+
+    used = {row.type for row in archcalc.analyze_text(SPEC).rows}
+    assert used == set(REGISTRY)
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_torchinfo_every_type(twin, batch):
+    stats = torchinfo.summary(twin, input_size=(batch, 3, 26, 26), verbose=0)
+    counted = ours("torchinfo", batch)
+    assert counted.total == stats.total_mult_adds
+    tool = {info.var_name: info.macs for info in stats.summary_list if info.is_leaf_layer and info.depth == 1}
+    assert tool == {name: counted.layers.get(name, 0) for name in tool}
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_thop_every_type(twin, batch):
+    total, _params, tree = thop.profile(twin, (torch.zeros(batch, 3, 26, 26),), verbose=False, ret_layer_info=True)
+    counted = ours("thop", batch)
+    assert counted.total == total
+    assert {name: int(tree[name][0]) for name in leaves(twin)} == {name: counted.layers[name] for name in leaves(twin)}
+
+
+@pytest.mark.parametrize("batch", [1, 3])
+def test_fvcore_every_type(twin, batch):
+    logging.getLogger("fvcore").setLevel(logging.ERROR)
+    with torch.no_grad():
+        analysis = flop_count.FlopCountAnalysis(twin, torch.zeros(batch, 3, 26, 26))
+        analysis.unsupported_ops_warnings(False)
+        analysis.tracer_warnings("none")
+        total, per_module = analysis.total(), analysis.by_module()
+    counted = ours("fvcore", batch)
+    assert counted.total == total
+    assert {name: per_module[name] for name in leaves(twin)} == {name: counted.layers[name] for name in leaves(twin)}
+
+
+def test_the_dead_branch_counts_for_hooks_not_for_the_trace():
+    assert ours("fvcore", 1).layers["dead"] == 0
+    assert ours("thop", 1).layers["dead"] > 0 and ours("torchinfo", 1).layers["dead"] > 0

@@ -1,0 +1,33 @@
+"""ptflops 0.7.5 run on torchvision's own model of every bundled torchvision net, batch 1 and 2:
+archcalc's ``ptflops`` and ``ptflops-aten`` conventions give its totals exactly, and its per-layer
+figures (the default backend's per-module table; the aten backend's per-child counts)."""
+
+import pytest
+
+import convention_tools as tools  # first: it imports torchvision the way this torch build allows
+
+pytest.importorskip("ptflops")
+
+from archcalc.layers.conventions import lookup_convention  # noqa: E402
+
+PTFLOPS = lookup_convention("ptflops")
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("name", tools.NETS)
+def test_ptflops_default_backend(name, batch):
+    total, per_module = tools.run_ptflops(name, batch)
+    assert sum(tools.convention_layers("ptflops", name, batch).values()) == total
+    # the per-module table shows the hooks' part only (one sample's); the patched functionals go
+    # to the total alone
+    hooks = {row: PTFLOPS.scale(PTFLOPS.count(f), batch) for row, f in tools.facts(name)}
+    assert not tools.mismatches(tools.by_module(name, hooks), per_module)
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+@pytest.mark.parametrize("name", tools.NETS)
+def test_ptflops_aten_backend(name, batch):
+    total, per_child = tools.run_ptflops_aten(name, batch)
+    ours = tools.convention_layers("ptflops-aten", name, batch)
+    assert sum(ours.values()) == total
+    assert not tools.mismatches(tools.top_level(ours), per_child)
