@@ -21,10 +21,17 @@ TORCHVISION_NETS = ("alexnet", "vgg11", "vgg13", "vgg16", "vgg16_bn", "vgg19", "
 # Small nets that also run at batch 2 where running the tool costs seconds (fvcore traces on the CPU).
 SMALL_NETS = ("alexnet", "resnet18", "squeezenet1_1", "mobilenet_v2", "googlenet")
 
-# The bundled specs leave out googlenet's and inception_v3's auxiliary heads (torchvision runs
-# them only in training) and their weight initialisation is irrelevant to any count.
+# googlenet's and inception_v3's auxiliary heads run only in training: the tools measure eval, so
+# both sides leave them out (the spec with --set aux_logits=false); weight initialisation is
+# irrelevant to any count.
 _BUILD_ARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
                "inception_v3": {"aux_logits": False, "init_weights": False}}
+SPEC_ARGS = {"googlenet": {"aux_logits": False}, "inception_v3": {"aux_logits": False}}
+
+
+def spec_report(name: str, batch: int | None = None):
+    """archcalc's Report of the bundled net, built as the reference model is."""
+    return archcalc.analyze(name, batch=batch, args=SPEC_ARGS.get(name))
 
 
 def input_size(name: str, batch: int) -> tuple[int, int, int, int]:
@@ -47,7 +54,7 @@ def reference_model(name: str, device: str = "meta"):
 
 
 def our_counts(name: str, convention: str, batch: int) -> ConventionCounts:
-    return convention_counts(archcalc.analyze(name, batch=batch), resolve_conventions(convention))[0]
+    return convention_counts(spec_report(name, batch), resolve_conventions(convention))[0]
 
 
 def module_of_rows(name: str, model) -> dict[str, str | None]:
@@ -56,7 +63,7 @@ def module_of_rows(name: str, model) -> dict[str, str | None]:
     relu1/relu2 are calls of the block's one ``relu``."""
     leaves = {n for n, m in model.named_modules() if not list(m.children())}
     mapping: dict[str, str | None] = {}
-    for row_name, facts in layer_facts(archcalc.analyze(name)):
+    for row_name, facts in layer_facts(spec_report(name)):
         if facts.functional:
             mapping[row_name] = None
         elif row_name in leaves:
