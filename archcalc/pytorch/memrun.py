@@ -31,13 +31,17 @@ def build_net(graph, report, options, device: str):
     modules = dict(net.named_modules())
     for name in inplace_layers(report) if options.inplace else ():
         modules[name].inplace = True
-    net._segments = _segment_bounds(net, options.checkpoint)
+    # the layers of one mode only (aux heads) run as the Report's mode says, in both phases: the
+    # estimate counts them from that Report
+    net._archcalc_plan = [(name, module, sources, done) for name, module, sources, done, only in net._plan
+                          if only is None or only == (report.mode == "train")]
+    net._segments = _segment_bounds(net._archcalc_plan, options.checkpoint)
     return net, x
 
 
-def _segment_bounds(net, checkpoint) -> dict[int, int]:
+def _segment_bounds(plan, checkpoint) -> dict[int, int]:
     """First plan index -> last plan index of each checkpointed segment."""
-    index = {name: i for i, (name, _, _, _) in enumerate(net._plan)}
+    index = {entry[0]: i for i, entry in enumerate(plan)}
     bounds = {}
     for segment in checkpoint:
         rows = [index[name] for name in segment]
@@ -51,7 +55,7 @@ def forward(net, x, checkpointed: bool = True):
     Inference runs no segment through it (there is no backward to save for)."""
     from torch.utils.checkpoint import checkpoint
 
-    plan, values, i = net._plan, {None: x}, 0
+    plan, values, i = net._archcalc_plan, {None: x}, 0
     while i < len(plan):
         last = net._segments.get(i) if checkpointed else None
         if last is None:
