@@ -7,6 +7,9 @@ counts one "flop" per multiply-add of the ops it has a handle for; every other o
 average pooling, ReLU, adds, cat, dropout, flatten, softmax, the element-wise ops local response
 normalisation decomposes into) counts 0, most with an "unsupported operator" warning. The trace
 keeps only what the output depends on: a layer on a branch the output does not use counts 0.
+Layer, group and instance norm share one handle (5 per element with a weight, 4 without); a
+convolution or pooling the twin pads first (F.pad: aten::constant_pad_nd, unsupported) counts
+as the module would.
 """
 
 from math import prod
@@ -35,6 +38,14 @@ def batch_norm(facts: LayerFacts) -> int:
     return facts.input_numel * (2 if facts.args["affine"] else 1)
 
 
+def norm(affine_arg: str):
+    def rule(facts: LayerFacts) -> int:
+        return facts.input_numel * (5 if facts.args[affine_arg] else 4)
+    rule.__doc__ = (f"norm_flop_counter (aten::layer_norm, group_norm, instance_norm): input elements x 5 with a "
+                    f"weight ({affine_arg}), x 4 without, in eval mode too")
+    return rule
+
+
 def adaptive_avg_pool(facts: LayerFacts) -> int:
     """elementwise_flop_counter(1, 0) (aten::adaptive_avg_pool2d): one per input element."""
     return facts.input_numel
@@ -56,5 +67,9 @@ FVCORE = register_convention(Convention(
         "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
         "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(adaptive_avg_pool),
         "upsample": traced(upsample),
+        "layernorm": traced(norm("elementwise_affine")), "groupnorm": traced(norm("affine")),
+        "instancenorm2d": traced(norm("affine")),
+        # pad (aten::constant_pad_nd, reflection_pad2d, ...), layer_scale's mul, slice,
+        # channel_shuffle, reshape: ops without a handle, 0; stochastic_depth is not in the trace
     },
 ))
