@@ -51,10 +51,17 @@ layers:
   - {name: conv_asym, type: conv2d, out_channels: 8, kernel_size: 3, padding: [2, 3, 1, 2], bias: false}
   - {name: pool_same, type: maxpool2d, kernel_size: 3, stride: 1, padding: tf_same}
   - {name: avg_asym, type: avgpool2d, kernel_size: 2, stride: 1, padding: [0, 1, 1, 0]}
+  - {name: pool_asym, type: maxpool2d, kernel_size: 2, stride: 1, padding: [1, 0, 0, 1]}
+  - {name: conv_same_even, type: conv2d, out_channels: 8, kernel_size: 3, padding: tf_same, bias: false}
+  - {name: conv_torch_same, type: conv2d, out_channels: 8, kernel_size: 2, padding: same}
   - {name: ln, type: layernorm}
+  - {name: ln_plain, type: layernorm, elementwise_affine: false}
+  - {name: ln_no_bias, type: layernorm, bias: false}
   - {name: gn, type: groupnorm, num_groups: 2}
+  - {name: gn_plain, type: groupnorm, num_groups: 4, affine: false}
   - {name: inorm, type: instancenorm2d}
   - {name: inorm_affine, type: instancenorm2d, affine: true}
+  - {name: inorm_tracked, type: instancenorm2d, track_running_stats: true}
   - {name: scale, type: layer_scale}
   - {name: sdepth, type: stochastic_depth, p: 0.1}
   - {name: shuffle, type: channel_shuffle, groups: 2}

@@ -21,22 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, register_convention, zero
-from .tally import (has_bias, in_channels, in_positions, is_affine, kernel_area, out_positions, padded_first,
-                    padded_input_numel)
+from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area, out_positions, padded_input_numel
 
 
 def calflops_conv_positions(facts: LayerFacts) -> int:
     """_conv_flops_compute's own output size: (in + 2*pad - (d*(k-1) + 1)) // stride + 1 per axis,
-    with 'same' taken as d*(k-1)//2 on both sides (one short of PyTorch's for an even kernel). The
-    twin's PaddedConv2d (asymmetric or 'tf_same' padding) calls F.conv2d on the padded input with
-    padding 0: the output's own positions."""
-    if padded_first(facts):
+    with 'same' taken as d*(k-1)//2 on both sides (one short of PyTorch's for an even kernel). Any
+    other padding gives PyTorch's own output: the module's symmetric padding, or the twin's
+    PaddedConv2d (asymmetric or 'tf_same') calling F.conv2d on the padded input with padding 0."""
+    if facts.args["padding"] != "same":
         return out_positions(facts)
     positions = 1
-    padding, dilation, stride = facts.args["padding"], facts.args["dilation"], facts.args["stride"]
+    dilation, stride = facts.args["dilation"], facts.args["stride"]
     for axis, size in enumerate(facts.inputs[0][1:]):
         k, d = facts.args["kernel_size"][axis], dilation[axis]
-        pad = 0 if padding == "valid" else d * (k - 1) // 2 if padding == "same" else padding[axis]
+        pad = d * (k - 1) // 2
         positions *= (size + 2 * pad - (d * (k - 1) + 1)) // stride[axis] + 1
     return positions
 

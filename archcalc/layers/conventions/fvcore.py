@@ -18,7 +18,12 @@ from .base import Convention, LayerFacts, register_convention, traced
 
 
 def conv(facts: LayerFacts) -> int:
-    """conv_flop_jit (aten::_convolution): weight elements x H_out x W_out; no bias."""
+    """conv_flop_jit (aten::_convolution): weight elements x H_out x W_out; no bias. PyTorch's
+    padding='same' (always a string to nn.Conv2d) traces to aten::_convolution_mode, which has no
+    handle: 0. 'valid' is counted as padding=0, as torchvision writes it (inception_v3); a model
+    written with the string 'valid', archcalc's twin among them, counts 0 there."""
+    if facts.args["padding"] == "same":
+        return 0
     return facts.result.params[0].count * prod(facts.output[1:])
 
 
