@@ -27,12 +27,7 @@ def conv(facts: LayerFacts) -> int:
 
 
 def normalization(facts: LayerFacts) -> int:
-    """count_normalization: 2 x input elements, doubled again when affine."""
-    return facts.batch * 2 * facts.input_numel * (2 if facts.args["affine"] else 1)
-
-
-def instance_norm(facts: LayerFacts) -> int:
-    """count_normalization on nn.InstanceNorm2d: 2 x input elements, doubled when affine."""
+    """count_normalization (BatchNorm, InstanceNorm2d): 2 x input elements, doubled again when affine."""
     return facts.batch * 2 * facts.input_numel * (2 if facts.args["affine"] else 1)
 
 
@@ -85,7 +80,7 @@ THOP = register_convention(Convention(
         "batchnorm2d": hooked(normalization), "batchnorm1d": hooked(normalization),
         "linear": hooked(linear), "softmax": hooked(softmax),
         "avgpool2d": hooked(exact_class(avgpool)),
-        "instancenorm2d": hooked(instance_norm), "layernorm": hooked(layer_norm),
+        "instancenorm2d": hooked(normalization), "layernorm": hooked(layer_norm),
         # groupnorm, layer_scale, the pads (ZeroPad2d's zero_ops too), slice, channel_shuffle,
         # reshape, stochastic_depth: 0, the default
         "adaptive_avgpool2d": hooked(adaptive_avgpool), "global_avgpool2d": hooked(adaptive_avgpool),
