@@ -65,8 +65,9 @@ FVCORE = register_convention(Convention(
     name="fvcore",
     tool="fvcore 0.1.5.post20221221 (nn/flop_count.py _DEFAULT_SUPPORTED_OPS, nn/jit_handles.py)",
     unit="flops",
-    counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), adaptive avg "
-           "pooling 1 per input element, upsampling; other pooling, activations and joins 0",
+    counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), layer/group/instance "
+           "norm 5 (4 without weight), adaptive avg pooling 1 per input element, upsampling; other pooling, "
+           "activations and joins 0",
     rules={
         "conv2d": traced(conv), "conv_transpose2d": traced(conv_transpose), "linear": traced(linear),
         "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
