@@ -31,3 +31,13 @@ def test_upsample_with_a_size_counts_the_size_once_per_call():
     text = one_layer("type: upsample, size: [16, 16]")
     assert counts("calflops", text, batch=2)["x"] == 256
     assert counts("calflops", one_layer("type: upsample, scale_factor: 2"), batch=2)["x"] == 2 * 256
+
+
+def test_the_new_types():
+    from test_conventions_peers import new_type_counts
+
+    # F.conv2d on the padded input: 2 * 144 * 25 + 4 * 25 bias; F.avg_pool2d reads the padded 4x6x6;
+    # F.layer_norm / group_norm / instance_norm 5 per element with a weight; F.pad not patched
+    per_sample = {"conv_tf": 7300, "avg_asym": 144, "ln": 500, "gn": 500, "inorm": 500, "ln_vec": 250}
+    assert new_type_counts("calflops") == per_sample
+    assert new_type_counts("calflops", batch=2) == {k: 2 * v for k, v in per_sample.items()}

@@ -84,3 +84,47 @@ def test_whole_batch_counts_are_not_scaled_again():
 def test_resolve(names):
     chosen = [c.name for c in resolve_conventions(names)]
     assert chosen == (list(CONVENTIONS) if names == "all" else names.split(","))
+
+
+# The layer types added with the vocabulary and the padding forms: 4x8x8 -> reflect pad 1 (4x10x10)
+# -> conv 3x3 stride 2 'tf_same' (pads 0/1 per axis: the twin's PaddedConv2d; 4x5x5) -> avg pool 2
+# stride 1 padded [0, 1, 0, 1] (PaddedAvgPool2d, reads 4x6x6) -> norms and the rest on 4x5x5 -> half
+# the channels (2x5x5) -> flatten (50) -> layernorm without bias -> reshape
+NEW_TYPES = """input: 4x8x8
+layers:
+  - {name: pad, type: pad, padding: 1, mode: reflect}
+  - {name: conv_tf, type: conv2d, out_channels: 4, kernel_size: 3, stride: 2, padding: tf_same}
+  - {name: avg_asym, type: avgpool2d, kernel_size: 2, stride: 1, padding: [0, 1, 0, 1]}
+  - {name: ln, type: layernorm}
+  - {name: gn, type: groupnorm, num_groups: 2}
+  - {name: inorm, type: instancenorm2d, affine: true}
+  - {name: scale, type: layer_scale}
+  - {name: drop_path, type: stochastic_depth, p: 0.2}
+  - {name: shuffle, type: channel_shuffle, groups: 2}
+  - {name: part, type: slice, chunks: 2, index: 1}
+  - {name: flatten, type: flatten}
+  - {name: ln_vec, type: layernorm, bias: false}
+  - {name: unflat, type: reshape, shape: [2, 5, 5]}
+"""
+
+
+def new_type_counts(name, batch=1):
+    layers = convention_counts(analyze_text(NEW_TYPES, batch=batch), resolve_conventions(name))[0].layers
+    return {row: count for row, count in layers.items() if count}
+
+
+def test_torchinfo_on_the_new_types():
+    # a PaddedConv2d is a "Conv" class; norms charge 2C; layer_scale's parameter is not named weight
+    assert new_type_counts("torchinfo") == {"conv_tf": (144 + 4) * 25, "ln": 8, "gn": 8, "inorm": 8, "ln_vec": 50}
+
+
+def test_fvcore_on_the_new_types():
+    # norm_flop_counter: 5 per element with a weight; aten pads, mul, slices have no handle
+    assert new_type_counts("fvcore") == {"conv_tf": 144 * 25, "ln": 500, "gn": 500, "inorm": 500, "ln_vec": 250}
+
+
+def test_thop_on_the_new_types():
+    # exact classes: PaddedConv2d, PaddedAvgPool2d, LayerNorm2d have no hook, nn.GroupNorm none;
+    # count_normalization doubles for affine / elementwise_affine
+    assert new_type_counts("thop") == {"inorm": 4 * 100, "ln_vec": 4 * 50}
+    assert new_type_counts("thop", batch=3) == {"inorm": 3 * 4 * 100, "ln_vec": 3 * 4 * 50}

@@ -46,3 +46,15 @@ def test_transposed_conv_counts_per_input_position():
 def test_local_response_norm_counts_its_patched_tensor_ops():
     # input.mul(input), .mul(alpha), .add(k): 3 x 256; avg_pool3d over (4 + 5 - 1) x 8 x 8
     assert counts("ptflops", one_layer("type: local_response_norm, size: 5"))["x"] == 3 * 256 + 8 * 64
+
+
+def test_the_new_types():
+    from test_conventions_peers import new_type_counts
+
+    # hooks by exact type: no PaddedConv2d / PaddedAvgPool2d / LayerNorm2d hook; GroupNorm and
+    # InstanceNorm2d x2 when affine, nn.LayerNorm once (no `affine` attribute); the padded pool's
+    # patched F.avg_pool2d reads the padded 4x6x6
+    hooks = {"gn": 200, "inorm": 200, "ln_vec": 50}
+    assert new_type_counts("ptflops") == {**hooks, "avg_asym": 144}
+    assert new_type_counts("ptflops", batch=2) == {**hooks, "avg_asym": 2 * 144}
+    assert new_type_counts("ptflops-aten") == {"conv_tf": 144 * 25 + 100}

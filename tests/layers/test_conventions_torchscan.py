@@ -39,3 +39,12 @@ def test_transposed_conv_adds_its_padding_arithmetic_once_per_call():
     text = one_layer("type: conv_transpose2d, out_channels: 2, kernel_size: 2, stride: 2, bias: false", "3x4x4")
     # 2 x 8 x 8 outputs * (2 * (4 * 3) - 1), + 8 per spatial axis
     assert counts("torchscan", text, batch=2)["x"] == 2 * 128 * 23 + 16
+
+
+def test_the_new_types():
+    from test_conventions_peers import new_type_counts
+
+    # conv 100 outputs * (2 * 36 - 1 + 1); avg pool (2, 2) taken as the int 2: 100 * (2 - 1 + 2);
+    # flops_layernorm: 6 + weight + bias per element, 2 per row of C (25 rows on the map, 1 on the
+    # vector); group and instance norm, pads, layer scale, slices: unsupported
+    assert new_type_counts("torchscan") == {"conv_tf": 7200, "avg_asym": 300, "ln": 800 + 50, "ln_vec": 350 + 2}

@@ -42,6 +42,30 @@ layers:
   - {name: soft, type: softmax}
   - {name: add, type: add, inputs: [avg, soft]}
   - {name: mul, type: mul, inputs: [add, lrn]}
+  - {name: pad_zero, type: pad, padding: [1, 0, 2, 1]}
+  - {name: pad_const, type: pad, padding: 1, value: 0.5}
+  - {name: pad_reflect, type: pad, padding: 1, mode: reflect}
+  - {name: pad_replicate, type: pad, padding: [0, 1], mode: replicate}
+  - {name: pad_circular, type: pad, padding: 1, mode: circular}
+  - {name: conv_same, type: conv2d, out_channels: 8, kernel_size: 3, stride: 2, padding: tf_same}
+  - {name: conv_asym, type: conv2d, out_channels: 8, kernel_size: 3, padding: [2, 3, 1, 2], bias: false}
+  - {name: pool_same, type: maxpool2d, kernel_size: 3, stride: 1, padding: tf_same}
+  - {name: avg_asym, type: avgpool2d, kernel_size: 2, stride: 1, padding: [0, 1, 1, 0]}
+  - {name: pool_asym, type: maxpool2d, kernel_size: 2, stride: 1, padding: [1, 0, 0, 1]}
+  - {name: conv_same_even, type: conv2d, out_channels: 8, kernel_size: 3, padding: tf_same, bias: false}
+  - {name: conv_torch_same, type: conv2d, out_channels: 8, kernel_size: 2, padding: same}
+  - {name: ln, type: layernorm}
+  - {name: ln_plain, type: layernorm, elementwise_affine: false}
+  - {name: ln_no_bias, type: layernorm, bias: false}
+  - {name: gn, type: groupnorm, num_groups: 2}
+  - {name: gn_plain, type: groupnorm, num_groups: 4, affine: false}
+  - {name: inorm, type: instancenorm2d}
+  - {name: inorm_affine, type: instancenorm2d, affine: true}
+  - {name: inorm_tracked, type: instancenorm2d, track_running_stats: true}
+  - {name: scale, type: layer_scale}
+  - {name: sdepth, type: stochastic_depth, p: 0.1}
+  - {name: shuffle, type: channel_shuffle, groups: 2}
+  - {name: part, type: slice, start: 0, end: 4}
   - {name: up_nearest, type: upsample, scale_factor: 2}
   - {name: down_nearest, type: conv2d, out_channels: 4, kernel_size: 2, stride: 2}
   - {name: dead, type: conv2d, out_channels: 4, kernel_size: 1, inputs: up_nearest}
@@ -59,6 +83,8 @@ layers:
   - {name: fc, type: linear, out_features: 10}
   - {name: bn1d, type: batchnorm1d}
   - {name: fc2, type: linear, out_features: 5, bias: false}
+  - {name: ln_vec, type: layernorm}
+  - {name: unflat, type: reshape, shape: [5, 1, 1]}
 """
 
 

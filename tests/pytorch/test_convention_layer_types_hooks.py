@@ -76,7 +76,9 @@ def test_torchscan_every_type(twin, batch):
     facts = dict(tools.layer_facts(archcalc.analyze_text(SPEC, batch=batch)))
     tuple_kernel = {name: batch * f.output_numel * (f.args["kernel_size"][0] ** 2 - f.args["kernel_size"][0])
                     for name, f in facts.items() if f.type_name in ("maxpool2d", "avgpool2d")}
-    assert tuple_kernel == {"pool": batch * 1352 * 2, "avg": batch * 1352 * 6}
+    assert tuple_kernel == {"pool": batch * 1352 * 2, "avg": batch * 1352 * 6,
+                            "pool_same": batch * 1352 * 6, "avg_asym": batch * 1352 * 2,
+                            "pool_asym": batch * 1352 * 2}
     assert tool == {name: counted.layers[name] + tuple_kernel.get(name, 0) for name in leaves(twin)}
 
 

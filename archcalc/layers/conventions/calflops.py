@@ -9,8 +9,11 @@ and some tensor methods (calflops/pytorch_ops.py ``_patch_functionals``,
 So a module counts what its forward calls (nn.Conv2d -> F.conv2d, nn.BatchNorm2d ->
 F.batch_norm, nn.MaxPool2d -> F.max_pool2d), and a functional call in a parent's forward (F.relu
 in googlenet's BasicConv2d) counts for the parent. Not patched: F.hardtanh (so nn.ReLU6 counts
-0), F.dropout, F.hardswish/hardsigmoid, torch.sigmoid/tanh, torch.cat, torch.flatten and the
-``+``/``*``/``+=`` operators (torch.add / Tensor.add and mul are patched). The whole batch as run.
+0), F.dropout, F.hardswish/hardsigmoid, torch.sigmoid/tanh, torch.cat, torch.flatten, F.pad and
+the ``+``/``*``/``+=`` operators (torch.add / Tensor.add and mul are patched). The whole batch as
+run. F.layer_norm, F.group_norm and F.instance_norm are patched (5 per element with a weight, 4
+without); the twin's padded convs and pools call F.conv2d / F.max_pool2d / F.avg_pool2d on the
+padded input.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, register_convention, zero
-from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area
+from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area, out_positions, padded_input_numel
 
 
 def calflops_conv_positions(facts: LayerFacts) -> int:
     """_conv_flops_compute's own output size: (in + 2*pad - (d*(k-1) + 1)) // stride + 1 per axis,
-    with 'same' taken as d*(k-1)//2 on both sides (one short of PyTorch's for an even kernel)."""
+    with 'same' taken as d*(k-1)//2 on both sides (one short of PyTorch's for an even kernel). Any
+    other padding gives PyTorch's own output: the module's symmetric padding, or the twin's
+    PaddedConv2d (asymmetric or 'tf_same') calling F.conv2d on the padded input with padding 0."""
+    if facts.args["padding"] != "same":
+        return out_positions(facts)
     positions = 1
-    padding, dilation, stride = facts.args["padding"], facts.args["dilation"], facts.args["stride"]
+    dilation, stride = facts.args["dilation"], facts.args["stride"]
     for axis, size in enumerate(facts.inputs[0][1:]):
         k, d = facts.args["kernel_size"][axis], dilation[axis]
-        pad = 0 if padding == "valid" else d * (k - 1) // 2 if padding == "same" else padding[axis]
+        pad = d * (k - 1) // 2
         positions *= (size + 2 * pad - (d * (k - 1) + 1)) // stride[axis] + 1
     return positions
 
@@ -68,6 +75,20 @@ def numel(facts: LayerFacts) -> int:
     return facts.input_numel
 
 
+def pool(facts: LayerFacts) -> int:
+    """_pool_flops_compute on F.max_pool2d / F.avg_pool2d: the elements it receives, the input
+    after the twin's F.pad for a padded pool (F.pad is not patched)."""
+    return padded_input_numel(facts)
+
+
+def norm(affine_arg: str) -> Rule:
+    def rule(facts: LayerFacts) -> int:
+        return facts.input_numel * (5 if facts.args[affine_arg] else 4)
+    rule.__doc__ = (f"_layer_norm / _group_norm / _instance_norm_flops_compute: the input's elements x 5 with a "
+                    f"weight ({affine_arg}), x 4 without")
+    return rule
+
+
 def batchnorm(facts: LayerFacts) -> int:
     """_batch_norm_flops_compute in eval mode: the input's elements, twice when affine."""
     return facts.input_numel * (2 if is_affine(facts) else 1)
@@ -93,13 +114,16 @@ def upsample_per_call(facts: LayerFacts) -> int:
 RULES: dict[str, Rule] = {
     "conv2d": conv, "conv_transpose2d": conv_transpose, "linear": linear,
     "batchnorm1d": batchnorm, "batchnorm2d": batchnorm, "local_response_norm": lrn,
+    "layernorm": norm("elementwise_affine"), "groupnorm": norm("affine"), "instancenorm2d": norm("affine"),
     **{name: numel for name in ("relu", "leaky_relu", "elu", "gelu", "silu", "softmax",
-                                "maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d",
-                                "global_avgpool2d", "global_maxpool2d")},
+                                "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")},
+    "maxpool2d": pool, "avgpool2d": pool,
     # F.relu6 is patched but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
     "relu6": lambda facts: facts.input_numel if facts.functional else 0,
     "upsample": upsample,
-    # add and mul: the + and * operators of the reference nets are not patched: 0, the default
+    # add and mul: the + and * operators of the reference nets are not patched: 0, the default;
+    # so is layer_scale's ``layer_scale * x``. pad (F.pad is not patched), slice, channel_shuffle,
+    # reshape, stochastic_depth: 0
 }
 
 

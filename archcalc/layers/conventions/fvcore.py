@@ -7,6 +7,9 @@ counts one "flop" per multiply-add of the ops it has a handle for; every other o
 average pooling, ReLU, adds, cat, dropout, flatten, softmax, the element-wise ops local response
 normalisation decomposes into) counts 0, most with an "unsupported operator" warning. The trace
 keeps only what the output depends on: a layer on a branch the output does not use counts 0.
+Layer, group and instance norm share one handle (5 per element with a weight, 4 without); a
+convolution or pooling the twin pads first (F.pad: aten::constant_pad_nd, unsupported) counts
+as the module would.
 """
 
 from math import prod
@@ -15,7 +18,12 @@ from .base import Convention, LayerFacts, register_convention, traced
 
 
 def conv(facts: LayerFacts) -> int:
-    """conv_flop_jit (aten::_convolution): weight elements x H_out x W_out; no bias."""
+    """conv_flop_jit (aten::_convolution): weight elements x H_out x W_out; no bias. PyTorch's
+    padding='same' (always a string to nn.Conv2d) traces to aten::_convolution_mode, which has no
+    handle: 0. 'valid' is counted as padding=0, as torchvision writes it (inception_v3); a model
+    written with the string 'valid', archcalc's twin among them, counts 0 there."""
+    if facts.args["padding"] == "same":
+        return 0
     return facts.result.params[0].count * prod(facts.output[1:])
 
 
@@ -35,6 +43,14 @@ def batch_norm(facts: LayerFacts) -> int:
     return facts.input_numel * (2 if facts.args["affine"] else 1)
 
 
+def norm(affine_arg: str):
+    def rule(facts: LayerFacts) -> int:
+        return facts.input_numel * (5 if facts.args[affine_arg] else 4)
+    rule.__doc__ = (f"norm_flop_counter (aten::layer_norm, group_norm, instance_norm): input elements x 5 with a "
+                    f"weight ({affine_arg}), x 4 without, in eval mode too")
+    return rule
+
+
 def adaptive_avg_pool(facts: LayerFacts) -> int:
     """elementwise_flop_counter(1, 0) (aten::adaptive_avg_pool2d): one per input element."""
     return facts.input_numel
@@ -49,12 +65,17 @@ FVCORE = register_convention(Convention(
     name="fvcore",
     tool="fvcore 0.1.5.post20221221 (nn/flop_count.py _DEFAULT_SUPPORTED_OPS, nn/jit_handles.py)",
     unit="flops",
-    counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), adaptive avg "
-           "pooling 1 per input element, upsampling; other pooling, activations and joins 0",
+    counts="one per multiply-add of convs and Linear (no bias), BatchNorm 2 per element (eval), layer/group/instance "
+           "norm 5 (4 without weight), adaptive avg pooling 1 per input element, upsampling; other pooling, "
+           "activations and joins 0",
     rules={
         "conv2d": traced(conv), "conv_transpose2d": traced(conv_transpose), "linear": traced(linear),
         "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
         "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(adaptive_avg_pool),
         "upsample": traced(upsample),
+        "layernorm": traced(norm("elementwise_affine")), "groupnorm": traced(norm("affine")),
+        "instancenorm2d": traced(norm("affine")),
+        # pad (aten::constant_pad_nd, reflection_pad2d, ...), layer_scale's mul, slice,
+        # channel_shuffle, reshape: ops without a handle, 0; stochastic_depth is not in the trace
     },
 ))

@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
-from .tally import (conv_weight_numel, has_bias, in_channels, in_positions, is_affine, kernel_area,
-                    linear_in_features, linear_rows, out_positions)
+from .tally import (conv_weight_numel, exact_class, has_bias, in_channels, in_positions, is_affine, is_map,
+                    kernel_area, linear_in_features, linear_rows, out_positions, padded_input_numel)
 
 TOOL = "ptflops 0.7.5"
 
@@ -56,6 +56,19 @@ def hook_batchnorm(facts: LayerFacts) -> int:
     return facts.input_numel * (2 if is_affine(facts) else 1)
 
 
+def hook_norm(facts: LayerFacts) -> int:
+    """bn_flops_counter_hook on nn.GroupNorm and nn.InstanceNorm2d: the input's elements, twice
+    when affine."""
+    return facts.input_numel * (2 if facts.args["affine"] else 1)
+
+
+def hook_layernorm(facts: LayerFacts) -> int:
+    """bn_flops_counter_hook on nn.LayerNorm (a vector): the input's elements once, as nn.LayerNorm
+    has no ``affine`` attribute (elementwise_affine is not read). The twin's LayerNorm2d (a map) is
+    a subclass, not in MODULES_MAPPING (looked up by exact type): 0."""
+    return 0 if is_map(facts) else facts.input_numel
+
+
 def hook_output(facts: LayerFacts) -> int:
     """relu_flops_counter_hook (ReLU, PReLU, ELU, LeakyReLU, ReLU6, GELU): the output's elements."""
     return facts.output_numel
@@ -69,10 +82,16 @@ def hook_input(facts: LayerFacts) -> int:
 _POOLS = ("maxpool2d", "avgpool2d", "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")
 
 HOOKS: dict[str, Rule] = {
-    "conv2d": hook_conv, "conv_transpose2d": hook_conv_transpose, "linear": hook_linear,
+    "conv_transpose2d": hook_conv_transpose, "linear": hook_linear,
     "batchnorm1d": hook_batchnorm, "batchnorm2d": hook_batchnorm,
+    "groupnorm": hook_norm, "instancenorm2d": hook_norm, "layernorm": hook_layernorm,
     **{name: hook_output for name in ("relu", "relu6", "leaky_relu", "elu", "gelu")},
     **{name: hook_input for name in _POOLS},
+    # MODULES_MAPPING[type(module)]: the twin's PaddedConv2d / PaddedMaxPool2d / PaddedAvgPool2d
+    # (asymmetric or 'tf_same' padding) are subclasses, not in it
+    **{name: exact_class(rule) for name, rule in
+       (("conv2d", hook_conv), ("maxpool2d", hook_input), ("avgpool2d", hook_input))},
+    # no pad, layer_scale, slice, channel_shuffle, reshape or stochastic_depth hook: 0
     # upsample_flops_counter_hook counts output[0], the first sample's elements, once per call:
     # handled in PtflopsConvention.reported
 }
@@ -83,6 +102,12 @@ HOOKS: dict[str, Rule] = {
 def functional_numel(facts: LayerFacts) -> int:
     """_numel_functional_flops_hook: the input's elements."""
     return facts.input_numel
+
+
+def functional_pool(facts: LayerFacts) -> int:
+    """_numel_functional_flops_hook on F.max_pool2d / F.avg_pool2d: the elements they receive,
+    the input after the twin's F.pad for a padded pool (F.pad itself is not patched)."""
+    return padded_input_numel(facts)
 
 
 def functional_lrn(facts: LayerFacts) -> int:
@@ -105,6 +130,7 @@ PATCHED: dict[str, Rule] = {
     **{name: functional_numel for name in ("relu", "elu", "gelu", "silu", "softmax", *_POOLS)},
     # F.relu6 is patched, but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
     "relu6": lambda facts: facts.input_numel if facts.functional else 0,
+    "maxpool2d": functional_pool, "avgpool2d": functional_pool,
     "local_response_norm": functional_lrn,
     "upsample": functional_interpolate,
     # add and mul: torch.add / Tensor.add are patched, the + and += operators the reference nets

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from math import prod
 
+from ..padding import side_pads, symmetric
 from .base import LayerFacts
 
 
@@ -56,3 +57,47 @@ def adaptive_kernel(facts: LayerFacts) -> tuple[int, ...]:
     """The kernel an adaptive pool is taken to use per axis, as torchscan approximates it:
     in // out where out divides in, else in % out + 1."""
     return tuple(i // o if i % o == 0 else i % o + 1 for i, o in zip(facts.inputs[0][1:], facts.output[1:]))
+
+
+def twin_pads(facts: LayerFacts) -> tuple[tuple[int, int], tuple[int, int]]:
+    """A conv's or pool's (before, after) padding per axis, as layers/padding.py resolves it."""
+    kernel = facts.args["kernel_size"]
+    return side_pads(facts.args["padding"], kernel, facts.args.get("stride") or kernel,
+                     facts.args.get("dilation", (1, 1)), facts.inputs[0][1:])
+
+
+def padded_first(facts: LayerFacts) -> bool:
+    """The twin's module is archcalc.pytorch.padded's PaddedConv2d / PaddedMaxPool2d /
+    PaddedAvgPool2d (a subclass of the torch.nn class that runs F.pad first): an asymmetric or
+    TF-'SAME' padding that is not symmetric. 'same' and 'valid' stay the module's own."""
+    return facts.args["padding"] not in ("same", "valid") and symmetric(twin_pads(facts)) is None
+
+
+def padded_input_numel(facts: LayerFacts) -> int:
+    """Elements of what the module's functional (F.conv2d, F.max_pool2d, ...) receives: the
+    input after the twin's F.pad where padded_first, else the input itself."""
+    if not padded_first(facts):
+        return facts.input_numel
+    (top, bottom), (left, right) = twin_pads(facts)
+    channels, height, width = facts.inputs[0]
+    return channels * (height + top + bottom) * (width + left + right)
+
+
+def exact_class(rule):
+    """A rule of a tool that looks a module's class up exactly (type(m) in a table): the twin's
+    padded subclasses (padded_first) are not in it, so they count 0."""
+    def counted_if_the_class_is_torchs(facts: LayerFacts) -> int:
+        return 0 if padded_first(facts) else rule(facts)
+    counted_if_the_class_is_torchs.__doc__ = rule.__doc__
+    return counted_if_the_class_is_torchs
+
+
+def norm_numel_rows(facts: LayerFacts) -> tuple[int, int]:
+    """A layer norm's elements and rows (the groups of C it normalises: numel // C)."""
+    return facts.input_numel, facts.input_numel // facts.inputs[0][0]
+
+
+def is_map(facts: LayerFacts) -> bool:
+    """The input is a C x H x W map (a layernorm on a map is the twin's LayerNorm2d, a subclass
+    of nn.LayerNorm; on a vector it is nn.LayerNorm itself)."""
+    return len(facts.inputs[0]) == 3

@@ -6,12 +6,16 @@ thop hooks leaf modules by exact class and adds each call's count to the module'
 (a float64): a class without a hook, and everything called as a function (F.relu,
 F.avg_pool2d, torch.flatten, ``x + y``, torch.cat), counts 0. Its counts are for the whole batch
 the model ran, and one hook (adaptive average pooling) rounds that whole count down, so these
-rules count ``LayerFacts.batch`` samples (``whole_batch``).
+rules count ``LayerFacts.batch`` samples (``whole_batch``). The lookup is by exact class
+(``type(m) in register_hooks``): the twin's subclasses (PaddedConv2d, PaddedAvgPool2d for an
+asymmetric or 'tf_same' padding; LayerNorm2d for a layernorm on a map) get no hook and count 0.
+nn.LayerNorm and nn.InstanceNorm2d share BatchNorm's count_normalization; nn.GroupNorm has none.
 """
 
 from math import prod
 
 from .base import Convention, LayerFacts, hooked, register_convention
+from .tally import exact_class, is_map
 
 
 def conv(facts: LayerFacts) -> int:
@@ -23,8 +27,15 @@ def conv(facts: LayerFacts) -> int:
 
 
 def normalization(facts: LayerFacts) -> int:
-    """count_normalization: 2 x input elements, doubled again when affine."""
+    """count_normalization (BatchNorm, InstanceNorm2d): 2 x input elements, doubled again when affine."""
     return facts.batch * 2 * facts.input_numel * (2 if facts.args["affine"] else 1)
+
+
+def layer_norm(facts: LayerFacts) -> int:
+    """count_normalization on nn.LayerNorm (a vector): 2 x input elements, doubled when
+    elementwise_affine. The twin's LayerNorm2d (a map) is a subclass thop's exact-class lookup
+    does not find: 0."""
+    return 0 if is_map(facts) else facts.batch * 2 * facts.input_numel * (2 if facts.args["elementwise_affine"] else 1)
 
 
 def linear(facts: LayerFacts) -> int:
@@ -65,10 +76,13 @@ THOP = register_convention(Convention(
     counts="a conv's and a Linear's multiplies (no bias), BatchNorm 4 per element, avg pooling one per output "
            "(adaptive: kernel + 1), upsampling, softmax; ReLU, max pooling, joins and functional calls 0",
     rules={
-        "conv2d": hooked(conv), "conv_transpose2d": hooked(conv),
+        "conv2d": hooked(exact_class(conv)), "conv_transpose2d": hooked(conv),
         "batchnorm2d": hooked(normalization), "batchnorm1d": hooked(normalization),
         "linear": hooked(linear), "softmax": hooked(softmax),
-        "avgpool2d": hooked(avgpool),
+        "avgpool2d": hooked(exact_class(avgpool)),
+        "instancenorm2d": hooked(normalization), "layernorm": hooked(layer_norm),
+        # groupnorm, layer_scale, the pads (ZeroPad2d's zero_ops too), slice, channel_shuffle,
+        # reshape, stochastic_depth: 0, the default
         "adaptive_avgpool2d": hooked(adaptive_avgpool), "global_avgpool2d": hooked(adaptive_avgpool),
         "upsample": hooked(upsample),
     },

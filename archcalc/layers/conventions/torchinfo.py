@@ -7,12 +7,15 @@ torchinfo counts no operation: for each leaf module it multiplies the module's `
 channel axis left out); any other module charges (its weight + bias) x the output's first size,
 the batch: BatchNorm its 2C per sample, Linear its parameter count. Parameter-free modules
 (activations, pooling, dropout) and everything called as a function (torch.flatten, F.relu,
-``x + y``, torch.cat) count 0. A module called several times is counted at every call.
+``x + y``, torch.cat) count 0. A module called several times is counted at every call. Only
+parameters *named* ``weight`` or ``bias`` count: a layer scale's ``layer_scale`` does not. The
+twin's padded convolutions (PaddedConv2d) are "Conv" modules like nn.Conv2d; its LayerNorm2d,
+nn.GroupNorm and an affine nn.InstanceNorm2d charge their 2C per sample.
 """
 
 from math import prod
 
-from .base import Convention, LayerFacts, hooked, register_convention
+from .base import Convention, LayerFacts, hooked, register_convention, zero
 
 
 def weights_and_bias(facts: LayerFacts) -> int:
@@ -25,6 +28,12 @@ def conv_weights_and_bias(facts: LayerFacts) -> int:
     return facts.result.param_count * prod(facts.output[1:])
 
 
+def named_neither_weight_nor_bias(facts: LayerFacts) -> int:
+    """layer_scale: calculate_macs reads only parameters named "weight" and "bias"; the twin's
+    LayerScale holds one named layer_scale (as torchvision's CNBlock), so it counts 0."""
+    return zero(facts)
+
+
 _CONV = hooked(conv_weights_and_bias)
 
 TORCHINFO = register_convention(Convention(
@@ -33,6 +42,6 @@ TORCHINFO = register_convention(Convention(
     unit="mult-adds",
     counts="a conv's (weights + bias) x H_out x W_out, any other module's weights + bias once per sample "
            "(BatchNorm 2C, Linear its parameters); parameter-free layers 0",
-    rules={"conv2d": _CONV, "conv_transpose2d": _CONV},
+    rules={"conv2d": _CONV, "conv_transpose2d": _CONV, "layer_scale": named_neither_weight_nor_bias},
     default=hooked(weights_and_bias),
 ))

@@ -75,6 +75,15 @@ def adaptive_avg(facts: LayerFacts) -> int:
     return facts.output_numel * (kh * kw - 1 + 2)
 
 
+def layernorm(facts: LayerFacts) -> int:
+    """flops_layernorm (isinstance nn.LayerNorm: the twin's LayerNorm2d too, which hooks see with
+    the NCHW input and normalized_shape (C,)): 6 per element, 2 per row of C (numel // C), one
+    per element for a weight and one for a bias."""
+    weight = bool(facts.args["elementwise_affine"])
+    bias = weight and bool(facts.args["bias"])
+    return facts.input_numel * (6 + int(weight) + int(bias)) + 2 * (facts.input_numel // facts.inputs[0][0])
+
+
 def dropout(facts: LayerFacts) -> int:
     """flops_dropout: one random number per element when p > 0, counted in eval mode too."""
     return facts.input_numel if facts.args["p"] > 0 else 0
@@ -102,8 +111,12 @@ RULES: dict[str, Rule] = {
     "adaptive_maxpool2d": adaptive_max, "global_maxpool2d": adaptive_max,
     "adaptive_avgpool2d": adaptive_avg, "global_avgpool2d": adaptive_avg,
     "dropout": dropout,
+    "layernorm": layernorm,
     # identity and flatten: 0 by name; gelu, silu, hardswish, hardsigmoid, softmax,
-    # local_response_norm, upsample: "Module type not supported", 0; joins are not modules
+    # local_response_norm, upsample, groupnorm, instancenorm2d (not a _BatchNorm), the pads,
+    # layer_scale, slice, channel_shuffle, reshape (nn.Unflatten), stochastic_depth: "Module type
+    # not supported", 0; joins are not modules. The twin's PaddedConv2d / PaddedMaxPool2d /
+    # PaddedAvgPool2d are isinstance of their base class: counted from their output as it is
 }
 
 PER_CALL: dict[str, Rule] = {"batchnorm1d": batchnorm_per_call, "batchnorm2d": batchnorm_per_call,
