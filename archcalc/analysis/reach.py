@@ -40,11 +40,33 @@ def through_window(window, reach: Interval | None, size_in: int, size_out: int, 
         else:
             t_lo = max(0, -(-(a - last) // window.advance))  # first step whose window ends at or after a
             t_hi = min(steps, (b - first) // window.advance)
+        if t_lo <= t_hi and positions.step > 1 and b - a + 1 < positions.step:
+            t_lo, t_hi = _skip_holes(positions, window.advance, a, b, t_lo, t_hi, budget)
         if t_lo > t_hi:
             continue
         o_lo, o_hi = phase + t_lo * window.period, phase + t_hi * window.period
         lo, hi = (o_lo, o_hi) if lo is None else (min(lo, o_lo), max(hi, o_hi))
     return None if lo is None else (lo, hi)
+
+
+def _skip_holes(positions: range, advance: int, a: int, b: int, t_lo: int, t_hi: int, budget) -> tuple[int, int]:
+    """The first and last step whose window really reads a position of [a, b], where the reach
+    is narrower than the gap between the window's taps (dilation): the hull of the taps then
+    overlaps the reach without a tap landing in it (a 2-tap window dilated by 2 at a 1-wide map
+    reads only padding). Only the steps whose hull overlaps are tried: as many as the window
+    spans, never the map's size."""
+    def reads(t: int) -> bool:
+        low, high = a - t * advance - positions[0], b - t * advance - positions[0]
+        first_tap, last_tap = max(0, -(-low // positions.step)), min(len(positions) - 1, high // positions.step)
+        return first_tap <= last_tap
+
+    if advance == 0:  # every step reads the same taps
+        return (t_lo, t_hi) if reads(t_lo) else (1, 0)
+    if budget is not None:
+        budget.spend(t_hi - t_lo + 1)
+
+    hits = [t for t in range(t_lo, t_hi + 1) if reads(t)]
+    return (hits[0], hits[-1]) if hits else (1, 0)
 
 
 def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ...], budget=None):

@@ -12,6 +12,24 @@ def test_a_strided_window_that_reads_only_padding_reaches_nothing():
     assert through_window(conv_window(3, 2, 1), (0, 0), 1, 1) == (0, 0)
 
 
+def test_a_dilated_window_whose_taps_straddle_the_map_reaches_nothing():
+    """Random-net regression: a 2-tap window dilated by 2, padded 1 ('same'), on a 1-wide map
+    reads positions -1 and 1; its hull covers position 0, but no tap lands on it."""
+    assert through_window(conv_window(2, 1, 1, 2), (0, 0), 1, 1) is None
+    assert through_window(conv_window(2, 1, 1, 2), (0, 1), 2, 2) == (0, 1)  # 2 wide: each output hits
+    assert through_window(conv_window(3, 1, 2, 2), (0, 0), 1, 1) == (0, 0)  # the middle tap lands
+    report = analyze_text("""
+input: 1x5x5
+layers:
+  - {type: conv2d, out_channels: 1, kernel_size: 3, dilation: 2}
+  - {type: conv2d, out_channels: 1, kernel_size: 2, padding: same, dilation: 2}
+  - {name: pool, type: global_avgpool2d}
+  - {type: flatten}
+  - {name: fc, type: linear, out_features: 1}
+""")
+    assert row(report, "fc").rf.kind == "unknown" and "reaches the input" in row(report, "fc").rf.reason
+
+
 def test_reach_follows_strides_and_transposed_gaps():
     assert through_window(conv_window(3, 1, 1), (0, 9), 10, 10) == (0, 9)
     assert through_window(conv_window(1, 1, 0), (4, 5), 10, 10) == (4, 5)
