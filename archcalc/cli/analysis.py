@@ -92,6 +92,7 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
         from ..errors import UsageError
         from ..figures.conventions import convention_counts, resolve_conventions
         from ..render import conventions as view
+        from ..render.boxtable import ascii_only
 
         if pass_ is not Pass.forward:
             raise UsageError("--convention counts the forward pass, as the peer tools do; leave out --pass")
@@ -103,7 +104,8 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
         rows, counted = fold(report, depth), convention_counts(report, chosen)
         if fmt is not Format.table:
             sys.stdout.write(view.render_text(report, rows, counted, fmt.value, input_json(given)))
-        elif sys.stdout.isatty() or (text := view.plain_text(report, rows, counted, output_width())) is None:
+        elif sys.stdout.isatty() or (text := view.plain_text(report, rows, counted, output_width(),
+                                                             ascii_only(sys.stdout.encoding))) is None:
             view.print_rich(report, rows, counted, console())
         else:
             sys.stdout.write(text)

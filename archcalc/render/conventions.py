@@ -46,21 +46,49 @@ def table_cells(report: Report, rows: list[Row], counted: list[ConventionCounts]
     return f"{report.name} - flops as each tool counts", ["Type"] + names, [False] + [True] * len(names), body
 
 
-def plain_text(report: Report, rows: list[Row], counted: list[ConventionCounts], width: int | None,
-               ascii: bool = False) -> str | None:
-    """The table, the one-liners and the totals as plain text; None when wider than ``width``."""
+def fitted_tables(report: Report, rows: list[Row], counted: list[ConventionCounts], width: int | None,
+                  ascii: bool = False) -> list[list[str]] | None:
+    """The drawn table, or where the tools' columns do not fit ``width``, as many tables (each
+    with the row labels) as it takes, the tools in order: a number is never split and no tool is
+    left out. None when even one tool's column does not fit."""
     from .boxtable import draw
 
-    lines = draw(*table_cells(report, rows, counted), width=width, ascii=ascii)
-    if lines is None:
+    whole = draw(*table_cells(report, rows, counted), width=width, ascii=ascii)
+    if whole is not None or width is None or len(counted) < 2:
+        return None if whole is None else [whole]
+    tables, rest = [], list(counted)
+    while rest:
+        for size in range(len(rest), 0, -1):
+            title, headers, right, body = table_cells(report, rows, rest[:size])
+            lines = draw(title if not tables else None, headers, right, body, width=width, ascii=ascii)
+            if lines is not None:
+                break
+        else:
+            return None
+        tables.append(lines)
+        rest = rest[size:]
+    return tables
+
+
+def plain_text(report: Report, rows: list[Row], counted: list[ConventionCounts], width: int | None,
+               ascii: bool = False) -> str | None:
+    """The table(s), the one-liners and the totals as plain text; None when wider than ``width``."""
+    tables = fitted_tables(report, rows, counted, width, ascii)
+    if tables is None:
         return None
+    lines = [line for table in tables for line in table]
     return "\n".join(lines + [visible(line) for line in about_lines(counted) + total_lines(report, counted)]) + "\n"
 
 
 def print_rich(report: Report, rows: list[Row], counted: list[ConventionCounts], console) -> None:
     from .boxtable import print_box_table
 
-    print_box_table(console, *table_cells(report, rows, counted))
+    tables = fitted_tables(report, rows, counted, console.width, console.options.ascii_only)
+    if tables is not None and len(tables) > 1:  # several tools' columns, in as many tables as fit
+        for table in tables:
+            console.print("\n".join(table), markup=False, highlight=False, emoji=False, soft_wrap=True)
+    else:
+        print_box_table(console, *table_cells(report, rows, counted))
     for line in about_lines(counted) + total_lines(report, counted):
         console.print(visible(line), highlight=False, markup=False)
 

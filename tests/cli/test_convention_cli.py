@@ -81,3 +81,30 @@ def test_compare_gains_the_tools_totals():
     plain = list(csv.reader(io.StringIO(run("compare", "resnet18", "resnet50", "-f", "csv").stdout)))
     rows = list(csv.reader(io.StringIO(run("compare", "resnet18", "resnet50", "-f", "csv", "--convention", "thop").stdout)))
     assert rows[:len(plain)] == plain and rows[-1] == ["thop (MACs)", "1824033792", "4133742592"]
+
+
+def test_all_fits_80_columns_in_several_tables_never_splitting_a_number():
+    import re
+    import subprocess
+    import sys
+
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "archcalc", "flops", "resnet50", "--convention", "all"],
+                         capture_output=True, text=True, env=env, check=True).stdout
+    table = [line for line in out.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and all(len(line) <= 80 for line in table)
+    headers = " ".join(line for line in table if line.startswith("┃"))
+    assert all(name in headers for name in CONVENTIONS)  # every tool, none left out
+    totals = [line for line in table if line.strip("│ ").startswith("total")]
+    numbers = [n for line in totals for n in re.findall(r"[\d,]{5,}", line)]
+    assert len(numbers) == len(CONVENTIONS) and all(re.fullmatch(r"\d{1,3}(,\d{3})*", n) for n in numbers)
+
+
+def test_a_cp1252_console_gets_plain_ascii():
+    import subprocess
+    import sys
+
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "cp1252"}
+    out = subprocess.run([sys.executable, "-m", "archcalc", "flops", "lenet5", "--convention", "torchinfo,thop"],
+                         capture_output=True, env=env, check=True).stdout
+    assert out.isascii() and b"\\u25" not in out and b"+--" in out
