@@ -212,16 +212,19 @@ def _verify_memory(spec, device, input, layout, batch, format, optimizer, how, s
 
 def print_memory_check(result) -> None:
     from ..render import human_bytes
-    from ..render.boxtable import print_box_table
+    from ..render.boxtable import draw, print_box_table
     from ..render.escape import visible
 
     how = "torch.cuda.max_memory_allocated" if result.device == "cuda" else "MemTracker under FakeTensorMode"
     rows = [[c.phase, c.optimizer or "-", f"{c.estimate:,}", f"{c.measured:,}", human_bytes(c.measured),
              f"{c.difference:+.3%}", MARKS[c.ok]] for c in result.checks]
+    headers = ["phase", "optimizer", "estimate (B)", "measured (B)", "measured", "difference", ""]
+    right = [False, False, True, True, True, True, False]
     out = console()
-    print_box_table(out, f"archcalc verify --memory {result.name} (batch {result.batch}, {how})",
-                    ["phase", "optimizer", "estimate (B)", "measured (B)", "measured", "difference", ""],
-                    [False, False, True, True, True, True, False], rows)
+    title = f"archcalc verify --memory {result.name} (batch {result.batch}, {how})"
+    if draw(title, headers, right, rows, width=out.width) is None:  # narrow: the byte counts suffice
+        headers, right, rows = headers[:4] + headers[5:], right[:4] + right[5:], [r[:4] + r[5:] for r in rows]
+    print_box_table(out, title, headers, right, rows)
     bad = [c for c in result.checks if not c.ok]
     verdict = (f"all {len(result.checks)} phases within {result.checks[0].tolerance:.0%}" if not bad else
                f"{len(bad)} of {len(result.checks)} phases differ by more than {bad[0].tolerance:.0%}")

@@ -184,3 +184,13 @@ def test_cuda_allocator_agrees(name):
     result = check_memory(load(name), batch=8, device="cuda")
     assert result.device == "cuda"
     assert_agrees(result)
+
+
+def test_the_table_fits_80_columns():
+    import subprocess
+    import sys
+
+    env = {"COLUMNS": "80", "PATH": "/usr/bin:/bin", "PYTHONIOENCODING": "utf-8"}
+    out = subprocess.run([sys.executable, "-m", "archcalc", "verify", "lenet5", "--memory"], capture_output=True,
+                         text=True, env=env, check=True).stdout
+    assert "measured (B)" in out and all(len(line) <= 80 for line in out.splitlines())
