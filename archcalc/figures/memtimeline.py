@@ -107,7 +107,11 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
             rule = MemoryRule(**{**rule.__dict__, "view": True})
         in_sizes = [layers[p].itemsize if p >= 0 else base for p in inputs]
         itemsize = _output_itemsize(node.layer.autocast_output, in_sizes, base, half, options.amp)
-        needs_grad = row.trainable > 0 or any(p >= 0 and layers[p].needs_grad for p in inputs)
+        needs_grad = row.trainable > 0
+        for p in inputs:
+            if needs_grad:
+                break
+            needs_grad = p >= 0 and layers[p].needs_grad
         copies = (0, 0)
         if options.amp and node.layer.autocast_output == "half" and row.params:
             weights = sum(t.count for t in row.param_tensors if t.name == "weight")
@@ -233,13 +237,16 @@ class Simulation:
             for p in layer.inputs:
                 self._extend(p, i)
                 used.add(p)
-            self.timeline.add(SCRATCH, layer.rule.scratch * self.batch * layer.itemsize, i, i)
+            if layer.rule.scratch:
+                self.timeline.add(SCRATCH, layer.rule.scratch * self.batch * layer.itemsize, i, i)
             weights_kept, rest = layer.half_copy_bytes  # autocast's cache lives until the forward returns
-            # backward keeps the half weights until its op has run; their float32 gradients come
-            # after that op, so the copy and the float32 gradient are not counted together
-            kept_until = backward_step(n, i) - 1 if self.training and layer.runs_backward and i not in self.segments else 0
-            self.timeline.add(SCRATCH, weights_kept, i, max(kept_until, n - 1))
-            self.timeline.add(SCRATCH, rest, i, n - 1)
+            if weights_kept or rest:
+                # backward keeps the half weights until its op has run; their float32 gradients come
+                # after that op, so the copy and the float32 gradient are not counted together
+                kept_until = (backward_step(n, i) - 1 if self.training and layer.runs_backward and i not in self.segments
+                              else 0)
+                self.timeline.add(SCRATCH, weights_kept, i, max(kept_until, n - 1))
+                self.timeline.add(SCRATCH, rest, i, n - 1)
             if self.training and layer.needs_grad:
                 self._keep_for_backward(i, layer)
             else:  # without autograd what an op returns beside its output (max-pool indices) dies at once
@@ -295,10 +302,12 @@ class Simulation:
             if not layer.runs_backward or i not in self.grads:
                 continue
             step = backward_step(n, i)
-            self.timeline.add(SCRATCH, layer.rule.backward_scratch * self.batch * layer.itemsize, step, step)
-            self.timeline.add(PARAM_GRADS, layer.trainable_bytes, step, last_step)
-            # under autocast the half weights' gradients come first, then their float32 copies
-            self.timeline.add(SCRATCH, sum(layer.half_copy_bytes) if layer.trainable_bytes else 0, step, step)
+            if layer.rule.backward_scratch:
+                self.timeline.add(SCRATCH, layer.rule.backward_scratch * self.batch * layer.itemsize, step, step)
+            if layer.trainable_bytes:
+                self.timeline.add(PARAM_GRADS, layer.trainable_bytes, step, last_step)
+                # under autocast the half weights' gradients come first, then their float32 copies
+                self.timeline.add(SCRATCH, sum(layer.half_copy_bytes), step, step)
             for p in dict.fromkeys(layer.inputs):
                 if p >= 0 and self.layers[p].needs_grad:
                     self._contribute(p, i, step)
