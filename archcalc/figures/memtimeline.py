@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from itertools import accumulate
 
 from ..analysis import DTYPE_BYTES, Report
+from ..analysis.backward import ancestors_of_output
 from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule
 
 # the parts of memory the timeline tells apart (the training breakdown's lines)
@@ -95,7 +96,7 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
     index = {row.name: i for i, row in enumerate(report.rows)}
     base = DTYPE_BYTES[report.dtype]
     half = DTYPE_BYTES[options.amp] if options.amp else base
-    used = _used_by_output(report, index)
+    used = _used_by_output(report)
     in_place = inplace_layers(report, training) if options.inplace else set()
     shapes = {-1: tuple(report.input)}
     layers: list[Layer] = []
@@ -154,18 +155,12 @@ def _output_itemsize(kind: str, in_sizes: list[int], base: int, half: int, amp: 
     return max(in_sizes) if in_sizes else base
 
 
-def _used_by_output(report: Report, index: dict[str, int]) -> set[int]:
-    graph = report.graph
-    if graph is None or graph.output is None:
+def _used_by_output(report: Report) -> set[int]:
+    """Row indices of the layers the main output depends on (the graph's nodes are the rows)."""
+    if report.graph is None:
         return set()
-    seen, stack = set(), [index[graph.output.name]]
-    while stack:
-        i = stack.pop()
-        if i in seen or i < 0:
-            continue
-        seen.add(i)
-        stack.extend(index.get(name, -1) for name in report.rows[i].inputs)
-    return seen
+    ancestors = ancestors_of_output(report.graph)
+    return {i for i, node in enumerate(report.graph.nodes) if id(node) in ancestors}
 
 
 def kept_bytes(layer: Layer, batch: int, base: int, device: str, tensors=None) -> int:

@@ -94,10 +94,9 @@ def own_class_source(name: str) -> str:
     """The source of one of the twin's own module classes (archcalc.pytorch.padded, and
     archcalc.pytorch.layermodules: layers torch.nn lacks), copied into the exported file so that
     it imports nothing but torch."""
-    from .layermodules import CLASSES
-    from .padded import PADDED
+    from .modules import copied_classes
 
-    return "\n" + inspect.getsource({**PADDED, **CLASSES}[name]) + "\n"
+    return "\n" + inspect.getsource(copied_classes()[name]) + "\n"
 
 
 def constructor_source(call, defaults: dict) -> str:

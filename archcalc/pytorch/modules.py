@@ -92,11 +92,9 @@ def torch_classes() -> dict:
             total = x.reshape(x.shape[0], -1).sum(1)
             return total.reshape(-1, *([1] * len(self.shape))).expand(-1, *self.shape)
 
-    from .layermodules import CLASSES
-    from .padded import PADDED
 
     return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread, "archcalc.SpreadTo": SpreadTo,
-            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **PADDED, **CLASSES}
+            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **copied_classes()}
 
 
 def instantiate(call: ModuleCall):
@@ -107,3 +105,12 @@ def instantiate(call: ModuleCall):
     cls = torch_classes().get(name) or getattr(nn, name)
     # a container's members are calls too (nn.Sequential(nn.ZeroPad2d(...), nn.Conv2d(...)))
     return cls(*(instantiate(a) if isinstance(a, ModuleCall) else a for a in args), **kwargs)
+
+
+def copied_classes() -> dict:
+    """The twin's module classes that an export copies verbatim ('archcalc.NAME' -> class): the
+    padded convolutions and pools, and the layer modules torch.nn lacks."""
+    from .layermodules import CLASSES
+    from .padded import PADDED
+
+    return {**PADDED, **CLASSES}
