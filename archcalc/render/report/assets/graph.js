@@ -4,6 +4,10 @@
    esc(): names come from spec files, which anyone can write. */
 var ArchGraph = (function () {
   "use strict";
+  // dagre's compound layout (blocks as clusters it keeps together) costs seconds past a few dozen
+  // open blocks; beyond this many the layout is flat and each open block is drawn as the box
+  // around its layers.
+  var COMPOUND_LIMIT = 24;
   var CHAR = 7.0, PAD = 10, NODE_H = 38, JOIN_H = 28, LABEL_CHAR = 6.2;
   var LOW = [247, 251, 255], HIGH = [8, 48, 107];  // the colour scale's ends (light to dark blue)
 
@@ -79,27 +83,62 @@ var ArchGraph = (function () {
   }
 
   function layout(model, built) {
-    var g = new dagre.graphlib.Graph({compound: true});
+    var compound = built.clusters.length <= COMPOUND_LIMIT;
+    var g = new dagre.graphlib.Graph({compound: compound});
     g.setGraph({rankdir: "TB", nodesep: 22, ranksep: 34, edgesep: 12, marginx: 16, marginy: 16});
     g.setDefaultEdgeLabel(function () { return {}; });
-    built.clusters.forEach(function (index) {
-      g.setNode("c" + index, {paddingTop: 22});
-    });
-    built.clusters.forEach(function (index) {
-      var parent = model.groups[index].parent;
-      if (parent >= 0) g.setParent("c" + index, "c" + parent);
-    });
+    if (compound) {
+      built.clusters.forEach(function (index) { g.setNode("c" + index, {}); });
+      built.clusters.forEach(function (index) {
+        var parent = model.groups[index].parent;
+        if (parent >= 0) g.setParent("c" + index, "c" + parent);
+      });
+    }
     built.items.forEach(function (item) {
       var wh = size(item);
       g.setNode(item.key, {width: wh[0], height: wh[1]});
-      if (item.parent >= 0 && item.kind !== "input") g.setParent(item.key, "c" + item.parent);
+      if (compound && item.parent >= 0 && item.kind !== "input") g.setParent(item.key, "c" + item.parent);
     });
     built.edges.forEach(function (edge) {
       var label = edge.shapes.join(" | ");
       g.setEdge(edge.from, edge.to, {label: label, width: label.length * LABEL_CHAR + 6, height: 14, labelpos: "c"});
     });
     dagre.layout(g);
+    if (!compound) boxClusters(model, built, g);
     return g;
+  }
+
+  // A flat layout's open blocks: the box around each block's items, wider for outer blocks.
+  function boxClusters(model, built, g) {
+    var boxes = {}, deepest = 0;
+    built.clusters.forEach(function (index) { deepest = Math.max(deepest, depth(model, index)); });
+    built.items.forEach(function (item) {
+      var n = g.node(item.key);
+      for (var c = item.kind === "input" ? -1 : item.parent; c >= 0; c = model.groups[c].parent) {
+        var pad = 6 + 6 * (deepest - depth(model, c)), b = boxes[c];
+        var x0 = n.x - n.width / 2 - pad, x1 = n.x + n.width / 2 + pad, y0 = n.y - n.height / 2 - pad, y1 = n.y + n.height / 2 + pad + 16;
+        boxes[c] = b ? [Math.min(b[0], x0), Math.min(b[1], y0), Math.max(b[2], x1), Math.max(b[3], y1)] : [x0, y0, x1, y1];
+      }
+    });
+    var info = g.graph(), shiftX = 0, shiftY = 0;
+    Object.keys(boxes).forEach(function (c) { shiftX = Math.max(shiftX, -boxes[c][0] + 4); shiftY = Math.max(shiftY, -boxes[c][1] + 4); });
+    built.clusters.forEach(function (index) {
+      var b = boxes[index];
+      g.setNode("c" + index, {x: (b[0] + b[2]) / 2, y: (b[1] + b[3]) / 2, width: b[2] - b[0], height: b[3] - b[1]});
+      info.width = Math.max(info.width, b[2] + 4);
+      info.height = Math.max(info.height, b[3] + 4);
+    });
+    if (shiftX || shiftY) {  // a box reaching past the top or left edge: move everything into view
+      g.nodes().forEach(function (key) { var n = g.node(key); n.x += shiftX; n.y += shiftY; });
+      g.edges().forEach(function (e) {
+        var label = g.edge(e);
+        label.points.forEach(function (p) { p.x += shiftX; p.y += shiftY; });
+        label.x += shiftX;
+        label.y += shiftY;
+      });
+      info.width += shiftX;
+      info.height += shiftY;
+    }
   }
 
   // A value's colour on a log scale between the smallest and largest shown.
@@ -149,8 +188,9 @@ var ArchGraph = (function () {
       var x = c.x - c.width / 2, y = c.y - c.height / 2;
       out.push('<g class="cluster" data-group="' + index + '"><rect x="' + x.toFixed(1) + '" y="' + y.toFixed(1) +
                '" width="' + c.width.toFixed(1) + '" height="' + c.height.toFixed(1) + '" rx="6"/>' +
-               '<text class="toggle" data-toggle="' + index + '" x="' + (x + 6).toFixed(1) + '" y="' + (y + 13).toFixed(1) +
-               '">[\u2212]</text><text x="' + (x + 30).toFixed(1) + '" y="' + (y + 13).toFixed(1) + '">' +
+               // the label at the bottom left: an edge's shape label sits where edges enter, at the top
+               '<text class="toggle" data-toggle="' + index + '" x="' + (x + 6).toFixed(1) + '" y="' + (y + c.height - 6).toFixed(1) +
+               '">[\u2212]</text><text x="' + (x + 30).toFixed(1) + '" y="' + (y + c.height - 6).toFixed(1) + '">' +
                esc(group.short + " (" + group.kind + ")") + "</text></g>");
     });
     var kinds = {};
