@@ -9,7 +9,7 @@ from html import escape
 from typing import Callable, Sequence
 
 WIDTH, HEIGHT = 760, 260
-LEFT, RIGHT, TOP, BOTTOM = 70, 16, 28, 46
+LEFT, RIGHT, TOP, BOTTOM = 70, 16, 28, 72
 COLOURS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b7791f", "#c53030", "#4a5568")
 
 
@@ -40,14 +40,17 @@ def _frame(title: str, y_label: str, x_label: str, high: float, fmt: Callable[[f
 
 
 def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], y_label: str, x_label: str,
-              fmt: Callable[[float], str], exact: Callable[[float], str] | None = None) -> str:
-    """One bar per label; labels are written under the bars when they fit, else every few."""
+              fmt: Callable[[float], str], exact: Callable[[float], str] | None = None,
+              ticks: Sequence[str] | None = None) -> str:
+    """One bar per label (its tooltip); ``ticks`` (default: the labels) are written under the
+    bars when they fit, else every few."""
+    ticks = labels if ticks is None else ticks
     high = max(values, default=0)
     parts, top = _frame(title, y_label, x_label, high, fmt)
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
     slot = plot_w / max(len(values), 1)
     every = max(1, int(60 // slot) + (1 if slot < 60 else 0))
-    for i, (label, value) in enumerate(zip(labels, values)):
+    for i, (label, tick, value) in enumerate(zip(labels, ticks, values)):
         h = plot_h * value / top
         x = LEFT + i * slot
         text = exact(value) if exact else f"{value:,}"
@@ -55,7 +58,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[float], y_labe
                      f'height="{h:.2f}"><title>{escape(label)}: {escape(text)}</title></rect>')
         if len(values) <= 24 or i % every == 0:
             room = 14 if len(values) > 8 else int(slot // 6.5)
-            short = label if len(label) <= room else label[:room - 1] + "\u2026"
+            short = tick if len(tick) <= room else tick[:room - 1] + "\u2026"
             parts.append(f'<text class="tick" x="{x + slot / 2:.1f}" y="{TOP + plot_h + 12}" text-anchor="middle">{escape(short)}</text>'
                          if len(values) <= 8 else
                          f'<text class="tick" transform="translate({x + slot / 2:.1f},{TOP + plot_h + 8}) rotate(30)">{escape(short)}</text>')

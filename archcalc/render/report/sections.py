@@ -13,7 +13,7 @@ from ...figures.memory import MemoryReport
 from ..cells import human, human_bytes, rf_cells, shape_text
 from ..escape import visible
 from .charts import bar_chart, breakdown_chart, line_chart
-from .model import rf_size, stage_depth
+from .model import rf_size, short_name, stage_depth
 
 
 def text(value: Any) -> str:
@@ -75,17 +75,19 @@ def _bytes(value: float) -> str:
 def plots(report: Report, memory: MemoryReport) -> str:
     rows = report.rows
     names = [visible(r.name) for r in rows]
-    charts = [bar_chart("Parameters per layer", names, [r.params for r in rows], "parameters", "layer", human),
-              bar_chart("FLOPs per layer", names, [r.flops for r in rows], "FLOPs", "layer", human)]
+    ticks = [visible(short_name(r.name)) for r in rows]
+    charts = [bar_chart("Parameters per layer", names, [r.params for r in rows], "parameters", "layer", human, ticks=ticks),
+              bar_chart("FLOPs per layer", names, [r.flops for r in rows], "FLOPs", "layer", human, ticks=ticks)]
     depth = stage_depth(report)
     if depth is not None:
         stages = fold(report, depth)
         labels = [visible(r.name) for r in stages]
-        charts += [bar_chart("Parameters per stage", labels, [r.params for r in stages], "parameters", "stage", human),
-                   bar_chart("FLOPs per stage", labels, [r.flops for r in stages], "FLOPs", "stage", human)]
+        short = [visible(short_name(r.name)) for r in stages]
+        charts += [bar_chart("Parameters per stage", labels, [r.params for r in stages], "parameters", "stage", human, ticks=short),
+                   bar_chart("FLOPs per stage", labels, [r.flops for r in stages], "FLOPs", "stage", human, ticks=short)]
     size = report.dtype_bytes
     charts.append(bar_chart(f"Activation memory per layer (batch {report.batch}, {report.dtype})", names,
-                            [r.activations * size for r in rows], "bytes", "layer", _bytes, lambda v: f"{int(v):,} B"))
+                            [r.activations * size for r in rows], "bytes", "layer", _bytes, lambda v: f"{int(v):,} B", ticks))
     fields = [r.rf.size if r.rf.kind == "field" else None for r in rows]
     strides = [float(max(r.rf.stride)) if r.rf.kind == "field" else None for r in rows]
     side = max(report.input[1:]) if len(report.input) > 1 else None

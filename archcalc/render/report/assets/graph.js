@@ -177,7 +177,7 @@ var ArchGraph = (function () {
     var built = build(model, expanded), g = layout(model, built), info = g.graph();
     var colour = scale(built.items.map(function (it) { return it.figs[colorBy]; }));
     var legend = options.standalone ? legendText(model, built, colorBy) : "";
-    var width = Math.max(Math.ceil(info.width), legend.length * CHAR + 32), height = Math.ceil(info.height) + (options.standalone ? 28 : 0);
+    var width = Math.max(Math.ceil(info.width), legend.length * 7.6 + 32), height = Math.ceil(info.height) + (options.standalone ? 28 : 0);
     var out = ['<svg xmlns="http://www.w3.org/2000/svg" class="archgraph" width="' + width + '" height="' + height +
                '" viewBox="0 0 ' + width + " " + height + '">'];
     if (options.standalone) out.push('<rect width="100%" height="100%" fill="#fff"/><style>' + STYLE + "</style>");
@@ -191,7 +191,7 @@ var ArchGraph = (function () {
                // the label at the bottom left: an edge's shape label sits where edges enter, at the top
                '<text class="toggle" data-toggle="' + index + '" x="' + (x + 6).toFixed(1) + '" y="' + (y + c.height - 6).toFixed(1) +
                '">[\u2212]</text><text x="' + (x + 30).toFixed(1) + '" y="' + (y + c.height - 6).toFixed(1) + '">' +
-               esc(group.short + " (" + group.kind + ")") + "</text></g>");
+               esc(fit(group.short, (c.width - 36) / 6.6)) + "<title>" + esc(group.name + " (" + group.kind + ")") + "</title></text></g>");
     });
     var kinds = {};
     built.items.forEach(function (it) { kinds[it.key] = it.kind; });
@@ -227,6 +227,12 @@ var ArchGraph = (function () {
     }
     out.push("</svg>");
     return out.join("");
+  }
+
+  // text cut to about this many characters (at least 3), with an ellipsis
+  function fit(text, room) {
+    var n = Math.max(3, Math.floor(room));
+    return text.length <= n ? text : text.slice(0, n - 1) + "\u2026";
   }
 
   function legendText(model, built, colorBy) {
