@@ -116,3 +116,19 @@ def test_the_analysis_path_imports_no_plotting_browser_or_torch():
             "print('IMPORTED', bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("IMPORTED []"), out[-300:]
+
+
+def test_the_commands_in_the_docs_run(tmp_path):
+    """Every `archcalc report` / `archcalc graph` line of docs/report.md's examples works as written."""
+    from pathlib import Path
+
+    pytest.importorskip("py_mini_racer", reason="archcalc graph needs the graph extra")
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "report.md").read_text()
+    lines = [line.split("#")[0].split() for block in re.findall(r"```sh\n(.*?)```", docs, re.S)
+             for line in block.splitlines() if line.startswith("archcalc ")]
+    assert len(lines) >= 4
+    for words in lines:
+        target = tmp_path / Path(words[words.index("-o") + 1]).name
+        words[words.index("-o") + 1] = str(target)
+        result = runner.invoke(app, words[1:])
+        assert result.exit_code == 0 and target.stat().st_size > 1000, (words, result.output)
