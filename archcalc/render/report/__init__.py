@@ -6,13 +6,13 @@ figures.compare; nothing here needs a library beyond the standard one."""
 
 from __future__ import annotations
 
-import json
 from typing import Sequence
 
 from ...analysis import Report
 from ...figures.compare import NUMERIC, figure_rows, figures, warnings
 from ...figures.memory import MemoryReport
 from ..escape import visible
+from ..writers import script_json
 from .assets import asset
 from .charts import ratio_chart
 from .model import graph_model
@@ -24,13 +24,6 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline
 
 SHORT_LABELS = {"params": "parameters", "macs": "MACs", "flops": "FLOPs", "peak_activation_bytes": "peak activations",
                 "total_activation_bytes": "all activations"}
-
-
-def json_for_script(data) -> str:
-    """JSON safe inside <script type="application/json">: no '<', '>' or '&' can close the
-    element or open a comment, and every non-ASCII character is an escape."""
-    return (json.dumps(data, ensure_ascii=True, separators=(",", ":"))
-            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
 def compare_section(reports: Sequence[Report]) -> str:
@@ -60,7 +53,7 @@ def report_html(reports: Sequence[Report], memories: Sequence[MemoryReport]) -> 
             f"<title>archcalc report: {text(title)}</title><style>{asset('report.css')}</style></head>"
             f'<body><header><h1>archcalc report: {text(title)}</h1></header>{compare}'
             f'<main class="nets" style="--nets:{len(reports)}">{sections}</main>'
-            f'<script type="application/json" id="archcalc-data">{json_for_script(data)}</script>'
+            f'<script type="application/json" id="archcalc-data">{script_json(data)}</script>'
             f"<script>{_inline_script(asset('dagre.min.js'))}</script>"
             f"<script>{_inline_script(asset('graph.js'))}</script>"
             f"<script>{_inline_script(asset('report.js'))}</script></body></html>")

@@ -5,11 +5,11 @@ extra and are imported only here, only by this command."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ...analysis import Report
 from ...errors import UsageError
+from ..writers import script_json
 from .assets import asset
 from .model import FIGURES, graph_model
 
@@ -35,8 +35,7 @@ def graph_svg(report: Report, color_by: str = "params", depth: int | None = None
     engine.eval("globalThis.structuredClone = globalThis.structuredClone || (v => JSON.parse(JSON.stringify(v)));")
     engine.eval(asset("dagre.min.js"))
     engine.eval(asset("graph.js"))
-    # JSON with every non-ASCII character escaped is a valid JavaScript literal
-    call = f"ArchGraph.standalone({json.dumps(model, ensure_ascii=True)}, {json.dumps(expanded)}, {json.dumps(color_by)})"
+    call = f"ArchGraph.standalone({script_json(model)}, {script_json(expanded)}, {script_json(color_by)})"
     return engine.eval(call)
 
 
