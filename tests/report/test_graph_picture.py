@@ -3,6 +3,7 @@ shapes on edges, hostile names as text) and PNG (read back: size and content).""
 
 from __future__ import annotations
 
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -70,3 +71,11 @@ def test_hostile_names_stay_text():
 def test_mistakes_are_one_line(tmp_path):
     assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.jpg")]), ".svg or .png")
     assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.svg"), "--color", "x"]), "--color")
+
+
+def test_a_missing_extra_is_named(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "py_mini_racer", None)  # import fails as if not installed
+    assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.svg")]), 'pip install "archcalc[graph]"')
+    monkeypatch.undo()
+    monkeypatch.setitem(sys.modules, "cairosvg", None)
+    assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.png")]), 'archcalc[graph]')
