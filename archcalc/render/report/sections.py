@@ -21,6 +21,22 @@ def text(value: Any) -> str:
     return escape(visible(str(value)), quote=True)
 
 
+def source_text(file: str) -> str:
+    """Where the net came from, without the machine's own folders: a bundled spec by its place
+    among the bundled ones, a file under the working directory relative to it."""
+    from pathlib import Path
+
+    from ...spec.bundled import architectures_dir
+
+    path = Path(file)
+    for base, prefix in ((architectures_dir(), "bundled: "), (Path.cwd(), "")):
+        try:
+            return prefix + str(path.resolve().relative_to(base.resolve()))
+        except (ValueError, OSError):
+            continue
+    return file
+
+
 def headline(report: Report) -> str:
     t = report.total
     rf = rf_cells(report.final_rf)[0]
@@ -105,7 +121,7 @@ def plots(report: Report, memory: MemoryReport) -> str:
 
 def net_section(report: Report, memory: MemoryReport, index: int) -> str:
     return (f'<section class="net" id="net-{index}" data-index="{index}">'
-            f'<h2>{text(report.name)}</h2><p class="file">{text(report.file)}</p>{headline(report)}'
+            f'<h2>{text(report.name)}</h2><p class="file">{text(source_text(report.file))}</p>{headline(report)}'
             f'<h3>Graph</h3><div class="graph-tools"><label>colour by <select class="color-by">'
             '<option value="params">parameters</option><option value="flops">FLOPs</option>'
             '<option value="activations">activations</option><option value="rf">receptive-field size</option>'
