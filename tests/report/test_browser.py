@@ -104,7 +104,23 @@ def test_resnet50_report(driver, reports, tmp_path):
     assert f"g{block}" not in opened and set(inside) <= set(opened)
     assert len(opened) == visible_count(model, model["initial"] + [block])
     assert driver.find_elements("css selector", f'#net-0 g.cluster[data-group="{block}"]')
+    # the block's residual add is drawn as a join: an ellipse both branches run into
+    add = next(n for n in model["nodes"] if n["name"] == "layer1.0.add")
+    join = driver.find_element("css selector", f'#net-0 g.node.kind-join[data-key="n{add["id"]}"]')
+    assert join.find_elements("css selector", "ellipse")
+    assert len(driver.find_elements("css selector", f'#net-0 g.edge.join-in[data-to="n{add["id"]}"]')) == 2
     assert_clean(driver, path)
+
+
+def test_colour_follows_the_chosen_figure(driver, reports):
+    open_page(driver, reports["resnet50"])
+    fill = "return document.querySelector('#net-0 g.node[data-key=\"n2\"] rect').getAttribute('fill')"  # relu
+    choose = "const s = document.querySelector('#net-0 .color-by'); s.value = arguments[0]; s.dispatchEvent(new Event('change'))"
+    assert driver.execute_script(fill) == "#ffffff"  # by parameters (the default): it has none
+    driver.execute_script(choose, "activations")
+    assert driver.execute_script(fill).startswith("rgb(")  # 64x112x112 activations: coloured
+    driver.execute_script(choose, "rf")
+    assert driver.execute_script(fill).startswith("rgb(")  # its receptive field, 11
 
 
 def test_table_sorts_and_filters(driver, reports):
