@@ -5,6 +5,7 @@ import gc
 import sys
 
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
+from . import report  # noqa: F401  (archcalc report, archcalc graph)
 from .app import app
 
 

@@ -42,3 +42,11 @@ def markdown_table(headers: Sequence[str], numeric: Sequence[bool], rows: Iterab
 def json_text(data: Any) -> str:
     """Indented JSON with a final newline."""
     return json.dumps(data, indent=2) + "\n"
+
+
+def script_json(data: Any) -> str:
+    """Compact JSON that is also safe inside an HTML <script> element and as a JavaScript literal
+    (the report's data, archcalc graph's call): no '<', '>' or '&' (nothing can close the element
+    or open a comment) and every non-ASCII character, U+2028 included, as an escape."""
+    return (json.dumps(data, ensure_ascii=True, separators=(",", ":"))
+            .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
