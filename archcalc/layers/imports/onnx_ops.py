@@ -48,6 +48,11 @@ def _one(type_name: str, op, args: dict | None = None, *, x: int = 0, params: in
                   covers=covers or [])
 
 
+def _real(value) -> float:
+    """An ONNX float attribute (float32) as the decimal it was written as: 0.2, not 0.2000000029."""
+    return float(f"{float(value):.7g}")
+
+
 def _pair(values: list[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else list(values)
 
@@ -190,16 +195,16 @@ def batch_norm(op) -> Mapped:
     channels = x[1]
     params = op.weight_size(1, expect=(channels,)) + op.weight_size(2, expect=(channels,))
     buffers = op.weight_size(3, expect=(channels,)) + op.weight_size(4, expect=(channels,))
-    args = {"num_features": channels, "eps": float(op.attr("epsilon", 1e-5)),
+    args = {"num_features": channels, "eps": _real(op.attr("epsilon", 1e-5)),
             # ONNX's momentum weighs the running value, torch's the new one
-            "momentum": round(1.0 - float(op.attr("momentum", 0.9)), 6)}
+            "momentum": _real(1.0 - _real(op.attr("momentum", 0.9)))}
     return _one("batchnorm2d" if len(x) == 4 else "batchnorm1d", op, args, params=params, buffers=buffers)
 
 
 def lrn(op) -> Mapped:
     _map_input(op)
-    return _one("local_response_norm", op, {"size": op.attr("size", None), "alpha": float(op.attr("alpha", 1e-4)),
-                                            "beta": float(op.attr("beta", 0.75)), "k": float(op.attr("bias", 1.0))})
+    return _one("local_response_norm", op, {"size": op.attr("size", None), "alpha": _real(op.attr("alpha", 1e-4)),
+                                            "beta": _real(op.attr("beta", 0.75)), "k": _real(op.attr("bias", 1.0))})
 
 
 def activation(type_name: str, **attributes: tuple[str, Any]) -> Callable:
@@ -208,7 +213,7 @@ def activation(type_name: str, **attributes: tuple[str, Any]) -> Callable:
     def handler(op) -> Mapped:
         _map_input(op, (2, 4))
         args = {arg: op.attr(attr, default) for arg, (attr, default) in attributes.items()}
-        return _one(type_name, op, {k: float(v) if isinstance(v, float) else v for k, v in args.items()})
+        return _one(type_name, op, {k: _real(v) if isinstance(v, float) else v for k, v in args.items()})
     return handler
 
 
@@ -429,7 +434,7 @@ def pad(op) -> Mapped:
         full[axis], full[axis + 4] = pads[i], pads[i + len(axes)]
     if full[0] or full[1] or full[4] or full[5] or min(full) < 0:
         op.fail(f"only non-negative padding of H and W is supported, got pads {pads}")
-    value = float(op.value(2).reshape(-1)[0]) if op.has_input(2) else float(op.attr("value", 0.0))
+    value = _real(op.value(2).reshape(-1)[0]) if op.has_input(2) else _real(op.attr("value", 0.0))
     args = {"padding": [full[2], full[6], full[3], full[7]], "mode": _PAD_MODES[mode]}
     if mode == "constant":
         args["value"] = value
@@ -482,7 +487,7 @@ def resize(op) -> Mapped:
 def dropout(op) -> Mapped:
     _map_input(op, (2, 4))
     _single_output(op)
-    ratio = float(op.value(1).reshape(-1)[0]) if op.has_input(1) else float(op.attr("ratio", 0.5))
+    ratio = _real(op.value(1).reshape(-1)[0]) if op.has_input(1) else _real(op.attr("ratio", 0.5))
     return _one("dropout", op, {"p": ratio})
 
 
