@@ -31,6 +31,7 @@ class Constant:
     shape: tuple[int, ...]
     tensor: Any = None
     array: Any = None
+    computed: bool = False  # made by an op from other constants, not stored in the model
 
 
 @dataclass
@@ -72,6 +73,7 @@ class OnnxImport:
         self.layers: list[dict] = []
         self.expected: list[Expected] = []
         self.names: set[str] = {NET_INPUT}
+        self.suffixes: dict[str, int] = {}  # a repeated name -> the last number appended to it
         self.covered: set[int] = set()
         self.labels: dict[int, str] = {}
 
@@ -112,7 +114,7 @@ class OnnxImport:
             values = [self.value(name, node) if name in self.constants else None for name in node.input]
             results = fold(node, values, lambda tensor: tensor_value(tensor, self.loaded), self.file, label)
         for name, array in zip(node.output, results):
-            self.constants[name] = Constant(tuple(array.shape), array=array)
+            self.constants[name] = Constant(tuple(array.shape), array=array, computed=node.op_type != "Constant")
 
     def _shape_of(self, node, label: str):
         import numpy as np
@@ -171,10 +173,11 @@ class OnnxImport:
     def _unique(self, name: str) -> str:
         if name == NET_INPUT:
             name += "_"
-        candidate, count = name, 1
-        while candidate in self.names:
+        candidate, count = name, self.suffixes.get(name, 1)
+        while candidate in self.names:  # continues from the last number: no quadratic search
             count += 1
             candidate = f"{name[:MAX_NAME - 8]}_{count}"
+        self.suffixes[name] = count
         self.names.add(candidate)
         return candidate
 
@@ -204,7 +207,7 @@ class OnnxImport:
                                 "not computed by a layer", file=self.file)
             outputs.append(producer)
         stem = safe_name(Path(self.file).stem) or "model"
-        spec: dict[str, Any] = {"name": stem, "description": f"imported from the ONNX file {Path(self.file).name}",
+        spec: dict[str, Any] = {"name": stem, "description": f"imported from the ONNX file {stem}.onnx",
                                 "input": list(self.loaded.input_shape[1:]), "batch": self.loaded.input_shape[0],
                                 "layers": self.layers}
         if len(outputs) == 1:

@@ -79,6 +79,12 @@ class NodeView:
             self.fail(f"its input '{clip(self.input(index))}' has shape {shape}, expected {expect}")
         return self.const_size(index)
 
+    def is_computed_zero(self, index: int) -> bool:
+        """Input ``index`` is a constant the graph computes (not a stored tensor) and all zeros:
+        the dynamo exporter feeds a bias-free Conv an Expand of 0, which is no parameter."""
+        constant = self.walk.constants.get(self.node.input[index]) if self.has_input(index) else None
+        return bool(constant is not None and constant.computed and not constant.array.any())
+
     def value(self, index: int):
         return self.walk.value(self.input(index), self.node)
 

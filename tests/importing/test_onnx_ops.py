@@ -267,3 +267,10 @@ def test_a_dynamic_input_takes_the_given_shape(tmp_path):
     nodes = [N("Conv", ["x", "w"], ["y"], strides=[2, 2])]
     spec, report = imported(tmp_path, model(nodes, ["N", 3, "H", "W"], [weight("w", 8, 3, 3, 3)]), (3, 33, 21))
     assert spec["input"] == [3, 33, 21] and spec["batch"] == 1 and report.rows[0].output == (8, 16, 10)
+
+
+def test_repeated_node_names_are_numbered(tmp_path):
+    nodes = [N("Relu", ["x"], ["a"], name="same"), N("Relu", ["a"], ["b"], name="same"),
+             N("Relu", ["b"], ["c"], name="same_2"), N("Sum", ["c"], ["d"], name="same"), N("Relu", ["d"], ["y"], name="same")]
+    spec, _ = imported(tmp_path, model(nodes, [1, 2, 3, 3]))
+    assert [layer["name"] for layer in spec["layers"]] == ["same", "same_2", "same_2_2", "same_3"]

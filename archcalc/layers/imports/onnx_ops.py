@@ -118,7 +118,7 @@ def conv(op) -> Mapped:
     if weight[1] * groups != x[1]:
         op.fail(f"weight {weight} with group {groups} does not fit {x[1]} input channels")
     window = _window(op, x)
-    has_bias = op.has_input(2)
+    has_bias = op.has_input(2) and not op.is_computed_zero(2)
     params = op.const_size(1) + (op.weight_size(2, expect=(weight[0],)) if has_bias else 0)
     args = {"in_channels": x[1], "out_channels": weight[0], **window, "groups": groups, "bias": has_bias}
     return _one("conv2d", op, args, params=params)
@@ -136,7 +136,7 @@ def conv_transpose(op) -> Mapped:
     if isinstance(window["padding"], list) and len(window["padding"]) == 4:
         op.fail(f"asymmetric pads {op.attr('pads', None)} are not supported on ConvTranspose")
     out_channels = weight[1] * groups
-    has_bias = op.has_input(2)
+    has_bias = op.has_input(2) and not op.is_computed_zero(2)
     params = op.const_size(1) + (op.weight_size(2, expect=(out_channels,)) if has_bias else 0)
     args = {"in_channels": x[1], "out_channels": out_channels, **window,
             "output_padding": _pair(list(op.attr("output_padding", [0, 0]))), "groups": groups, "bias": has_bias}
@@ -265,6 +265,8 @@ def join(type_name: str, scale_type: str | None = None) -> Callable:
         for i in computed:
             _map_input(op, (2, 4), i)
         constants = [i for i in range(op.input_count()) if i not in computed]
+        if not constants and len(computed) == 1:  # Sum of one tensor
+            return Mapped(alias=(op.output(0), op.input(computed[0])))
         if not constants and len(computed) >= 2:
             return Mapped([Emit(type_name, {}, [op.input(i) for i in computed], op.output(0))])
         if scale_type and len(computed) == 1 and len(constants) == 1:
@@ -504,7 +506,7 @@ def linear(op) -> Mapped:
     in_features, out_features = (weight[1], weight[0]) if op.attr("transB", 0) else (weight[0], weight[1])
     if in_features != x[1]:
         op.fail(f"weight {weight} does not fit {x[1]} input features")
-    has_bias = op.has_input(2)
+    has_bias = op.has_input(2) and not op.is_computed_zero(2)
     params = op.const_size(1) + (op.weight_size(2, expect=(out_features,), also=((1, out_features),)) if has_bias else 0)
     return _one("linear", op, {"in_features": in_features, "out_features": out_features, "bias": has_bias}, params=params)
 
