@@ -253,7 +253,11 @@ def _check(report, expected: list[Expected], file: str) -> None:
 
 def import_onnx(path: str | os.PathLike, input_shape=None):
     """(spec data, its Report): the spec checked against the model layer by layer."""
-    loaded = load_model(path, None if input_shape is None else tuple(input_shape))
+    if input_shape is not None:  # '3x512x512', (3, 512, 512) or [4096], bounded as a spec's input
+        from ..spec import parse_shape
+
+        input_shape = parse_shape(list(input_shape) if isinstance(input_shape, tuple) else input_shape, "input_shape")
+    loaded = load_model(path, input_shape)
     walk = OnnxImport(loaded)
     walk.run()
     spec = walk.spec()
@@ -264,8 +268,8 @@ def import_onnx(path: str | os.PathLike, input_shape=None):
 
 def spec_from_onnx(path: str | os.PathLike, input_shape=None) -> dict:
     """The spec data of an ONNX file (name, input, batch, layers with type, arguments and
-    ``inputs``; output), as a YAML spec loads to. ``input_shape`` (C, H, W) or (F,) fixes a
-    dynamic input. Raises archcalc.errors.SpecError, one line naming the node, for an op archcalc
+    ``inputs``; output), as a YAML spec loads to. ``input_shape`` (C, H, W), (F,) or '3x512x512'
+    fixes a dynamic input (or replaces a static one). Raises archcalc.errors.SpecError, one line naming the node, for an op archcalc
     cannot express or a malformed file."""
     return import_onnx(path, input_shape)[0]
 

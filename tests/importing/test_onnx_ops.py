@@ -265,7 +265,7 @@ def test_large_weights_are_counted_from_their_shape(tmp_path):
 
 def test_a_dynamic_input_takes_the_given_shape(tmp_path):
     nodes = [N("Conv", ["x", "w"], ["y"], strides=[2, 2])]
-    spec, report = imported(tmp_path, model(nodes, ["N", 3, "H", "W"], [weight("w", 8, 3, 3, 3)]), (3, 33, 21))
+    spec, report = imported(tmp_path, model(nodes, ["N", 3, "H", "W"], [weight("w", 8, 3, 3, 3)]), "3x33x21")
     assert spec["input"] == [3, 33, 21] and spec["batch"] == 1 and report.rows[0].output == (8, 16, 10)
 
 
