@@ -7,8 +7,8 @@ from typing import Any, Callable
 from .onnx_mapping import Emit, Mapped, _axis, _map_input, _one, _pair, _real, _single_output
 
 
-def _spatial_padding(op, in_hw: tuple[int, int], kernel: list[int], stride: list[int], dilation: list[int],
-                     out_hw: tuple[int, int] | None) -> int | list[int]:
+def _spatial_padding(op, in_hw: tuple[int, int], kernel: list[int], stride: list[int],
+                     dilation: list[int]) -> int | list[int]:
     """ONNX pads [top, left, bottom, right] (or auto_pad) -> archcalc's padding."""
     auto = op.attr("auto_pad", "NOTSET")
     if auto in ("SAME_UPPER", "SAME_LOWER"):
@@ -30,15 +30,16 @@ def _spatial_padding(op, in_hw: tuple[int, int], kernel: list[int], stride: list
     return [top, bottom, left, right]
 
 
-def _window(op, x_shape) -> dict:
-    weight = op.const_shape(1) if op.op_type in ("Conv", "ConvTranspose") else None
+def _window(op, x_shape, weight: tuple[int, ...] | None = None) -> dict:
+    """Kernel, stride, padding, dilation of a 2-D window (a convolution's kernel is its weight's)."""
     kernel = list(op.attr("kernel_shape", weight[2:] if weight else []))
     if len(kernel) != 2:
         op.fail(f"only 2-D windows are supported, got kernel_shape {kernel}")
+    if weight is not None and tuple(kernel) != tuple(weight[2:]):
+        op.fail(f"kernel_shape {kernel} does not match the weight {weight}")
     stride = list(op.attr("strides", [1, 1]))
     dilation = list(op.attr("dilations", [1, 1]))
-    out = op.out_shape(0)
-    padding = _spatial_padding(op, tuple(x_shape[2:]), kernel, stride, dilation, tuple(out[2:]) if out else None)
+    padding = _spatial_padding(op, tuple(x_shape[2:]), kernel, stride, dilation)
     return {"kernel_size": _pair(kernel), "stride": _pair(stride), "padding": padding, "dilation": _pair(dilation)}
 
 
@@ -48,7 +49,7 @@ def conv(op) -> Mapped:
     groups = op.attr("group", 1)
     if weight[1] * groups != x[1]:
         op.fail(f"weight {weight} with group {groups} does not fit {x[1]} input channels")
-    window = _window(op, x)
+    window = _window(op, x, weight)
     has_bias = op.has_input(2) and not op.is_computed_zero(2)
     params = op.const_size(1) + (op.weight_size(2, expect=(weight[0],)) if has_bias else 0)
     args = {"in_channels": x[1], "out_channels": weight[0], **window, "groups": groups, "bias": has_bias}
@@ -63,7 +64,7 @@ def conv_transpose(op) -> Mapped:
         op.fail(f"weight {weight} does not fit {x[1]} input channels")
     if op.attr("output_shape", None) is not None or op.attr("auto_pad", "NOTSET") != "NOTSET":
         op.fail("output_shape / auto_pad are not supported on ConvTranspose: give explicit pads")
-    window = _window(op, x)
+    window = _window(op, x, weight)
     if isinstance(window["padding"], list) and len(window["padding"]) == 4:
         op.fail(f"asymmetric pads {op.attr('pads', None)} are not supported on ConvTranspose")
     out_channels = weight[1] * groups
