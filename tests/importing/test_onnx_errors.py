@@ -51,10 +51,23 @@ def test_the_command_line_says_one_line_and_exits_2(tmp_path, capsys):
      ["node 'up' (Resize)", "torch's nearest"]),
     ([N("Softmax", ["x"], ["y"], axis=0, name="sm")], [], ["batch axis"]),
     ([N("Gemm", ["x", "w"], ["y"], name="g")], [weight("w", 4, 4)], ["Gemm", "(g)"]),
+    ([N("MaxPool", ["x"], ["y", "idx"], kernel_shape=[2, 2], name="mp"), N("Cast", ["idx"], ["z"], to=1)], [],
+     ["node 'mp' (MaxPool)", "second output"]),
+    ([N("ConvTranspose", ["x", "w"], ["y"], output_shape=[9, 9], strides=[2, 2], name="up")], [weight("w", 3, 2, 3, 3)],
+     ["node 'up' (ConvTranspose)", "output_shape"]),
+    ([N("Resize", ["x", "", "sc"], ["y"], mode="linear", coordinate_transformation_mode="asymmetric", name="bi")],
+     [floats("sc", [1, 1, 2, 2])], ["node 'bi' (Resize)", "'asymmetric'"]),
 ])
 def test_an_op_archcalc_cannot_express_names_the_op_and_the_node(tmp_path, nodes, inits, words):
     text = error_of(save(tmp_path, model(nodes, [1, 3, 4, 4], inits)))
     assert all(word in text for word in words), text
+
+
+def test_batch_norm_in_training_mode(tmp_path):
+    nodes = [N("BatchNormalization", ["x", "s", "b", "m", "v"], ["y", "rm", "rv"], training_mode=1, name="bn")]
+    inits = [weight("s", 3), weight("b", 3), weight("m", 3), weight("v", 3, value=1.0)]
+    text = error_of(save(tmp_path, model(nodes, [1, 3, 4, 4], inits, outputs=("y", "rm", "rv"))))
+    assert "node 'bn' (BatchNormalization)" in text and "training" in text
 
 
 def test_a_custom_domain_op(tmp_path):
