@@ -11,12 +11,12 @@ from ..errors import SpecError
 from .onnx_load import MAX_VALUE_ELEMENTS
 
 
-def _attr(node, name: str, default: Any = None) -> Any:
+def attribute(node, name: str, default: Any = None) -> Any:
     from onnx import helper
 
-    for attribute in node.attribute:
-        if attribute.name == name:
-            value = helper.get_attribute_value(attribute)
+    for entry in node.attribute:
+        if entry.name == name:
+            value = helper.get_attribute_value(entry)
             return value.decode() if isinstance(value, bytes) else value
     return default
 
@@ -24,7 +24,7 @@ def _attr(node, name: str, default: Any = None) -> Any:
 def _axes(node, values: list, index: int) -> list[int] | None:
     if len(values) > index and values[index] is not None:
         return [int(a) for a in values[index].reshape(-1)]
-    axes = _attr(node, "axes")
+    axes = attribute(node, "axes")
     return list(axes) if axes is not None else None
 
 
@@ -33,11 +33,11 @@ def _constant(node, values, read_tensor):
 
     for name, kind in (("value", "tensor"), ("value_int", np.int64), ("value_ints", np.int64),
                        ("value_float", np.float32), ("value_floats", np.float32)):
-        for attribute in node.attribute:
-            if attribute.name == name:
+        for entry in node.attribute:
+            if entry.name == name:
                 if kind == "tensor":
-                    return [read_tensor(attribute.t)]
-                return [np.array(_attr(node, name), dtype=kind)]
+                    return [read_tensor(entry.t)]
+                return [np.array(attribute(node, name), dtype=kind)]
     raise ValueError("a Constant with no supported value (value, value_int(s), value_float(s))")
 
 
@@ -50,8 +50,8 @@ def _slice(node, values, read_tensor):
         axes = values[3].reshape(-1).tolist() if len(values) > 3 and values[3] is not None else list(range(len(starts)))
         steps = values[4].reshape(-1).tolist() if len(values) > 4 and values[4] is not None else [1] * len(starts)
     else:
-        starts, ends = list(_attr(node, "starts")), list(_attr(node, "ends"))
-        axes, steps = list(_attr(node, "axes", range(len(starts)))), [1] * len(starts)
+        starts, ends = list(attribute(node, "starts")), list(attribute(node, "ends"))
+        axes, steps = list(attribute(node, "axes", range(len(starts)))), [1] * len(starts)
     index = [slice(None)] * data.ndim
     for start, end, axis, step in zip(starts, ends, axes, steps):
         index[int(axis)] = slice(int(start), int(end), int(step))
@@ -86,7 +86,7 @@ def _div(a, b):
 def _cast(node, values, read_tensor):
     from onnx import helper
 
-    return [values[0].astype(helper.tensor_dtype_to_np_dtype(_attr(node, "to")))]
+    return [values[0].astype(helper.tensor_dtype_to_np_dtype(attribute(node, "to")))]
 
 
 def _constant_of_shape(node, values, read_tensor):
@@ -96,7 +96,7 @@ def _constant_of_shape(node, values, read_tensor):
     count = int(np.prod(shape)) if shape else 1
     if count > MAX_VALUE_ELEMENTS or min(shape, default=0) < 0:
         raise ValueError(f"ConstantOfShape {shape} is too large")
-    fill = _attr(node, "value")
+    fill = attribute(node, "value")
     fill_value = read_tensor(fill).reshape(-1)[0] if fill is not None else np.float32(0)
     return [np.full(shape, fill_value)]
 
@@ -138,7 +138,7 @@ def _gather(node, values, read_tensor):
     import numpy as np
 
     data, indices = values[0], values[1]
-    axis = _attr(node, "axis", 0)
+    axis = attribute(node, "axis", 0)
     _bounded((indices.size, data.size // max(data.shape[axis], 1)))
     return [np.take(data, indices, axis=axis)]
 
@@ -146,7 +146,7 @@ def _gather(node, values, read_tensor):
 def _concat(node, values, read_tensor):
     import numpy as np
 
-    return [np.concatenate([v.reshape(1) if v.ndim == 0 else v for v in values], axis=_attr(node, "axis", 0))]
+    return [np.concatenate([v.reshape(1) if v.ndim == 0 else v for v in values], axis=attribute(node, "axis", 0))]
 
 
 def _expand(node, values, read_tensor):

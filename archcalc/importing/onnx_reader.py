@@ -119,15 +119,18 @@ class OnnxImport:
     def _shape_of(self, node, label: str):
         import numpy as np
 
-        from .onnx_fold import _attr
+        from .onnx_fold import attribute
 
         source = node.input[0]
         shape = self.constants[source].shape if source in self.constants else self.loaded.shapes[source]
-        start, end = _attr(node, "start", 0), _attr(node, "end", None)
+        start, end = attribute(node, "start", 0), attribute(node, "end", None)
         return np.array(shape[start:end], dtype=np.int64)
 
     def _map(self, node) -> None:
         handler = ONNX_OPS.get(node.op_type)
+        if handler is None and (node.op_type in FOLDED_OPS or node.op_type == "Shape"):
+            self.fail_node(node, "archcalc computes this op only over constants and statically known shapes, "
+                                 "and an input of it is computed from the data")
         if handler is None:
             self.fail_node(node, f"unsupported ONNX op '{clip(node.op_type)}'")
         mapped = handler(NodeView(self, node))

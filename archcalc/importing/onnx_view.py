@@ -21,9 +21,9 @@ class NodeView:
         raise AssertionError("unreachable")
 
     def attr(self, name: str, default: Any = None) -> Any:
-        from .onnx_fold import _attr
+        from .onnx_fold import attribute
 
-        return _attr(self.node, name, default)
+        return attribute(self.node, name, default)
 
     # inputs
     def input_count(self) -> int:
