@@ -46,8 +46,12 @@ class Expected:
 
 
 def safe_name(text: str) -> str:
-    """A node name as a spec layer name: letters, digits, '_' and '-' (not first)."""
-    name = re.sub(r"[^A-Za-z0-9_-]+", "_", text).strip("_").lstrip("-")
+    """A node name as a spec layer name: letters, digits, '_' and '-' (not first). A scope that
+    the next one repeats is left out: TorchScript's '/layer1/layer1.0/conv1/Conv' is
+    'layer1_0_conv1_Conv'."""
+    parts = [part for part in text.split("/") if part]
+    parts = [part for part, after in zip(parts, parts[1:] + [""]) if not after.startswith(part + ".")]
+    name = re.sub(r"[^A-Za-z0-9_-]+", "_", "/".join(parts)).strip("_").lstrip("-")
     return name[:MAX_NAME]
 
 

@@ -274,3 +274,12 @@ def test_repeated_node_names_are_numbered(tmp_path):
              N("Relu", ["b"], ["c"], name="same_2"), N("Sum", ["c"], ["d"], name="same"), N("Relu", ["d"], ["y"], name="same")]
     spec, _ = imported(tmp_path, model(nodes, [1, 2, 3, 3]))
     assert [layer["name"] for layer in spec["layers"]] == ["same", "same_2", "same_2_2", "same_3"]
+
+
+def test_torchscript_scopes_read_as_module_paths():
+    from archcalc.importing.onnx_reader import safe_name
+
+    assert safe_name("/layer1/layer1.0/conv1/Conv") == "layer1_0_conv1_Conv"
+    assert safe_name("/features/features.denseblock1/features.denseblock1.denselayer1/Concat") == (
+        "features_denseblock1_denselayer1_Concat")
+    assert safe_name("-bad name\n;drop") == "bad_name_drop" and safe_name("///") == ""
