@@ -196,10 +196,13 @@ def test_reshape_of_a_vector_to_a_map_and_back(tmp_path):
     assert types(spec) == ["reshape", "relu", "flatten"] and spec["layers"][0]["shape"] == [3, 4, 4]
 
 
-def test_channel_shuffle_as_exported(tmp_path):
-    """Reshape to N x g x C/g x H x W, Transpose (0, 2, 1, 3, 4), Reshape back: one layer."""
+@pytest.mark.parametrize("clone", [False, True])
+def test_channel_shuffle_as_exported(tmp_path, clone):
+    """Reshape to N x g x C/g x H x W, Transpose (0, 2, 1, 3, 4), Reshape back: one layer (the
+    dynamo exporter puts an Identity, its clone, before the last Reshape)."""
+    copy = [N("Identity", ["t"], ["t2"])] if clone else []
     nodes = [N("Reshape", ["x", "split"], ["a"], name="shuffle"), N("Transpose", ["a"], ["t"], perm=[0, 2, 1, 3, 4]),
-             N("Reshape", ["t", "back"], ["y"])]
+             *copy, N("Reshape", ["t2" if clone else "t", "back"], ["y"])]
     inits = [ints("split", [1, 2, 3, 5, 5]), ints("back", [1, -1, 5, 5])]
     spec, report = imported(tmp_path, model(nodes, [1, 6, 5, 5], inits))
     assert spec["layers"] == [{"name": "shuffle", "type": "channel_shuffle", "groups": 2}]

@@ -122,14 +122,17 @@ def _shuffle_chain(op, x, out) -> Mapped | None:
     transpose = op.sole_consumer(0)
     if transpose is None or transpose.op_type != "Transpose" or list(transpose.attr("perm", [])) != [0, 2, 1, 3, 4]:
         return None
-    back = transpose.sole_consumer(0)
-    if back is None or back.op_type != "Reshape" or back.input(0) != transpose.output(0) or not back.is_constant(1):
+    copies, back = [], transpose.sole_consumer(0)
+    while back is not None and back.op_type == "Identity":  # the dynamo exporter's clone (a contiguous copy)
+        copies.append(back)
+        back = back.sole_consumer(0)
+    if back is None or back.op_type != "Reshape" or not back.is_constant(1):
         return None
     final = _reshaped(back, (x[0], out[2], out[1], *x[2:]), [int(d) for d in back.value(1).reshape(-1)],
                       bool(back.attr("allowzero", 0)))
     if tuple(final) != tuple(x):
         return None
-    return _one("channel_shuffle", op, {"groups": out[1]}, produces=back.output(0), covers=[transpose, back])
+    return _one("channel_shuffle", op, {"groups": out[1]}, produces=back.output(0), covers=[transpose, *copies, back])
 
 
 def reshape(op) -> Mapped:
