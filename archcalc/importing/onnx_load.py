@@ -42,7 +42,9 @@ class LoadedModel:
     input_name: str
     input_shape: tuple[int, ...]
     opset: int
-    weights: dict[str, tuple[int, ...]]  # initializers held by shape only (their data is never read)
+    # initializers held by shape only: large ones (their data dropped), and external ones (the
+    # tensor kept, whose data a small value is read from when the import needs it)
+    weights: dict[str, tuple[tuple[int, ...], Any]]
 
 
 def _read_bytes(path: str) -> bytes:
@@ -149,7 +151,7 @@ def load_model(path: str | os.PathLike, input_shape: tuple[int, ...] | None = No
     return LoadedModel(file, directory, model, _known_shapes(inferred.graph), input_name, shape, opset, weights)
 
 
-def _shapes_only(model, onnx) -> dict[str, tuple[int, ...]]:
+def _shapes_only(model, onnx) -> dict[str, tuple[tuple[int, ...], Any]]:
     """Large and external initializers become typed graph inputs, their data dropped: only their
     shapes matter (parameter counts), and the checker and shape inference then copy kilobytes,
     not the weights (VGG-11: 22 s -> under 1 s)."""
@@ -163,7 +165,11 @@ def _shapes_only(model, onnx) -> dict[str, tuple[int, ...]]:
         if count <= MAX_VALUE_ELEMENTS and tensor.data_location != onnx.TensorProto.EXTERNAL:
             kept.append(tensor)
             continue
-        weights[tensor.name] = tuple(tensor.dims)
+        external = None
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            external = onnx.TensorProto()
+            external.CopyFrom(tensor)
+        weights[tensor.name] = (tuple(tensor.dims), external)
         if tensor.name not in listed:
             graph.input.append(onnx.helper.make_tensor_value_info(tensor.name, tensor.data_type, list(tensor.dims)))
     if weights:
@@ -232,9 +238,15 @@ def tensor_value(tensor, loaded: LoadedModel):
     if tensor.data_location == onnx.TensorProto.EXTERNAL:
         location = _external_location(tensor, loaded.directory, loaded.file)
         entries = {entry.key: entry.value for entry in tensor.external_data}
-        length = int(entries.get("length", "0") or 0)
-        if not location.is_file() or length > MAX_EXTERNAL_VALUE_BYTES:
-            raise SpecError(f"tensor '{clip(tensor.name)}': its external data is missing or too large", file=loaded.file)
+        try:
+            offset = int(entries.get("offset", "0") or 0)
+            # without a length onnx reads the file to its end: bound what that would be
+            length = int(entries["length"]) if entries.get("length") else location.stat().st_size - offset
+        except (ValueError, OSError):
+            length = -1
+        if not location.is_file() or not 0 <= length <= MAX_EXTERNAL_VALUE_BYTES:
+            raise SpecError(f"tensor '{clip(tensor.name)}': its external data is missing, unreadable or over "
+                            f"{MAX_EXTERNAL_VALUE_BYTES:,} bytes", file=loaded.file)
         copy = onnx.TensorProto()
         copy.CopyFrom(tensor)
         try:

@@ -63,7 +63,7 @@ class OnnxImport:
         self.file = loaded.file
         graph = loaded.model.graph
         self.constants: dict[str, Constant] = {t.name: Constant(tuple(t.dims), tensor=t) for t in graph.initializer}
-        self.constants.update((name, Constant(dims)) for name, dims in loaded.weights.items())
+        self.constants.update((name, Constant(dims, tensor=external)) for name, (dims, external) in loaded.weights.items())
         self.activations: dict[str, tuple[int, ...] | None] = {loaded.input_name: loaded.input_shape}
         self.producers: dict[str, str] = {loaded.input_name: NET_INPUT}
         # the node messages held once: protobuf may wrap graph.node[i] anew on each access, and

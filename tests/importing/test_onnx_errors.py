@@ -166,3 +166,35 @@ def test_a_huge_broadcast_in_a_shape_chain_is_refused_before_it_is_computed(tmp_
 def test_a_graph_output_that_is_the_input(tmp_path):
     built = model([N("Identity", ["x"], ["y"])], [1, 3, 4, 4])
     assert "the input" in error_of(save(tmp_path, built))
+
+
+def test_a_link_out_of_the_directory_is_refused(tmp_path):
+    (tmp_path / "link.bin").symlink_to("/etc/hostname")
+    assert "outside the model's directory" in error_of(_external(tmp_path, "link.bin"))
+
+
+def _external_target(tmp_path, values, location="shape.bin"):
+    """A Reshape whose target shape is an external tensor in ``location``."""
+    import numpy as np
+
+    built = model([N("Reshape", ["x", "shape"], ["y"], name="r")], [1, 3, 4, 4], [ints("shape", values)])
+    tensor = built.graph.initializer[0]
+    (tmp_path / location).write_bytes(np.array(values, dtype=np.int64).tobytes())
+    tensor.ClearField("raw_data")
+    tensor.ClearField("int64_data")
+    tensor.data_location = TensorProto.EXTERNAL
+    tensor.external_data.add(key="location", value=location)
+    return save(tmp_path, built)
+
+
+def test_a_small_external_value_beside_the_model_is_read(tmp_path):
+    spec = spec_from_onnx(_external_target(tmp_path, [1, -1]))
+    assert [layer["type"] for layer in spec["layers"]] == ["flatten"]
+
+
+def test_an_external_value_file_that_is_missing_or_too_long_is_refused(tmp_path):
+    path = _external_target(tmp_path, [1, -1])
+    (tmp_path / "shape.bin").write_bytes(b"\0" * (1 << 25))  # no length given: onnx would read it all
+    assert "over 16,777,216 bytes" in error_of(path)
+    (tmp_path / "shape.bin").unlink()
+    assert "missing" in error_of(path)
