@@ -133,8 +133,8 @@ class OnnxImport:
     def _map(self, node) -> None:
         handler = ONNX_OPS.get(node.op_type)
         if handler is None and (node.op_type in FOLDED_OPS or node.op_type == "Shape"):
-            self.fail_node(node, "archcalc computes this op only over constants and statically known shapes, "
-                                 "and an input of it is computed from the data")
+            self.fail_node(node, f"unsupported ONNX op '{clip(node.op_type)}' on computed tensors (archcalc computes "
+                                 "it only over constants and static shapes, as shape arithmetic)")
         if handler is None:
             self.fail_node(node, f"unsupported ONNX op '{clip(node.op_type)}'")
         mapped = handler(NodeView(self, node))
