@@ -286,3 +286,18 @@ def test_torchscript_scopes_read_as_module_paths():
     assert safe_name("/features/features.denseblock1/features.denseblock1.denselayer1/Concat") == (
         "features_denseblock1_denselayer1_Concat")
     assert safe_name("-bad name\n;drop") == "bad_name_drop" and safe_name("///") == ""
+
+
+def test_the_import_runs_without_torch(tmp_path):
+    """Reading ONNX needs onnx only: torch is never imported on this path."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = save(tmp_path, model([N("Conv", ["x", "w"], ["y"])], [1, 3, 8, 8], [weight("w", 4, 3, 3, 3)]))
+    code = ("import sys; from archcalc.importing.onnx_reader import analyze_onnx; "
+            f"print(analyze_onnx({path!r}).total.params, 'torch' in sys.modules)")
+    root = str(Path(__file__).resolve().parents[2])
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=root,
+                            env={"PYTHONPATH": root, "PATH": "/usr/bin:/bin"}, timeout=120)
+    assert result.stdout.split() == ["108", "False"], result.stderr  # 4 x 3 x 3 x 3, no bias
