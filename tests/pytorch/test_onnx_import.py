@@ -1,0 +1,117 @@
+"""torchvision nets exported with torch.onnx.export import from the ONNX file alone (the onnx
+package, no torch on that path) with the module's parameters, buffers, FlopCounterMode FLOPs
+and output shape, and with the bundled zoo spec's MACs, row count aside. The exporter is
+TorchScript's at opset 17 with constant folding off, in eval mode with training=PRESERVE, so
+that BatchNormalization stays a node (folding it into the convolutions would change the
+parameters) and the ops are plain ONNX ones."""
+
+import contextlib
+import importlib.util
+import os
+
+import pytest
+
+if importlib.util.find_spec("torchvision") is None or importlib.util.find_spec("onnx") is None:
+    pytest.skip("torchvision and onnx are needed", allow_module_level=True)
+
+import torch  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+import archcalc  # noqa: E402
+from archcalc.importing.onnx_reader import analyze_onnx, spec_from_onnx, spec_text  # noqa: E402
+from archcalc.pytorch.torchvision_models import torchvision_model  # noqa: E402
+
+# the TorchScript exporter warns that it is deprecated (dynamo's folds BatchNormalization into the
+# convolutions, which changes the parameters, so it is the one that exports the module as it is)
+pytestmark = [pytest.mark.filterwarnings("ignore::DeprecationWarning"), pytest.mark.filterwarnings("ignore::FutureWarning"),
+              pytest.mark.filterwarnings("ignore::UserWarning")]
+
+# one of each family the zoo bundles but VGG (AlexNet has its layers; a VGG export writes half a
+# gigabyte). Every bundled torchvision net but regnet_y_128gf passes: see docs/import-onnx.md;
+# ARCHCALC_ONNX_ALL=1 runs them all (about an hour on two busy cores)
+REPRESENTATIVE = ["resnet18", "resnet50", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1", "densenet121",
+                  "googlenet", "inception_v3", "efficientnet_b0", "shufflenet_v2_x1_0", "regnet_y_400mf",
+                  "mnasnet0_5", "alexnet"]
+NO_AUX = {"googlenet": {"aux_logits": False, "init_weights": False},
+          "inception_v3": {"aux_logits": False, "init_weights": False}}
+# nets whose export exceeds protobuf's 2 GiB (weights in external files: not exercised here)
+TOO_LARGE = {"regnet_y_128gf"}
+
+
+def all_bundled():
+    from test_zoo_torchvision import TORCHVISION_NETS
+
+    return [name for name in TORCHVISION_NETS if name not in TOO_LARGE]
+
+
+NETS = all_bundled() if os.environ.get("ARCHCALC_ONNX_ALL") else REPRESENTATIVE
+
+
+@contextlib.contextmanager
+def cpu_factories():
+    """RegNet computes its widths with tensors it reads back: those stay on the cpu while the
+    model is built on the meta device."""
+    saved = torch.arange, torch.tensor
+    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
+    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
+    try:
+        yield
+    finally:
+        torch.arange, torch.tensor = saved
+
+
+def export(name: str, input_shape, path):
+    """The module's own figures (on meta) and its ONNX export (uninitialised cpu weights)."""
+    with torch.device("meta"), cpu_factories():
+        model = torchvision_model(name, **NO_AUX.get(name, {})).eval()
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        output = model(torch.empty(1, *input_shape, device="meta"))
+    figures = {"params": sum(p.numel() for p in model.parameters()),
+               "buffers": sum(b.numel() for b in model.buffers() if b.dtype.is_floating_point),
+               "flops": counter.get_total_flops(), "output": tuple(output.shape[1:])}
+    model = model.to_empty(device="cpu")
+    with torch.no_grad():
+        torch.onnx.export(model, (torch.zeros(1, *input_shape),), str(path), dynamo=False, opset_version=17,
+                          do_constant_folding=False, training=torch.onnx.TrainingMode.PRESERVE)
+    return figures
+
+
+def float_buffers(report) -> int:
+    from archcalc.layers import lookup
+
+    return sum(t.count for row in report.rows for t in row.buffer_tensors
+               if t.name not in lookup(row.type).integer_buffers)
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_an_exported_torchvision_net_imports_with_the_modules_figures(name, tmp_path):
+    bundled = archcalc.analyze(name, args={"aux_logits": False} if name in NO_AUX else None)
+    path = tmp_path / f"{name}.onnx"
+    module = export(name, bundled.input, path)
+    report = analyze_onnx(path)
+    ours = {"params": report.total.params, "buffers": float_buffers(report), "flops": report.total.flops,
+            "output": tuple(report.rows[-1].output)}
+    assert ours == module
+    assert (report.total.params, report.total.macs, report.total.flops, report.input) == (
+        bundled.total.params, bundled.total.macs, bundled.total.flops, bundled.input)
+
+
+def test_the_imported_spec_is_a_spec(tmp_path):
+    """The spec data written as YAML analyses to the same rows; batch and input shape apply."""
+    path = tmp_path / "squeezenet1_1.onnx"
+    export("squeezenet1_1", (3, 224, 224), path)
+    spec = spec_from_onnx(path)
+    text = spec_text(spec)
+    again = archcalc.analyze_text(text)
+    report = analyze_onnx(path, batch=4)
+    assert [(r.name, r.output, r.params) for r in again.rows] == [(r.name, r.output, r.params) for r in report.rows]
+    assert report.total.macs == 4 * again.total.macs
+
+
+def test_the_comparison_sees_a_difference(tmp_path):
+    """The check can fail: squeezenet1_0's export does not have squeezenet1_1's figures."""
+    path = tmp_path / "squeezenet1_0.onnx"
+    module = export("squeezenet1_0", (3, 224, 224), path)
+    report, other = analyze_onnx(path), archcalc.analyze("squeezenet1_1")
+    assert report.total.params == module["params"] != other.total.params
+    assert report.total.macs != other.total.macs
