@@ -5,6 +5,7 @@ import gc
 import sys
 
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
+from . import plots  # noqa: F401  (registers plot)
 from .app import app
 
 
