@@ -147,6 +147,7 @@ def memory_figure(result):
     figure, (axis,) = new_figure(1)
     bars = [("training step", result.training), ("inference", result.inference)]
     unit = byte_unit(max(result.training_total, result.inference_total))
+    bars = [(label, [line for line in lines if line.bytes]) for label, lines in bars]  # a zero part: not in the legend
     names = list(dict.fromkeys(line.name for _, lines in bars for line in lines))
     colours = {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
     seen: set[str] = set()
