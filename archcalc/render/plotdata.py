@@ -13,6 +13,9 @@ from ..analysis import Report, Row, fold
 KINDS = ("params", "flops", "activations", "rf", "memory")
 # At most this many layer names under the per-layer axis: more would overlap at a slide's size.
 MAX_LABELS = 36
+# A longer layer name under the axis keeps its end ('...denseblock3.denselayer32.conv1' would
+# take half the figure's height); the bar's colour says its stage.
+LABEL_CHARACTERS = 24
 # A per-stage panel with more bars than this says nothing more than the per-layer one does (a
 # chain of 2,500 repeated units); such a net is drawn per layer only.
 MAX_STAGES = 60
@@ -76,6 +79,10 @@ def thinned(count: int, limit: int = MAX_LABELS) -> list[int]:
     return picked
 
 
+def label(name: str) -> str:
+    return name if len(name) <= LABEL_CHARACTERS else "..." + name[len(name) - LABEL_CHARACTERS + 3:]
+
+
 def stage_rows(report: Report) -> tuple[list[Row], int]:
     """The net's stages and the depth they sit at: the folded rows of the shallowest depth with
     at least two groups ([], 0 when no depth has them or there are too many to draw)."""
@@ -91,9 +98,9 @@ def _stage_key(name: str, depth: int) -> str:
 
 
 VALUES = {
-    "params": ("Parameters per layer", "parameters", lambda report, row: row.params),
-    "flops": ("Forward FLOPs per layer", "FLOPs", lambda report, row: row.flops),
-    "activations": ("Activation memory per layer", "activation memory", lambda report, row: row.activations * report.dtype_bytes),
+    "params": ("parameters per layer", "parameters", lambda report, row: row.params),
+    "flops": ("forward FLOPs per layer", "FLOPs", lambda report, row: row.flops),
+    "activations": ("activation memory per layer", "activation memory", lambda report, row: row.activations * report.dtype_bytes),
 }
 
 

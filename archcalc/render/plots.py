@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ArchcalcError, UsageError
-from .plotdata import FieldSeries, Figure, byte_unit, field_series, per_layer
+from .plotdata import FieldSeries, Figure, byte_unit, field_series, label, per_layer
 
 PLOT_MISSING = 'archcalc plot needs matplotlib, which is not installed: pip install "archcalc[plot]"'
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -67,7 +67,7 @@ def stage_colours(data: Figure) -> list[str]:
 def _layer_ticks(axis, names, labelled) -> None:
     axis.set_xticks(labelled)
     small = max(7, FONT_SIZE - 4 - len(labelled) // 12)
-    axis.set_xticklabels([names[i] for i in labelled], rotation=90, fontsize=small)
+    axis.set_xticklabels([label(names[i]) for i in labelled], rotation=90, fontsize=small)
 
 
 def per_layer_figure(report, kind: str):
@@ -82,14 +82,14 @@ def per_layer_figure(report, kind: str):
     top.set_xlabel(f"layer ({len(data.names):,} in order)")
     _layer_ticks(top, data.names, data.labelled)
     batch = f", batch {report.batch}" if kind != "params" else ""
-    top.set_title(f"{report.name}: {data.title.lower()} ({_input_text(report)}{batch}{_dtype(report, kind)})")
+    top.set_title(f"{report.name}: {data.title} ({_input_text(report)}{batch}{_dtype(report, kind)})")
     if panels == 2:
         bottom = axes[1]
         xs = range(len(data.stage_values))
         bottom.bar(xs, [v / data.stage_unit.scale for v in data.stage_values],
                    color=by_stage, width=0.8)
         bottom.set_xticks(list(xs))
-        bottom.set_xticklabels(data.stages, rotation=30 if len(data.stages) > 8 else 0, ha="right" if len(data.stages) > 8 else "center",
+        bottom.set_xticklabels([label(s) for s in data.stages], rotation=30 if len(data.stages) > 8 else 0, ha="right" if len(data.stages) > 8 else "center",
                                fontsize=max(8, FONT_SIZE - 2 - len(data.stages) // 10))
         bottom.set_ylabel(f"{data.axis} ({data.stage_unit.name})" if data.kind == "activations" else data.stage_unit.name)
         bottom.set_title("per stage")
