@@ -117,16 +117,16 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
 DrawOpt = typer.Option(None, "--draw", metavar="IMAGE", show_default=False,
                        help="Instead of the table: draw the receptive field of one output position (--layer, --at) on "
                        "this picture, resized to the net's input size; write it to --output (.png, .jpg, .webp). Pillow: "
-                       'pip install "archcalc[plot]".')
+                       'pip install "archcalc\\[plot]".')
 CheckerboardOpt = typer.Option(False, "--checkerboard", help="Like --draw, on a checkerboard of the input's size.")
 FieldLayerOpt = typer.Option(None, "--layer", help="With --draw/--checkerboard: the layer whose output position to "
-                             "draw. [default: the last layer whose field is a window of the input]", show_default=False)
+                             "draw. (default: the last layer whose field is a window of the input)", show_default=False)
 AtOpt = typer.Option(None, "--at", metavar="ROW,COL", help="With --draw/--checkerboard: the output position, from 0. "
-                     "[default: the middle one]", show_default=False)
+                     "(default: the middle one)", show_default=False)
 DrawOutputOpt = typer.Option(None, "--output", "-o", help="With --draw/--checkerboard: the picture to write.",
                              show_default=False)
 ScaleOpt = typer.Option(None, "--scale", min=0.01, max=64.0, help="With --draw/--checkerboard: picture pixels per "
-                        "input pixel. [default: about 768 pixels on the long side]", show_default=False)
+                        "input pixel. (default: about 768 pixels on the long side)", show_default=False)
 
 
 @app.command()

@@ -37,7 +37,7 @@ def plot(spec: str = SpecArg,
          amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt, checkpoint: str = CheckpointOpt,
          dpi: int = typer.Option(150, "--dpi", min=30, max=600, help="Resolution of a .png (the figure is a 16:9 slide, 13.3 x 7.5 in)."),
          ) -> None:
-    """A figure for papers and slides (matplotlib; pip install "archcalc[plot]"): parameters, FLOPs or activation
+    """A figure for papers and slides (matplotlib; pip install "archcalc\\[plot]"): parameters, FLOPs or activation
     memory per layer and per stage, receptive field and effective stride by depth, or the memory breakdown."""
 
     def work():

@@ -238,13 +238,13 @@ def export(
     spec: str = SpecArg,
     to: Target = typer.Option(Target.python, "--to", help="python (or pytorch): a standalone PyTorch source file; "
                               "onnx: an ONNX model of the PyTorch twin, to open in Netron (needs -o; pip install "
-                              '"archcalc[onnx-export]").'),
+                              '"archcalc\\[onnx-export]").'),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     input: Optional[str] = InputOpt,
     layout: Optional[str] = LayoutOpt,
     set_: Optional[List[str]] = SetOpt,
     batch: Optional[int] = typer.Option(None, "--batch", "-b", min=1, max=4096, help="With --to onnx: the batch of "
-                                        "the model's input. [default: the spec's, else 1]"),
+                                        "the model's input. (default: the spec's, else 1)"),
 ) -> None:
     """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build()),
     or with --to onnx as an ONNX model (eval mode; initializers named as the twin's parameters)."""

@@ -195,3 +195,35 @@ def test_a_net_without_an_image_input_is_refused(tmp_path):
 def test_the_table_is_unchanged_without_draw():
     result = runner.invoke(app, ["rf", "lenet5", "-f", "csv"])
     assert result.exit_code == 0 and result.stdout.startswith("Layer,")
+
+
+def test_a_field_far_wider_than_the_input_is_cut_at_the_input_size_past_each_border(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from big_specs import chain_spec
+
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(chain_spec(500, written_out=False))
+    rows, cols, size, wanted = expected_geometry(str(spec), "u100.relu", (0, 31))
+    assert size == (32, 32) and min(wanted) > 32  # the field reaches past every border by more than the input
+    target = tmp_path / "cut.png"
+    result = runner.invoke(app, ["rf", str(spec), "--checkerboard", "--layer", "u100.relu", "--at", "0,31",
+                                 "--scale", "3", "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    picture = Image.open(target).convert("RGB")
+    shown = 3 * (32 + 32 + 32)
+    assert picture.width == max(shown, 480) and picture.height > shown
+    for point in ((0, shown // 4), (shown - 1, shown // 4), (shown // 4, 0), (shown // 4, shown - 1)):
+        assert picture.getpixel(point) == FIELD  # the outline runs along the canvas's edges
+    assert picture.getpixel((10, 10)) == PADDING
+    canvas = Canvas(3, (32, 32, 32, 32))
+    assert picture.getpixel((canvas.x(4), canvas.y(20))) == checker(20, 4)  # the whole input is in the field
+    from archcalc.render.fieldbox import field_box
+    from archcalc.render.fieldimage import caption_lines
+
+    report = analyze(load(str(spec)))
+    box = field_box(report, next(r for r in report.rows if r.name == "u100.relu"), (0, 31), 3)
+    assert box.margins == (32, 32, 32, 32) and box.cut == tuple(w - 32 for w in wanted)
+    top, bottom, left, right = box.cut
+    assert f"cut: {top} above, {bottom} below, {left} left, {right} right" in " ".join(caption_lines(box))
