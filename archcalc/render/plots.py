@@ -78,25 +78,32 @@ def per_layer_figure(report, kind: str):
     colours = [NO_STAGE if s < 0 else by_stage[s] for s in data.stage_of]
     top = axes[0]
     _bars(top, range(len(data.values)), [v / data.unit.scale for v in data.values], colours)
-    top.set_ylabel(f"{data.axis} ({data.unit.name})" if data.kind == "activations" else data.unit.name)
+    top.set_ylabel(_axis_label(data, data.unit))
     top.set_xlabel(f"layer ({len(data.names):,} in order)")
     _layer_ticks(top, data.names, data.labelled)
     batch = f", batch {report.batch}" if kind != "params" else ""
     top.set_title(f"{report.name}: {data.title} ({_input_text(report)}{batch}{_dtype(report, kind)})")
     if panels == 2:
-        bottom = axes[1]
-        xs = range(len(data.stage_values))
-        bottom.bar(xs, [v / data.stage_unit.scale for v in data.stage_values],
-                   color=by_stage, width=0.8)
-        bottom.set_xticks(list(xs))
-        bottom.set_xticklabels([label(s) for s in data.stages], rotation=30 if len(data.stages) > 8 else 0, ha="right" if len(data.stages) > 8 else "center",
-                               fontsize=max(8, FONT_SIZE - 2 - len(data.stages) // 10))
-        bottom.set_ylabel(f"{data.axis} ({data.stage_unit.name})" if data.kind == "activations" else data.stage_unit.name)
-        bottom.set_title("per stage")
+        _stage_panel(axes[1], data, by_stage)
     for axis in axes:
         axis.grid(axis="y", alpha=0.3)
         axis.set_axisbelow(True)
     return figure
+
+
+def _axis_label(data: Figure, unit) -> str:
+    return f"{data.axis} ({unit.name})" if data.kind == "activations" else unit.name
+
+
+def _stage_panel(axis, data: Figure, colours: list[str]) -> None:
+    xs = list(range(len(data.stage_values)))
+    axis.bar(xs, [v / data.stage_unit.scale for v in data.stage_values], color=colours, width=0.8)
+    axis.set_xticks(xs)
+    slanted = len(data.stages) > 8
+    axis.set_xticklabels([label(s) for s in data.stages], rotation=30 if slanted else 0, ha="right" if slanted else "center",
+                         fontsize=max(8, FONT_SIZE - 2 - len(data.stages) // 10))
+    axis.set_ylabel(_axis_label(data, data.stage_unit))
+    axis.set_title("per stage")
 
 
 def _input_text(report) -> str:
