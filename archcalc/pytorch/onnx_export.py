@@ -128,11 +128,13 @@ def to_onnx(graph: Graph, path: Path, batch: int = 1) -> OnnxExport:
         if external:
             onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
                             location=path.name + ".data")
+            onnx.checker.check_model(str(path))
         else:
-            onnx.save_model(model, str(path))
+            data = model.SerializeToString()  # once: the file and the checker share it
+            path.write_bytes(data)
+            onnx.checker.check_model(data)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
-    onnx.checker.check_model(str(path) if external else model)
     outputs = tuple((o.name, tuple(d.dim_value for d in o.type.tensor_type.shape.dim)) for o in model.graph.output)
     parameters = sum(_elements(i) for i in model.graph.initializer if i.name in parameter_names)
     return OnnxExport(path, len(model.graph.node), len(model.graph.initializer), parameters, outputs, external)
