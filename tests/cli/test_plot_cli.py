@@ -101,6 +101,8 @@ def test_the_options_of_the_other_commands_apply(tmp_path):
     texts = svg_texts(plot(tmp_path, "googlenet", "params", ".svg", "--mode", "train"))
     assert "aux1" in texts
     plot(tmp_path, "bottleneck", "memory", ".png", "--amp", "--inplace")  # a bundled comparison net
+    texts = svg_texts(plot(tmp_path, str(ROOT / "architectures" / "resnet.yaml") + ":resnet18", "flops", ".svg"))
+    assert "resnet18" in texts
 
 
 def test_a_spec_file_and_a_net_with_both_axes(tmp_path):
