@@ -227,3 +227,9 @@ def test_a_field_far_wider_than_the_input_is_cut_at_the_input_size_past_each_bor
     assert box.margins == (32, 32, 32, 32) and box.cut == tuple(w - 32 for w in wanted)
     top, bottom, left, right = box.cut
     assert f"cut: {top} above, {bottom} below, {left} left, {right} right" in " ".join(caption_lines(box))
+
+
+def test_without_pillow_the_message_names_the_extra(tmp_path, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "PIL", None)  # import PIL -> ImportError
+    message = assert_clean_error(runner.invoke(app, ["rf", "lenet5", "--checkerboard", "-o", str(tmp_path / "o.png")]))
+    assert 'pip install "archcalc[plot]"' in message and "Pillow" in message
