@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..errors import ArchcalcError, UsageError, clip
 from .cells import shape_text
+from .escape import visible
 from .fieldbox import FieldBox
 
 DRAW_MISSING = 'archcalc rf --draw needs Pillow, which is not installed: pip install "archcalc[plot]"'
@@ -99,7 +100,7 @@ def caption_lines(box: FieldBox) -> list[str]:
     def number(value):
         return str(value.numerator) if value.denominator == 1 else f"{float(value):.4g}"
 
-    lines = [f"{box.layer} at row {box.position[0]}, column {box.position[1]} of its {box.output[0]}x{box.output[1]} output; "
+    lines = [f"{visible(clip(box.layer, 120, keep_end=True))} at row {box.position[0]}, column {box.position[1]} of its {box.output[0]}x{box.output[1]} output; "
              f"input {shape_text(box.input_size)}",
              f"receptive field {box.rows.end - box.rows.start + 1}x{box.cols.end - box.cols.start + 1}: "
              f"{span(box.rows, 'rows')}, {span(box.cols, 'columns')}",

@@ -8,7 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import ArchcalcError, UsageError
-from .plotdata import FieldSeries, Figure, byte_unit, field_series, label, per_layer
+from .escape import visible
+from .plotdata import FieldSeries, Figure, byte_unit, field_series, per_layer
+from .plotdata import label as short_label
 
 PLOT_MISSING = 'archcalc plot needs matplotlib, which is not installed: pip install "archcalc[plot]"'
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
@@ -20,6 +22,16 @@ MAX_BARS = 400
 # Stage colours, repeating; a layer outside every stage is grey.
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd")
 NO_STAGE = "#9a9a9a"
+
+
+def text(name: str) -> str:
+    """A user's name as matplotlib shows it literally: control characters escaped, and '$' (which
+    would start mathtext, and a malformed formula fails the whole figure) escaped."""
+    return visible(name).replace("$", r"\$")
+
+
+def label(name: str) -> str:
+    return text(short_label(name))
 
 
 def require_matplotlib():
@@ -82,7 +94,7 @@ def per_layer_figure(report, kind: str):
     top.set_xlabel(f"layer ({len(data.names):,} in order)")
     _layer_ticks(top, data.names, data.labelled)
     batch = f", batch {report.batch}" if kind != "params" else ""
-    top.set_title(f"{report.name}: {data.title} ({_input_text(report)}{batch}{_dtype(report, kind)})")
+    top.set_title(f"{text(report.name)}: {data.title} ({_input_text(report)}{batch}{_dtype(report, kind)})")
     if panels == 2:
         _stage_panel(axes[1], data, by_stage)
     for axis in axes:
@@ -134,7 +146,7 @@ def rf_figure(report):
     sizes.set_ylabel("receptive field (input pixels)")
     strides.set_ylabel("effective stride (input pixels)")
     strides.set_xlabel(f"layer ({len(data.names):,} in order)")
-    sizes.set_title(f"{report.name}: receptive field and effective stride by depth ({_input_text(report)})")
+    sizes.set_title(f"{text(report.name)}: receptive field and effective stride by depth ({_input_text(report)})")
     for axis in (sizes, strides):
         axis.grid(alpha=0.3)
         axis.legend(loc="upper left", fontsize=FONT_SIZE - 3)
@@ -172,7 +184,7 @@ def memory_figure(result):
     axis.set_yticklabels([label for label, _ in reversed(bars)])
     axis.set_xlabel(f"memory ({unit.name})")
     axis.set_xlim(0, max(result.training_total, result.inference_total) / unit.scale * 1.18)
-    axis.set_title(f"{result.name}: memory of a training step ({result.optimizer}) and of inference "
+    axis.set_title(f"{text(result.name)}: memory of a training step ({result.optimizer}) and of inference "
                    f"(batch {result.batch}, {result.dtype})")
     handles, labels = axis.get_legend_handles_labels()
     unique = dict(zip(labels, handles))

@@ -169,3 +169,12 @@ def test_the_per_stage_numbers_are_the_analysis_totals():
     report = analyze(load("resnet50"))
     assert sum(per_layer(report, "params").stage_values) == report.total.params
     assert sum(per_layer(report, "flops").stage_values) == report.total.flops
+
+
+def test_names_are_shown_as_written_never_as_formulas(tmp_path):
+    spec = tmp_path / "odd.yaml"  # '$' would start matplotlib's mathtext, and a broken formula fails the figure
+    spec.write_text("name: 'cost $\\frac{1$ each'\ninput: 1x8x8\nlayers:\n"
+                    "  - {name: a, type: conv2d, out_channels: 2, kernel_size: 3}\n  - {name: b, type: relu}\n")
+    for kind in ("params", "rf"):
+        assert "cost $\\frac{1$ each" in svg_texts(plot(tmp_path, str(spec), kind, ".svg"))
+    plot(tmp_path, str(spec), "memory", ".png")
