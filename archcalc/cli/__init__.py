@@ -6,6 +6,7 @@ import sys
 
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
 from . import report  # noqa: F401  (archcalc report, archcalc graph)
+from . import plots  # noqa: F401  (registers plot)
 from .app import app
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -113,13 +114,51 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
     run_guarded(work)
 
 
+DrawOpt = typer.Option(None, "--draw", metavar="IMAGE", show_default=False,
+                       help="Instead of the table: draw the receptive field of one output position (--layer, --at) on "
+                       "this picture, resized to the net's input size; write it to --output (.png, .jpg, .webp). Pillow: "
+                       'pip install "archcalc\\[plot]".')
+CheckerboardOpt = typer.Option(False, "--checkerboard", help="Like --draw, on a checkerboard of the input's size.")
+FieldLayerOpt = typer.Option(None, "--layer", help="With --draw/--checkerboard: the layer whose output position to "
+                             "draw. (default: the last layer whose field is a window of the input)", show_default=False)
+AtOpt = typer.Option(None, "--at", metavar="ROW,COL", help="With --draw/--checkerboard: the output position, from 0. "
+                     "(default: the middle one)", show_default=False)
+DrawOutputOpt = typer.Option(None, "--output", "-o", help="With --draw/--checkerboard: the picture to write.",
+                             show_default=False)
+ScaleOpt = typer.Option(None, "--scale", min=0.01, max=64.0, help="With --draw/--checkerboard: picture pixels per "
+                        "input pixel. (default: about 768 pixels on the long side)", show_default=False)
+
+
 @app.command()
 def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
        batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
        columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
-    """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ)."""
-    show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+       mode: Mode = ModeOpt, draw: Optional[Path] = DrawOpt, checkerboard: bool = CheckerboardOpt,
+       layer: Optional[str] = FieldLayerOpt, at: Optional[str] = AtOpt, output: Optional[Path] = DrawOutputOpt,
+       scale: Optional[float] = ScaleOpt) -> None:
+    """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ).
+    With --draw IMAGE or --checkerboard: one output position's field drawn on a picture."""
+    if draw is None and not checkerboard:
+        if layer is not None or at is not None or output is not None or scale is not None:
+            run_guarded(_needs_draw)
+        show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+        return
+
+    def work():
+        from ..errors import UsageError
+        from .plots import draw_field
+
+        if draw is not None and checkerboard:
+            raise UsageError("--draw IMAGE and --checkerboard each give the picture to draw on; give one")
+        draw_field(spec, typed_input(input, layout), batch, set_, mode, draw, layer, at, output, scale)
+
+    run_guarded(work)
+
+
+def _needs_draw():
+    from ..errors import UsageError
+
+    raise UsageError("--layer, --at, --output and --scale draw a field: add --draw IMAGE or --checkerboard")
 
 
 @app.command()

@@ -27,7 +27,9 @@ class VerifyFormat(str, Enum):
 
 
 class Target(str, Enum):
-    pytorch = "pytorch"
+    python = "python"  # PyTorch source
+    pytorch = "pytorch"  # the same (its name before ONNX came)
+    onnx = "onnx"
 
 
 MARKS = {True: "ok", False: "FAIL", None: "-"}
@@ -234,17 +236,26 @@ def print_memory_check(result) -> None:
 @app.command()
 def export(
     spec: str = SpecArg,
-    to: Target = typer.Option(Target.pytorch, "--to", help="Target framework."),
+    to: Target = typer.Option(Target.python, "--to", help="python (or pytorch): a standalone PyTorch source file; "
+                              "onnx: an ONNX model of the PyTorch twin, to open in Netron (needs -o; pip install "
+                              '"archcalc\\[onnx-export]").'),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
     input: Optional[str] = InputOpt,
     layout: Optional[str] = LayoutOpt,
     set_: Optional[List[str]] = SetOpt,
+    batch: Optional[int] = typer.Option(None, "--batch", "-b", min=1, max=4096, help="With --to onnx: the batch of "
+                                        "the model's input. (default: the spec's, else 1)"),
 ) -> None:
-    """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build())."""
+    """Write the net as a standalone PyTorch source file (a module class with the spec's layer names, plus build()),
+    or with --to onnx as an ONNX model (eval mode; initializers named as the twin's parameters)."""
+    if to is Target.onnx:
+        return _export_onnx(spec, output, input, layout, set_, batch)
 
     def work():
         from ..pytorch.export import to_pytorch_source
 
+        if batch is not None:
+            raise UsageError("--batch applies to --to onnx (PyTorch source takes any batch)")
         graph, _ = load_spec(spec, typed_input(input, layout), None, settings=set_)
         text = to_pytorch_source(graph)
         if output is None:
@@ -255,5 +266,31 @@ def export(
         except OSError as exc:
             raise UsageError(f"cannot write {output}: {exc.strerror}") from None
         note(f"wrote {output} ({len(text.splitlines())} lines): {graph.name} as PyTorch, build() returns the model")
+
+    run_guarded(work)
+
+
+def _export_onnx(spec, output, input, layout, settings, batch) -> None:
+    def work():
+        from ..analysis import analyze
+        from ..pytorch.onnx_export import require_onnx, to_onnx
+        from ..pytorch.verify import require_torch
+
+        if output is None:
+            raise UsageError("--to onnx writes a binary file: give it with --output FILE.onnx")
+        graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
+        analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
+        require_torch()
+        require_onnx()
+        if shape is not None:
+            from dataclasses import replace
+
+            graph = replace(graph, input_shape=tuple(shape))
+        result = to_onnx(graph, output, batch or graph.batch or 1)
+        shapes = ", ".join(f"{name} {'x'.join(map(str, dims))}" for name, dims in result.outputs) \
+            if len(result.outputs) > 1 else "x".join(map(str, result.outputs[0][1]))
+        beside = f" (weights in {output.name}.data)" if result.external else ""
+        note(f"wrote {output}{beside}: {graph.name} as ONNX, {result.nodes} nodes, {result.parameters:,} parameters "
+             f"(those eval uses), output {shapes}; onnx.checker passed")
 
     run_guarded(work)

@@ -90,5 +90,6 @@ def test_readme_options_exist():
     options = set(re.findall(r"(--[a-z][a-z-]+)", section))
     assert {"--input", "--layout", "--columns", "--format", "--version", "--depth", "--batch", "--pass"} <= options
     helps = "".join(CliRunner().invoke(app, [*command, "--help"]).output
-                    for command in ([], ["summary"], ["conv"], ["memory"], ["export"], ["flops"], ["verify"]))
+                    for command in ([], ["summary"], ["conv"], ["memory"], ["export"], ["flops"], ["verify"],
+                                    ["plot"], ["rf"]))
     assert not {o for o in options if o not in helps}
