@@ -297,8 +297,13 @@ class Simulation:
             if not layer.runs_backward or i not in self.grads:
                 continue
             step = backward_step(n, i)
-            if layer.rule.backward_scratch:
-                self.timeline.add(SCRATCH, layer.rule.backward_scratch * self.batch * layer.itemsize, step, step)
+            scratch = layer.rule.backward_scratch * self.batch
+            if layer.rule.dense_grad and not self.holds[self.grads[i]].nbytes:  # the loss's expanded gradient
+                scratch += layer.elements
+            if layer.rule.input_grad_scratch and any(p >= 0 and self.layers[p].needs_grad for p in layer.inputs):
+                scratch += layer.rule.input_grad_scratch * self.batch
+            if scratch:
+                self.timeline.add(SCRATCH, scratch * layer.itemsize, step, step)
             if layer.trainable_bytes:
                 self.timeline.add(PARAM_GRADS, layer.trainable_bytes, step, last_step)
                 # under autocast the half weights' gradients come first, then their float32 copies
