@@ -20,12 +20,13 @@ producer's backward has run. One sweep over a difference array: O(layers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
+from math import prod
 
 from ..analysis import DTYPE_BYTES, Report
 from ..analysis.backward import ancestors_of_output
-from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule
+from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, Kept, MemoryRule
 
 # the parts of memory the timeline tells apart (the training breakdown's lines)
 ACTIVATIONS, ACT_GRADS, PARAM_GRADS, SCRATCH = "activations", "activation gradients", "gradients", "temporaries"
@@ -108,6 +109,8 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
             rule = MemoryRule(**{**rule.__dict__, "view": True})
         in_sizes = [layers[p].itemsize if p >= 0 else base for p in inputs]
         itemsize = _output_itemsize(node.layer.autocast_output, in_sizes, base, half, options.amp)
+        if options.amp and node.layer.autocast_output == "half" and rule.saves_input and half not in in_sizes:
+            rule = _reads_a_half_copy(rule, [shapes[p] for p in inputs])
         needs_grad = row.trainable > 0
         for p in inputs:
             if needs_grad:
@@ -145,6 +148,13 @@ def inplace_layers(report: Report, training: bool = True) -> set[str]:
         if readers.get(source.name) == 1 and not rule.view and not kept and not last:
             chosen.add(row.name)
     return chosen
+
+
+def _reads_a_half_copy(rule: MemoryRule, in_shapes: list[tuple[int, ...]]) -> MemoryRule:
+    """Autocast casts a float32 input of a half op (the net input, a float32 layer's output)
+    first: the op reads and keeps that copy, not the input."""
+    copies = tuple(Kept(prod(shape)) for shape in in_shapes)
+    return replace(rule, saves_input=False, kept=rule.kept + copies, transient=rule.transient + copies)
 
 
 def _output_itemsize(kind: str, in_sizes: list[int], base: int, half: int, amp: str | None) -> int:

@@ -27,6 +27,7 @@ class LayerScale(LayerType):
     backward_rule = "0: the product's gradients are element-wise (FlopCounterMode counts no mul)"
     torch_defaults = dict(init=1e-6)
     probe_passthrough = True
+    autocast_output = "float32"  # a half map times the float32 scale is float32 (type promotion)
 
     @classmethod
     def infer(cls, args, inputs):
