@@ -200,8 +200,8 @@ def _layer_at(report: Report, step: int) -> str:
         return report.rows[step].name
     if step == n:
         return "loss"
-    if step <= 2 * n:
-        return f"backward of {report.rows[2 * n - step].name}"
+    if step <= 3 * n:  # two steps per layer: its backward, then the sums of its gradients
+        return f"backward of {report.rows[(3 * n - step) // 2].name}"
     return "optimizer step"
 
 
@@ -266,7 +266,7 @@ def _memory_report(report: Report, optimizer: str, options: Options | None) -> M
     train.add(SCRATCH, step_scratch, train.steps - 1, train.steps - 1)
     n = len(report.rows)
     phases = {name: train.peak(first, last) for name, (first, last) in
-              zip(PHASES, ((0, n), (n + 1, 2 * n), (2 * n + 1, 2 * n + 1)))}
+              zip(PHASES, ((0, n), (n + 1, 3 * n), (3 * n + 1, 3 * n + 1)))}
     phase, (step, _, parts) = max(phases.items(), key=lambda item: item[1][1])
     constant = weights.bytes + buffers.bytes + state.bytes
     where = f"at the peak ({_layer_at(report, step)})"
