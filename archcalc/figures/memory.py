@@ -175,6 +175,13 @@ OPTIMIZER_STEP = {
     "sgd": (False, 0), "momentum": (False, 0), "nesterov": (False, 1), "adagrad": (True, 1),
     "rmsprop": (True, 1), "adadelta": (True, 2), "adam": (True, 2), "adamw": (True, 2),
 }
+# The loop's variables outlive an iteration: while a tensor's temporaries are made, the previous
+# tensor's last ones (Adam's denom, Adagrad's std, RMSprop's avg; Adadelta's std and delta) are
+# still bound. Moments of the largest sum: (temporaries of this tensor, of the previous one).
+OPTIMIZER_MOMENTS = {
+    "sgd": ((0, 0),), "momentum": ((0, 0),), "nesterov": ((1, 0),), "adagrad": ((1, 1),), "rmsprop": ((1, 1),),
+    "adadelta": ((1, 2), (2, 1)), "adam": ((2, 1),), "adamw": ((2, 1),),
+}
 PHASES = ("forward", "backward", "optimizer step")
 
 
@@ -189,9 +196,12 @@ def _optimizer_state(report: Report, optimizer: str, size: int, unit: str, devic
 
 
 def _optimizer_scratch(report: Report, optimizer: str, size: int) -> int:
-    """The optimizer step's largest temporaries: per tensor, one after another."""
+    """The optimizer step's largest temporaries: per tensor, one after another, with the previous
+    tensor's last ones still bound (OPTIMIZER_MOMENTS)."""
     tensors = _trainable_tensors(report)
-    return OPTIMIZER_STEP[optimizer][1] * max(tensors, default=0) * size
+    moments = OPTIMIZER_MOMENTS[optimizer]
+    return max((now * count + before * previous for count, previous in zip(tensors, [0] + tensors)
+                for now, before in moments), default=0) * size
 
 
 def _layer_at(report: Report, step: int) -> str:
@@ -270,7 +280,8 @@ def _memory_report(report: Report, optimizer: str, options: Options | None) -> M
     phase, (step, _, parts) = max(phases.items(), key=lambda item: item[1][1])
     constant = weights.bytes + buffers.bytes + state.bytes
     where = f"at the peak ({_layer_at(report, step)})"
-    scratch = (f"the optimizer's largest temporaries ({OPTIMIZER_STEP[optimizer][1]} x the largest tensor)"
+    scratch = (f"the optimizer's largest temporaries ({OPTIMIZER_STEP[optimizer][1]} x a tensor, the previous "
+               "tensor's last ones still bound)"
                if phase == PHASES[2] else f"the running op's temporaries {where}")
     training = [weights, buffers,
                 Line("gradients", parts.get(PARAM_GRADS, 0), f"parameter gradients computed {where}"),
