@@ -3,7 +3,8 @@ MemTracker under FakeTensorMode (no memory, no GPU), per phase: inference, forwa
 whole training step; and, where CUDA is available, against torch.cuda.max_memory_allocated.
 
 FakeTensorMode makes the batch free (not the ops): every bundled net is checked at batch 1, one
-net of each family at batch 8 as well (about 6 minutes of CPU for the whole module)."""
+net of each family at batch 8 as well (about 4 minutes of CPU for the whole module: 3.4 for the
+87 net checks, 0.5 for the rest)."""
 
 import json
 
