@@ -5,9 +5,11 @@ every tensor is an interval of steps on one time axis, and the peak is the large
 intervals covering one step. The axis, for n layers in the spec's topological order:
 
 - forward: step i runs layer i (0 .. n-1); step n takes the loss (output.sum());
-- backward: step 2n - i runs layer i's backward (autograd runs the nodes in reverse creation
-  order, which for the twin is exactly the reverse of the forward);
-- step 2n + 1 is the optimizer step (archcalc.figures.optimizers).
+- backward: two steps per layer, in reverse (autograd runs the nodes in reverse creation order,
+  which for the twin is exactly the reverse of the forward): step 3n - 1 - 2i runs layer i's
+  backward, with its output's gradient and what it keeps; step 3n - 2i is after it, when those
+  are freed and its gradients are summed into the ones its inputs already have;
+- step 3n + 1 is the optimizer step (archcalc.figures.optimizers).
 
 A tensor is a storage: a view (flatten), the input itself (identity, dropout at inference) or an
 in-place result (--inplace) shares its producer's storage and only extends its life. A storage
@@ -20,12 +22,13 @@ producer's backward has run. One sweep over a difference array: O(layers).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import accumulate
+from math import prod
 
 from ..analysis import DTYPE_BYTES, Report
 from ..analysis.backward import ancestors_of_output
-from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, MemoryRule
+from ..layers.memrules import ACTIVATION, FLOAT32, INT64, MASK, Kept, MemoryRule
 
 # the parts of memory the timeline tells apart (the training breakdown's lines)
 ACTIVATIONS, ACT_GRADS, PARAM_GRADS, SCRATCH = "activations", "activation gradients", "gradients", "temporaries"
@@ -108,6 +111,8 @@ def layers_of(report: Report, options: Options, training: bool) -> list[Layer]:
             rule = MemoryRule(**{**rule.__dict__, "view": True})
         in_sizes = [layers[p].itemsize if p >= 0 else base for p in inputs]
         itemsize = _output_itemsize(node.layer.autocast_output, in_sizes, base, half, options.amp)
+        if options.amp and node.layer.autocast_output == "half" and rule.saves_input and half not in in_sizes:
+            rule = _reads_a_half_copy(rule, [shapes[p] for p in inputs])
         needs_grad = row.trainable > 0
         for p in inputs:
             if needs_grad:
@@ -147,6 +152,13 @@ def inplace_layers(report: Report, training: bool = True) -> set[str]:
     return chosen
 
 
+def _reads_a_half_copy(rule: MemoryRule, in_shapes: list[tuple[int, ...]]) -> MemoryRule:
+    """Autocast casts a float32 input of a half op (the net input, a float32 layer's output)
+    first: the op reads and keeps that copy, not the input."""
+    copies = tuple(Kept(prod(shape)) for shape in in_shapes)
+    return replace(rule, saves_input=False, kept=rule.kept + copies, transient=rule.transient + copies)
+
+
 def _output_itemsize(kind: str, in_sizes: list[int], base: int, half: int, amp: str | None) -> int:
     if amp and kind == "half":
         return half
@@ -176,7 +188,8 @@ def kept_bytes(layer: Layer, batch: int, base: int, device: str, tensors=None) -
 
 
 def backward_step(n: int, i: int) -> int:
-    return 2 * n - i
+    """The step that runs layer i's backward; the next step sums its gradients into others."""
+    return 3 * n - 1 - 2 * i
 
 
 @dataclass
@@ -196,7 +209,7 @@ class Simulation:
         self.layers = layers_of(report, options, training)
         self.n = len(self.layers)
         self.batch, self.base = report.batch, DTYPE_BYTES[report.dtype]
-        self.steps = 2 * self.n + 2 if training else max(self.n, 1)
+        self.steps = 3 * self.n + 2 if training else max(self.n, 1)
         self.timeline = Timeline(self.steps)
         self.root: dict[int, int] = {-1: -1}
         size = 1
@@ -287,7 +300,7 @@ class Simulation:
         n, last_step = self.n, self.steps - 1
         self.grads: dict[int, int] = {}  # row -> storage id of the gradient of its output
         self.holds: dict[int, _Storage] = {}
-        self.holders: dict[int, dict[int, int]] = {}  # storage id -> {row whose gradient it is: last step}
+        self.holders: dict[int, dict] = {}  # storage id -> {row whose gradient it is (or a sum reading it): last step}
         output = self.report.graph.output
         index = {layer.name: i for i, layer in enumerate(self.layers)}
         if output is not None and self.layers and self.layers[index[output.name]].runs_backward:
@@ -297,8 +310,13 @@ class Simulation:
             if not layer.runs_backward or i not in self.grads:
                 continue
             step = backward_step(n, i)
-            if layer.rule.backward_scratch:
-                self.timeline.add(SCRATCH, layer.rule.backward_scratch * self.batch * layer.itemsize, step, step)
+            scratch = layer.rule.backward_scratch * self.batch
+            if layer.rule.dense_grad and not self.holds[self.grads[i]].nbytes:  # the loss's expanded gradient
+                scratch += layer.elements
+            if layer.rule.input_grad_scratch and any(p >= 0 and self.layers[p].needs_grad for p in layer.inputs):
+                scratch += layer.rule.input_grad_scratch * self.batch
+            if scratch:
+                self.timeline.add(SCRATCH, scratch * layer.itemsize, step, step)
             if layer.trainable_bytes:
                 self.timeline.add(PARAM_GRADS, layer.trainable_bytes, step, last_step)
                 # under autocast the half weights' gradients come first, then their float32 copies
@@ -323,8 +341,9 @@ class Simulation:
 
     def _contribute(self, p: int, i: int, step: int) -> None:
         """Layer i's backward hands input p its gradient: a view of its own output's gradient
-        (grad_view) or a new tensor; a second contribution is summed into the first (in place on
-        CUDA; out of place on FakeTensors, which autograd does not sum in place)."""
+        (grad_view) or a new tensor; a second contribution is summed into the first after the
+        backward has run (step + 1: in place on CUDA; out of place on FakeTensors, which autograd
+        does not sum in place)."""
         producer = self.layers[p]
         nbytes = producer.elements * producer.itemsize
         if self.layers[i].rule.grad_view:
@@ -336,9 +355,10 @@ class Simulation:
         if p not in self.grads:
             self._hold(p, contribution)
             return
+        self.holders[contribution][(p, "summed")] = step + 1
         if self.options.device != "cuda":  # a new sum replaces the buffer
-            self.holders[self.grads[p]][p] = step
-            self._new_grad(p, nbytes, step)
+            self.holders[self.grads[p]][p] = step + 1
+            self._new_grad(p, nbytes, step + 1)
 
 
 def _segments(checkpoint, names: list[str]) -> dict[int, tuple[int, int]]:

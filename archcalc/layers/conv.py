@@ -18,6 +18,7 @@ from .base import (
     Tensor,
     check_channels,
     conv_output_size,
+    elements,
     fmt_int,
     keep_axis,
     register,
@@ -89,7 +90,8 @@ class Conv2d(LayerType):
         copy = padded_copy(args["padding"], pads, in_shapes[0])
         if not copy:
             return MemoryRule(saves_input=True)
-        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),))
+        # backward makes the padded copy's gradient, then cuts the padding off for the input's
+        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),), input_grad_scratch=copy - elements(in_shapes[0]))
 
     @classmethod
     def check(cls, args):

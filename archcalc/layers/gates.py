@@ -6,6 +6,7 @@ from __future__ import annotations
 from .args import Arg, choice, number, number_in, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
+from .memrules import PASS_THROUGH, Kept, MemoryRule
 from .norm import check_count
 
 
@@ -26,6 +27,7 @@ class LayerScale(LayerType):
     backward_rule = "0: the product's gradients are element-wise (FlopCounterMode counts no mul)"
     torch_defaults = dict(init=1e-6)
     probe_passthrough = True
+    autocast_output = "float32"  # a half map times the float32 scale is float32 (type promotion)
 
     @classmethod
     def infer(cls, args, inputs):
@@ -33,6 +35,12 @@ class LayerScale(LayerType):
         check_count(args["channels"], channels, "channels")
         return LayerResult(output=inputs[0], params=[Tensor("layer_scale", channels, f"{channels} (Cx1x1)")],
                            ops=elements(inputs[0]), rf=IDENTITY)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # scale * x keeps x for the scale's gradient, which backward forms at the map's size
+        # (the output's gradient times x) before summing it to C x 1 x 1
+        return MemoryRule(saves_input=True, backward_scratch=elements(out_shape))
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -61,6 +69,14 @@ class StochasticDepth(LayerType):
     @classmethod
     def infer(cls, args, inputs):
         return LayerResult(output=inputs[0], rf=IDENTITY)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        if not training or args["p"] == 0:
+            return PASS_THROUGH  # the input itself
+        # x * noise: one scaled Bernoulli draw per sample (row) or for the batch, which backward keeps
+        noise = Kept(1) if args["mode"] == "row" else Kept(1, per_sample=False)
+        return MemoryRule(kept=(noise,), transient=(noise,))
 
     @classmethod
     def torch_module(cls, args, in_shapes):

@@ -43,6 +43,12 @@ class MemoryRule:
     grad_view: bool = False  # backward passes the output's gradient to the inputs as views: no new tensor
     scratch: int = 0  # elements per sample alive beside the inputs and output while the forward runs
     backward_scratch: int = 0  # elements per sample alive beside the gradients while its backward runs
+    # elements per sample the backward makes on its way to an input's gradient, alive beside it,
+    # where an input needs one (the padded copy's gradient, before its padding is cut off)
+    input_grad_scratch: int = 0
+    # backward reads a dense gradient of the output: where that is the loss's expanded gradient
+    # (the layer is the net's output), a copy of the output's size is made first (group norm)
+    dense_grad: bool = False
 
 
 NEW_OUTPUT = MemoryRule()  # a new output, nothing kept: the default

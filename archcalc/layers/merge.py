@@ -64,7 +64,10 @@ class Mul(LayerType):
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
-        return MemoryRule(saves_input=True)  # each input's gradient is the output's times the others
+        # each input's gradient is the output's times the others, made at the output's size and
+        # then summed down to a broadcast input's shape (a gate's)
+        broadcast = sum(1 for shape in in_shapes if tuple(shape) != tuple(out_shape))
+        return MemoryRule(saves_input=True, backward_scratch=broadcast * elements(out_shape))
 
     @classmethod
     def infer(cls, args, inputs):

@@ -197,6 +197,14 @@ class LayerNorm(LayerType):
         return LayerResult(output=shape, params=params, ops=stats_ops(count, count // channels, len(params)), rf=IDENTITY)
 
     @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # native_layer_norm returns a mean and 1/std per normalised group (a position of a map,
+        # a vector) beside the output; backward keeps the input and both. A map is normalised
+        # through permuted views (LayerNorm2d): no copy.
+        stats = (Kept(2 * elements(in_shapes[0]) // in_shapes[0][0]),)
+        return MemoryRule(saves_input=True, kept=stats, transient=stats)
+
+    @classmethod
     def torch_module(cls, args, in_shapes):
         kwargs = dict(eps=args["eps"], elementwise_affine=args["elementwise_affine"], bias=args["bias"])
         return ModuleCall("archcalc.LayerNorm2d" if len(in_shapes[0]) == 3 else "LayerNorm", (in_shapes[0][0],), kwargs)
@@ -236,6 +244,13 @@ class GroupNorm(LayerType):
             raise ShapeError(f"{channels:,} channels cannot be split into num_groups {groups:,} (not divisible)")
         params = affine_tensors(channels, args["affine"])
         return LayerResult(output=shape, params=params, ops=stats_ops(elements(shape), groups, len(params)), rf=IDENTITY)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # native_group_norm returns a mean and 1/std per sample and group; backward keeps them and
+        # the input, and reads a dense gradient of the output
+        stats = (Kept(2 * args["num_groups"]),)
+        return MemoryRule(saves_input=True, kept=stats, transient=stats, dense_grad=True)
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -279,6 +294,24 @@ class InstanceNorm2d(LayerType):
         params = affine_tensors(channels, args["affine"])
         ops = 2 * count if buffers else stats_ops(count, channels, len(params))
         return LayerResult(output=inputs[0], params=params, buffers=buffers, ops=ops, rf=IDENTITY)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        # torch runs batch norm on the input viewed as 1 x (N*C) x H x W, with the weight, bias and
+        # running statistics repeated per sample (N*C each). Batch statistics (training, or no
+        # running statistics): it returns a float32 mean and 1/std per sample and channel, and
+        # backward keeps those, the input, the repeated weight and the repeated running
+        # statistics; the repeated bias dies at once. Its backward makes the per-sample weight
+        # and bias gradients before summing them. Running statistics at inference: the four
+        # repeats while it runs, nothing returned beside the output.
+        channels = in_shapes[0][0]
+        affine, running = args["affine"], args["track_running_stats"]
+        if not training and running:
+            return MemoryRule(scratch=channels * (2 * affine + 2))
+        stats = Kept(2 * channels, FLOAT32)
+        repeats = ((Kept(channels),) if affine else ()) + ((Kept(2 * channels),) if running else ())
+        return MemoryRule(saves_input=True, kept=(stats, *repeats), transient=(stats, *repeats),
+                          scratch=channels if affine else 0, backward_scratch=2 * channels if affine else 0)
 
     @classmethod
     def torch_module(cls, args, in_shapes):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..errors import ShapeError, SpecError
 from .args import Arg, choice, number
-from .base import LayerResult, LayerType, ModuleCall, register, spatial
+from .base import LayerResult, LayerType, ModuleCall, elements, register, spatial
 from .fieldrules import Windows
 from .memrules import NEW_OUTPUT, MemoryRule
 from .padding import axis_padding, padding_converter, side_pads, torch_order
@@ -54,7 +54,16 @@ class Pad(LayerType):
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
         # reflection and replication pads' backward reads the input; a constant pad's keeps nothing
-        return MemoryRule(saves_input=True) if args["mode"] in ("reflect", "replicate") else NEW_OUTPUT
+        if args["mode"] in ("reflect", "replicate"):
+            return MemoryRule(saves_input=True)
+        pads = side_pads(args["padding"], (1, 1), (1, 1), (1, 1), in_shapes[0][1:])
+        if args["mode"] == "circular" and any(side for axis in pads for side in axis):
+            # torch copies the input into a new map, then each wrapped border from the map itself
+            # (in-place copies of slices). Backward of each border copy clones the gradient, makes
+            # the border's gradient at the map's size (slice_backward) and sums the two: three
+            # maps at once, where the model holds the output's gradient and the input's
+            return MemoryRule(backward_scratch=2 * elements(out_shape) - elements(in_shapes[0]), dense_grad=True)
+        return NEW_OUTPUT
 
     @classmethod
     def torch_module(cls, args, in_shapes):

@@ -59,12 +59,14 @@ def _check_half_kernel(args, dilation=(1, 1)):
             raise SpecError(f"padding {p} must be at most half the kernel size {k} (PyTorch's rule)")
 
 
-def _keeps_argmax(out_shape, copy: int = 0) -> MemoryRule:
+def _keeps_argmax(out_shape, copy: int = 0, in_shape=()) -> MemoryRule:
     """Max pooling's backward scatters the gradient through the argmax: it keeps the input (or
-    the padded copy it pooled, padding.padded_copy) and int64 indices, one per output element."""
+    the padded copy it pooled, padding.padded_copy, whose gradient backward makes before cutting
+    the padding off) and int64 indices, one per output element."""
     indices = (Kept(elements(out_shape), INT64),)
     if copy:
-        return MemoryRule(kept=(Kept(copy), *indices), transient=(Kept(copy), *indices))
+        return MemoryRule(kept=(Kept(copy), *indices), transient=(Kept(copy), *indices),
+                          input_grad_scratch=copy - elements(in_shape))
     return MemoryRule(saves_input=True, kept=indices, transient=indices)
 
 
@@ -94,7 +96,7 @@ class MaxPool2d(LayerType):
     rf_rule = "as conv2d"
 
     memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training:
-                              _keeps_argmax(out_shape, _copy(args, in_shapes, args["dilation"])))
+                              _keeps_argmax(out_shape, _copy(args, in_shapes, args["dilation"]), in_shapes[0]))
 
     @classmethod
     def check(cls, args):
@@ -158,7 +160,9 @@ class AvgPool2d(LayerType):
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
         copy = _copy(args, in_shapes)  # avg_pool2d_backward takes the input: the padded copy, if any
-        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),)) if copy else MemoryRule(saves_input=True)
+        if not copy:
+            return MemoryRule(saves_input=True)
+        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),), input_grad_scratch=copy - elements(in_shapes[0]))
 
     @classmethod
     def check(cls, args):

@@ -7,7 +7,7 @@ from .windows import bilinear_upsample_window, nearest_upsample_window
 from .args import Arg, boolean, choice, nonneg_int, optional, pair, positive_int
 from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, shape_text, spatial
 from .fieldrules import IDENTITY, WHOLE, Unknown, Windows
-from .memrules import PASS_THROUGH
+from .memrules import PASS_THROUGH, MemoryRule
 
 
 @register
@@ -65,6 +65,8 @@ class Reshape(LayerType):
             raise ShapeError(f"cannot reshape {shape[0]:,} features to {shape_text(target)} "
                              f"({elements(target):,} elements)")
         return LayerResult(output=target, rf=WHOLE)
+
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)  # a view
 
     @classmethod
     def torch_module(cls, args, in_shapes):
@@ -165,6 +167,8 @@ class Slice(LayerType):
                   "the rest (torch.chunk)")
     rf_rule = "unchanged (a view of some channels)"
     probe_passthrough = True  # the one-channel probe reads every channel's field at once
+    # a view; its backward (slice_backward) makes a new gradient of the whole input
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: MemoryRule(view=True))
 
     @classmethod
     def check(cls, args):

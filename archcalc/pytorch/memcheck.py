@@ -108,7 +108,7 @@ def measure_fake(graph, report, optimizer: str, options: Options, inference: boo
 
     tracker_class = _global_peak_tracker(MemTracker)
     found: dict[str, int] = {}
-    with FakeTensorMode(), _torch_errors("cpu"):
+    with FakeTensorMode(), _torch_errors("cpu"), _hooks_hold_no_gradients():
         net, x = build_net(graph, report, options, "cpu")
         if inference:
             tracker = tracker_class()
@@ -149,6 +149,35 @@ def _global_peak_tracker(tracker):
                     self._peak_mem_snap[device] = dict(snapshot)
 
     return GlobalPeakTracker
+
+
+@contextmanager
+def _hooks_hold_no_gradients():
+    """MemTracker follows modules in backward through ModTracker, which hooks each module's
+    inputs with register_multi_grad_hook in its "all" mode: that buffers the gradient of every
+    input until the last one is computed, so a join of two inputs (x * mask, mask computed from
+    x) holds one gradient that plain PyTorch frees, a map too many. The "any" mode fires on the
+    first gradient and holds none; only the tracker's per-module attribution, which the global
+    peak does not read, changes. Left as it is where ModTracker differs from torch 2.x's."""
+    try:
+        from torch.distributed._tools import mod_tracker
+    except ImportError:
+        yield
+        return
+    original = getattr(mod_tracker, "register_multi_grad_hook", None)
+    if original is None:
+        yield
+        return
+
+    def any_mode(tensors, fn, *args, **kwargs):
+        kwargs.pop("mode", None)
+        return original(tensors, fn, mode="any")
+
+    mod_tracker.register_multi_grad_hook = any_mode
+    try:
+        yield
+    finally:
+        mod_tracker.register_multi_grad_hook = original
 
 
 def measure_cuda(graph, report, optimizer: str, options: Options, inference: bool = True) -> dict[str, int]:

@@ -77,6 +77,35 @@ def test_residual_with_frozen_conv_and_bn_by_hand(optimizer, state):
     assert result.training_total == 600 + 24 + 296 + state + 3_104 + 2_048
 
 
+SUMS = """
+input: 4x8x8
+batch: 2
+layers:
+  - {name: conv, type: conv2d, out_channels: 4, kernel_size: 1, bias: false}
+  - {name: left, type: slice, chunks: 2, index: 0}
+  - {name: right, type: slice, chunks: 2, index: 1, inputs: conv}
+  - {name: join, type: concat, inputs: [right, left]}
+  - {name: head, type: conv2d, out_channels: 1, kernel_size: 1, bias: false}
+"""
+
+
+def test_slices_are_views_and_gradients_are_summed_after_the_backward_by_hand():
+    """A ShuffleNet-like split: every map 2x4x8x8 = 512 floats = 2,048 B, weights 20 x 4 B.
+    Inference: the slices are views of conv's output, so input, conv and join are live (6,144 B).
+    Training: concat hands its gradient to the slices as views; each slice's backward makes a
+    gradient of conv's whole output. The peak is left's backward: the input, join's gradient (both
+    slices read it), right's contribution and left's; the sum into a new tensor comes after left's
+    backward, once join's gradient is freed: the same 4 maps, not 5. MemTracker agrees (test_memcheck
+    checks every layer type; this spec measured 8,296 B, the 8 B being the loss and its gradient)."""
+    result = memory_report(analyze_text(SUMS), "sgd")
+    assert parts(result, "inference") == {"weights": 80, "buffers": 0, "peak live activations": 3 * 2_048}
+    assert result.peak.live == ("input", "conv", "join")
+    assert parts(result) == {"weights": 80, "buffers": 0, "gradients": 16, "optimizer state": 0,
+                             "activations saved for backward": 2_048, "activation gradients": 3 * 2_048,
+                             "temporaries": 0}
+    assert result.training_peak == ("backward", "backward of left") and result.training_total == 8_288
+
+
 def test_alexnet_adam_batch_and_dtype():
     result = memory_report(analyze_text((Path(__file__).resolve().parents[2] / "architectures" / "alexnet.yaml").read_text(), batch=8, dtype="bfloat16"), "adamw")
     p = 61_100_840
