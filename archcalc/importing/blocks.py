@@ -1,0 +1,2 @@
+def fold_blocks(data, net):
+    return data
