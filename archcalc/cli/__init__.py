@@ -5,6 +5,7 @@ import gc
 import sys
 
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
+from . import importing  # noqa: F401,E402  (archcalc import)
 from .app import app
 
 

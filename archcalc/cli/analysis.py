@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, Pass, SetOpt, SpecArg, app,
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, PartialOpt, Pass, SetOpt, SpecArg, app,
                   build_report, console, input_json, note, output_width, run_guarded, typed_input)
 
 ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
@@ -22,14 +22,15 @@ PassOpt = typer.Option(Pass.forward, "--pass", help="forward; backward (loss.bac
 
 
 def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
-         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
+         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval,
+         partial: bool = False) -> None:
     def work():
         from ..analysis import fold
         from ..render import choose_columns, render
 
         chosen = choose_columns(view, columns) if columns is not None else None
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode)
+        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode, partial=partial)
         rows = fold(report, depth)
         if fmt is Format.table:
             hidden, width = print_view(report, rows, view, chosen)
@@ -61,9 +62,9 @@ def print_view(report, rows, view: str, columns) -> tuple[list[str], int]:
 def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
            columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
+           mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """Per-layer parameters with the formula behind each; totals (trainable, non-trainable, buffers)."""
-    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode, partial=partial)
 
 
 ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool does: torch, torchinfo, fvcore, thop, "
@@ -75,18 +76,19 @@ ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool do
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
           columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, convention: Optional[str] = ConventionOpt,
-          set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt) -> None:
+          set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
     the backward pass (gradient w.r.t. input and weights) or a whole training step; with --convention, the
     count of a peer tool (torchinfo, fvcore, thop, ...), per layer, or per layer type for several."""
     if convention is None:
-        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode,
+             partial=partial)
     else:
-        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_, set_, mode)
+        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_, set_, mode, partial)
 
 
 def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns, pass_: Pass,
-                     settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
+                     settings: Optional[List[str]] = None, mode: Mode = Mode.eval, partial: bool = False) -> None:
     def work():
         from ..analysis import fold
         from ..errors import UsageError
@@ -100,7 +102,7 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
             raise UsageError("--columns does not apply to --convention (its columns are the tools)")
         chosen = resolve_conventions(names)
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, settings=settings, mode=mode)
+        report = build_report(spec, given, batch, settings=settings, mode=mode, partial=partial)
         rows, counted = fold(report, depth), convention_counts(report, chosen)
         if fmt is not Format.table:
             sys.stdout.write(view.render_text(report, rows, counted, fmt.value, input_json(given)))
@@ -117,18 +119,18 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
 def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
        batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
        columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
+           mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ)."""
-    show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+    show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode, partial=partial)
 
 
 @app.command()
 def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
             batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
             dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
+           mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """One table: output shapes, parameters, MACs, receptive field and activation size."""
-    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode)
+    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode, partial)
 
 
 @app.command()

@@ -27,6 +27,8 @@ class Imported:
     net: ImportedNet
     graph: object = None
     not_counted: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # how the source was read (shown on stderr)
+    module: object = None  # the module imported
 
 
 def _uncalled_holders(traced, module: torch.nn.Module) -> list[str]:
