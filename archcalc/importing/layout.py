@@ -18,6 +18,28 @@ from typing import Any
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
+def compact(data: dict) -> dict:
+    """Every layer's arguments equal to its type's default left out (blocks' bodies included), so
+    the written spec says what differs from torch's defaults and nothing else."""
+    def walk(layers):
+        for item in layers:
+            if "layers" in item:
+                walk(item["layers"])
+            elif item.get("type") not in blocks:
+                kept = written_args(item["type"], {k: v for k, v in item.items() if k not in _ENTRY_KEYS})
+                for key in [k for k in item if k not in _ENTRY_KEYS and k not in kept]:
+                    del item[key]
+
+    blocks = data.get("blocks", {})
+    for block in blocks.values():
+        walk(block["layers"])
+    walk(data["layers"])
+    return data
+
+
+_ENTRY_KEYS = {"name", "type", "inputs", "functional", "repeat", "repeat_var", "when", "trainable", "comment", "output"}
+
+
 def written_args(type_name: str, args: dict) -> dict:
     """A layer's arguments as written: those equal to the type's default left out."""
     from ..layers import lookup
@@ -210,7 +232,7 @@ class _Tree:
             kind, value = item
             if kind == "entry":
                 e = self.entries[value]
-                layer = {"name": e.local, "type": e.type, **written_args(e.type, e.args)}
+                layer = {"name": e.local, "type": e.type, **e.args}
                 refs = [self.ref(p, scope) for p in e.inputs]
                 if refs != [previous]:
                     layer["inputs"] = refs if len(refs) > 1 else refs[0]

@@ -84,6 +84,10 @@ def torchvision_source(source):
 
 def timm_source(source):
     try:
+        if importlib.util.find_spec("torchvision") is not None:  # timm imports torchvision: tolerantly first
+            from .torchvision_models import torchvision_models
+
+            torchvision_models()
         import timm
     except ModuleNotFoundError:
         raise UsageError("timm: sources need the timm package (pip install 'archcalc[import]')") from None

@@ -11,7 +11,7 @@ import torch
 
 from ..importing.blocks import fold_blocks
 from ..importing.check import check_rows
-from ..importing.layout import ImportedNet, to_spec
+from ..importing.layout import ImportedNet, compact, to_spec
 from ..importing.yaml_writer import write_yaml
 from .fx_import import UnsupportedOp, read_graph
 from .fx_trace import ImportError_, trace
@@ -94,6 +94,7 @@ def import_module(module: torch.nn.Module, input_shape, *, name: str = "imported
     data = to_spec(net)
     if blocks:
         data = fold_blocks(data, net)
+    data = compact(data)
     text = write_yaml(data, header=f"{name}: imported by archcalc" + (f" ({description})" if description else ""))
     graph = load_graph(f"<{name}>", text=text)
     report = analyze(graph)
