@@ -24,7 +24,7 @@ from ..errors import SpecError, UsageError, clip
 
 MODEL_FILE_SUFFIXES = (".pt2", ".onnx")
 _CALL = re.compile(r"^(?P<target>[A-Za-z_][A-Za-z0-9_.]*)\s*(?:\((?P<args>.*)\))?\s*$", re.DOTALL)
-_PYFILE = re.compile(r"^(?P<path>.+\.py):(?P<call>[^:/\\]+)$", re.DOTALL)
+_PYFILE = re.compile(r"^(?P<path>.+?\.py):(?P<call>[A-Za-z_].*)$", re.DOTALL)
 ZOOS = ("torchvision", "timm")
 
 

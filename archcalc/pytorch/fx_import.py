@@ -31,7 +31,12 @@ class _Multi:
     key: str
 
 
-_UNCOUNTED = object()  # the output of an op left out (--partial) that changes the shape
+@dataclass(frozen=True)
+class _Uncounted:
+    """The output of an op left out (--partial) that changes the shape; ``before``: the last
+    counted layer it follows (None: the input), which stands in for it as a net output."""
+
+    before: object
 
 
 def _scope_of(node: fx.Node) -> str:
@@ -52,7 +57,7 @@ class _Importer:
         self.partial = partial
         self.modules = dict(traced.root.named_modules())
         self.entries: list[Entry] = []
-        self.producer: dict[fx.Node, object] = {}  # tensor node -> entry index, None (the input), _Multi, _UNCOUNTED
+        self.producer: dict[fx.Node, object] = {}  # tensor node -> entry index, None (the input), _Multi, _Uncounted
         self.not_counted: list[str] = []
         self.calls = Counter(n.target for n in traced.graph.nodes if n.op == "call_module")
         self.seen_calls: Counter = Counter()
@@ -94,10 +99,7 @@ class _Importer:
         return str(node.target), torch_ops.METHODS
 
     def _unsupported(self, node: fx.Node, reason: str, shape_kept: bool) -> None:
-        op, path, line = self._describe(node)
-        where = f" in {path}" if path else ""
-        at = f" ({line})" if line else ""
-        message = f"{op}{where}{at}: {reason}"
+        message = f"{self._origin(node)}: {reason}"
         if not self.partial:
             raise UnsupportedOp(f"unsupported operation {message}; `--partial` analyses the rest")
         if node.op == "call_module":
@@ -110,7 +112,13 @@ class _Importer:
         if shape_kept and tensors:
             self.producer[node] = self.producer[tensors[0]]
         else:
-            self.producer[node] = _UNCOUNTED
+            before = self.producer[tensors[0]] if tensors else None
+            self.producer[node] = before if isinstance(before, _Uncounted) else _Uncounted(before)
+
+    def _origin(self, node: fx.Node) -> str:
+        """The op as the tables key it, where it is (the module path) and the model's source line."""
+        op, path, line = self._describe(node)
+        return f"{op} at {path or 'the top level'}{f' ({line})' if line else ''}"
 
     def _call(self, node: fx.Node, value: torch.Tensor) -> None:
         if node.op == "call_function" and function_key(node.target) == "operator.getitem" and \
@@ -139,7 +147,7 @@ class _Importer:
                     source = self.producer[arg]
                     if isinstance(source, tuple):
                         problem.append(f"reads the parameter '{source[1]}' directly")
-                    if source is _UNCOUNTED:
+                    if isinstance(source, _Uncounted):
                         problem.append("reads the output of an operation not counted")
                     tensors.append(arg)
                     value = self.traced.values[arg]
@@ -184,8 +192,7 @@ class _Importer:
     def _emit(self, node, name_node, emits, tensors, out, part) -> None:
         scope, local, is_module, expect = self._name(node, name_node, part)
         first = len(self.entries)
-        op, path, line = self._describe(node)
-        origin = f"{op}{' in ' + path if path else ''}{' (' + line + ')' if line else ''}"
+        origin = self._origin(node)
         for k, emit in enumerate(emits):
             if k == 0 or emit.inputs is not None:
                 picks = emit.inputs if emit.inputs is not None else range(len(tensors))
@@ -234,7 +241,9 @@ class _Importer:
         result = []
         for arg in found:
             source = self.producer[arg]
-            if isinstance(source, int):
+            if isinstance(source, _Uncounted):  # --partial: the last layer counted before it
+                source = source.before
+            if isinstance(source, int) and (source, "all") not in result:
                 result.append((source, "all"))
         if not result:
             raise ImportError_("the model's output is not computed by any layer archcalc counts")
