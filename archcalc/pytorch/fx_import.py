@@ -124,7 +124,10 @@ class _Importer:
         if node.op == "call_function" and function_key(node.target) == "operator.getitem" and \
                 isinstance(self.producer.get(node.args[0]), _Multi):
             multi = self.producer[node.args[0]]
-            self._convert(multi.node, value, part=node.args[1], name_node=node, key_node=multi.node)
+            part = node.args[1]
+            if isinstance(part, int) and part < 0:  # parts[-1]: the last
+                part += len(self.traced.values[multi.node])
+            self._convert(multi.node, value, part=part, name_node=node, key_node=multi.node)
             return
         self._convert(node, value)
 

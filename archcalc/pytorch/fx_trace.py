@@ -15,18 +15,13 @@ import torch.fx as fx
 
 from ..errors import ArchcalcError
 from ..layers.imports import torch_ops
+from ..layers.imports.torch_ops import class_key  # noqa: F401  (the importer reads it from here)
 
 
 class ImportError_(ArchcalcError):
     """The module cannot be traced or imported (one line)."""
 
 
-def class_key(cls: type) -> str:
-    """A module class as the tables name it: torch.nn's classes by their public path."""
-    module = cls.__module__
-    if module.startswith("torch.nn.modules."):
-        module = "torch.nn"
-    return f"{module}.{cls.__qualname__}"
 
 
 def function_key(function) -> str:
@@ -35,7 +30,7 @@ def function_key(function) -> str:
         module = "operator"
     if module == "torch._C._nn":  # the functional ops torch.nn.functional re-exports as they are
         module = "torch.nn.functional"
-    elif module == "torch._C._VariableFunctions":
+    elif module in ("torch._C._VariableFunctions", "torch.functional"):
         module = "torch"
     return f"{module}.{getattr(function, '__name__', repr(function))}"
 

@@ -76,6 +76,14 @@ class OpCall:
 Rule = Callable[[OpCall], "list[Emit] | Alias"]
 
 
+def class_key(cls: type) -> str:
+    """A module class as the tables name it: torch.nn's classes by their public path."""
+    module = cls.__module__
+    if module.startswith("torch.nn.modules."):
+        module = "torch.nn"
+    return f"{module}.{cls.__qualname__}"
+
+
 # -- helpers ---------------------------------------------------------------------------------------
 
 def _plain(value: Any) -> Any:
@@ -113,13 +121,13 @@ def _one(type_name: str, **args: Any) -> list[Emit]:
 
 # -- modules ---------------------------------------------------------------------------------------
 
-def _conv(module, transposed: bool = False) -> list[Emit]:
+def _conv(module, transposed: bool = False, padding=None) -> list[Emit]:
     if getattr(module, "padding_mode", "zeros") != "zeros":
         raise Unsupported(f"padding_mode '{module.padding_mode}' (archcalc's convolution pads with zeros)")
     if len(module.kernel_size) != 2:
         raise Unsupported(f"a {len(module.kernel_size)}-D convolution")
     args = dict(out_channels=module.out_channels, kernel_size=module.kernel_size,
-                stride=module.stride, padding=module.padding, dilation=module.dilation, groups=module.groups,
+                stride=module.stride, padding=module.padding if padding is None else padding, dilation=module.dilation, groups=module.groups,
                 bias=module.bias is not None)
     if transposed:
         args["output_padding"] = module.output_padding
@@ -132,6 +140,25 @@ def _batchnorm(type_name: str):
         m = call.module
         return _one(type_name, eps=m.eps, momentum=m.momentum, affine=m.affine,
                     track_running_stats=m.track_running_stats)
+    return rule
+
+
+def _with_children(first: Rule, *children: str) -> Rule:
+    """A module that is a layer followed by child modules it calls in its own forward (timm's
+    BatchNormAct2d: batch norm, then its ``drop`` and ``act``): the first layer, then each child
+    that is not an identity, read through its own class's entry."""
+    def rule(call: OpCall):
+        emits = list(first(call))
+        for name in children:
+            child = getattr(call.module, name, None)
+            if child is None or class_key(type(child)) == "torch.nn.Identity":
+                continue
+            child_rule = MODULES.get(class_key(type(child)))
+            if child_rule is None:
+                raise Unsupported(f"its {name} is a {class_key(type(child))}, which archcalc has no layer type for")
+            for emit in child_rule(OpCall(child, call.args, call.kwargs, call.out)):
+                emits.append(Emit(emit.type, emit.args, None, name))
+        return emits
     return rule
 
 
@@ -318,6 +345,21 @@ MODULES: dict[str, Rule] = {
     "torch.nn.Upsample": _upsample_module,
     "torch.nn.ChannelShuffle": lambda c: _channel_shuffle(c, c.module.groups),
     "torchvision.ops.stochastic_depth.StochasticDepth": _stochastic_depth,
+    # timm's layers that are torch.nn's with a fixed extra: a following activation, TensorFlow's
+    # SAME padding, weight standardisation (same parameters, and FlopCounterMode counts only the
+    # convolution of the standardised weight)
+    "timm.layers.norm_act.BatchNormAct2d": _with_children(_batchnorm("batchnorm2d"), "drop", "act"),
+    "timm.layers.norm_act.GroupNormAct": _with_children(
+        lambda c: _one("groupnorm", num_groups=c.module.num_groups, eps=c.module.eps, affine=c.module.affine),
+        "drop", "act"),
+    "timm.layers.linear.Linear": _linear,
+    "timm.layers.conv2d_same.Conv2dSame": lambda c: _conv(c.module, padding="tf_same"),
+    "timm.layers.std_conv.StdConv2d": lambda c: _conv(c.module, padding="tf_same" if getattr(c.module, "same_pad", False)
+                                                      else None),
+    "timm.layers.pool2d_same.MaxPool2dSame": lambda c: _maxpool(c.module.kernel_size, c.module.stride, "tf_same",
+                                                                c.module.dilation, c.module.ceil_mode),
+    "timm.layers.pool2d_same.AvgPool2dSame": lambda c: _avgpool(c.module.kernel_size, c.module.stride, "tf_same",
+                                                                c.module.ceil_mode, c.module.count_include_pad),
     **{f"torch.nn.{name}": _pad_module(mode) for name, mode in _PAD_MODES.items()},
 }
 
