@@ -16,7 +16,7 @@ import torch.fx as fx
 from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import torch_ops
 from ..layers.imports.torch_ops import Alias, OpCall, TensorArg, Unsupported
-from .fx_trace import ImportError_, Traced, class_key, function_key, source_line
+from .fx_trace import ImportError_, Traced, class_key, function_key, line_of
 
 
 class UnsupportedOp(ImportError_):
@@ -83,13 +83,13 @@ class _Importer:
                 self._multi(node)
         return outputs
 
-    def _describe(self, node: fx.Node) -> tuple[str, str, str]:
-        """(the op as the tables key it, the module path, the source line)."""
+    def _describe(self, node: fx.Node) -> tuple[str, str]:
+        """(the op as the tables key it, the module path)."""
         if node.op == "call_module":
-            return class_key(type(self.modules[node.target])), node.target, source_line(node)
+            return class_key(type(self.modules[node.target])), node.target
         if node.op == "call_function":
-            return function_key(node.target), _scope_of(node), source_line(node)
-        return f"Tensor.{node.target}", _scope_of(node), source_line(node)
+            return function_key(node.target), _scope_of(node)
+        return f"Tensor.{node.target}", _scope_of(node)
 
     def _key(self, node: fx.Node) -> tuple[str, dict]:
         if node.op == "call_module":
@@ -99,7 +99,7 @@ class _Importer:
         return str(node.target), torch_ops.METHODS
 
     def _unsupported(self, node: fx.Node, reason: str, shape_kept: bool) -> None:
-        message = f"{self._origin(node)}: {reason}"
+        message = f"{self._origin(node, line_of(self.traced.root, node.name))}: {reason}"
         if not self.partial:
             raise UnsupportedOp(f"unsupported operation {message}; `--partial` analyses the rest")
         if node.op == "call_module":
@@ -115,9 +115,9 @@ class _Importer:
             before = self.producer[tensors[0]] if tensors else None
             self.producer[node] = before if isinstance(before, _Uncounted) else _Uncounted(before)
 
-    def _origin(self, node: fx.Node) -> str:
+    def _origin(self, node: fx.Node, line: str = "") -> str:
         """The op as the tables key it, where it is (the module path) and the model's source line."""
-        op, path, line = self._describe(node)
+        op, path = self._describe(node)
         return f"{op} at {path or 'the top level'}{f' ({line})' if line else ''}"
 
     def _call(self, node: fx.Node, value: torch.Tensor) -> None:

@@ -5,7 +5,6 @@ node's value, so each node's shape (and each size computed on the way) is known.
 
 from __future__ import annotations
 
-import importlib
 import re
 import sys
 from dataclasses import dataclass
@@ -52,9 +51,9 @@ class _Tracer(fx.Tracer):
     """Keeps the modules the tables read (and torch.nn's other modules, which then stop the import
     by name) whole; traces through everything else."""
 
-    def __init__(self):
+    def __init__(self, stack_traces: bool = False):
         super().__init__(autowrap_functions=_wrapped_functions())
-        self.record_stack_traces = True
+        self.record_stack_traces = stack_traces
 
     def is_leaf_module(self, m: torch.nn.Module, qualname: str) -> bool:
         return class_key(type(m)) in torch_ops.MODULES or super().is_leaf_module(m, qualname)
@@ -70,14 +69,26 @@ class Traced:
 
 
 def source_line(node: fx.Node) -> str:
-    """'file.py:LINE' of the model code that made the node, from fx's recorded stack."""
+    """'file.py:LINE' of the model code that made the node, from fx's recorded stack (an
+    installed package's file by its path in the package)."""
     trace = node.stack_trace or ""
     frames = [(f, n) for f, n in re.findall(r'File "([^"]+)", line (\d+)', trace)
               if "/torch/" not in f.replace("\\", "/")]
     if not frames:
         return ""
     file, line = frames[-1]
+    file = re.sub(r"^.*[/\\](?:site|dist)-packages[/\\]", "", file)
     return f"{file}:{line}"
+
+
+def line_of(module: torch.nn.Module, node_name: str) -> str:
+    """The source line of one node, traced again with stack traces: recording them for every
+    node costs a third of an import, so it is done only when a message needs a line."""
+    try:
+        graph = _Tracer(stack_traces=True).trace(module)
+    except Exception:  # noqa: BLE001  it traced once; a second failure leaves the line out
+        return ""
+    return next((source_line(n) for n in graph.nodes if n.name == node_name), "")
 
 
 def trace(module: torch.nn.Module, input_shape: tuple[int, ...], batch: int = 1) -> Traced:
@@ -96,19 +107,35 @@ def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:300]}"
 
 
-class _Recorder(fx.Interpreter):
-    def __init__(self, module):
-        super().__init__(module)
-        self.values = {}
-
-    def run_node(self, n):
-        value = super().run_node(n)
-        self.values[n] = value
-        return value
-
-
 def on_meta(module: torch.nn.Module) -> bool:
     return any(t.is_meta for t in module.parameters())
+
+
+def _execute(graph: fx.Graph, module: torch.nn.Module, x, values: dict) -> None:
+    """Run the graph's nodes in order, keeping every value (what fx.Interpreter does, without
+    building a GraphModule's code first)."""
+    modules = dict(module.named_modules())
+
+    def load(arg):
+        return fx.node.map_arg(arg, lambda n: values[n])
+
+    for node in graph.nodes:
+        if node.op == "placeholder":
+            values[node] = x
+        elif node.op == "get_attr":
+            target = module
+            for part in str(node.target).split("."):
+                target = getattr(target, part)
+            values[node] = target
+        elif node.op == "call_module":
+            values[node] = modules[node.target](*load(node.args), **load(node.kwargs))
+        elif node.op == "call_function":
+            values[node] = node.target(*load(node.args), **load(node.kwargs))
+        elif node.op == "call_method":
+            args = load(node.args)
+            values[node] = getattr(args[0], node.target)(*args[1:], **load(node.kwargs))
+        elif node.op == "output":
+            values[node] = load(node.args[0])
 
 
 def _run(graph: fx.Graph, module: torch.nn.Module, input_shape, batch: int) -> dict:
@@ -118,28 +145,22 @@ def _run(graph: fx.Graph, module: torch.nn.Module, input_shape, batch: int) -> d
     if len(placeholders) != 1:
         raise ImportError_(f"{type(module).__name__}.forward takes {len(placeholders)} tensors; archcalc imports "
                            "models of one input")
-    gm = fx.GraphModule(module, graph)
-    recorder = _Recorder(gm)
+    values: dict = {}
     try:
         with torch.no_grad():
             if on_meta(module) or not [*module.parameters(), *module.buffers()]:
-                recorder.run(torch.empty(batch, *input_shape, device="meta"))
+                _execute(graph, module, torch.empty(batch, *input_shape, device="meta"), values)
             else:
                 from torch._subclasses.fake_tensor import FakeTensorMode
 
                 with FakeTensorMode(allow_non_fake_inputs=True) as mode:
-                    recorder.run(mode.from_tensor(torch.empty(batch, *input_shape)))
+                    _execute(graph, module, mode.from_tensor(torch.empty(batch, *input_shape)), values)
     except ArchcalcError:
         raise
     except Exception as exc:  # noqa: BLE001  the model's own forward raised
-        where = next((n for n in graph.nodes if n not in recorder.values), None)
-        at = f" at {where.name} ({source_line(where)})" if where is not None and source_line(where) else ""
+        where = next((n for n in graph.nodes if n not in values), None)
+        line = line_of(module, where.name) if where is not None else ""
+        at = f" at {where.name} ({line})" if line else ""
         shape = "x".join(str(s) for s in input_shape)
         raise ImportError_(f"{type(module).__name__}.forward raised on a {shape} input{at}: {_reason(exc)}") from None
-    return recorder.values
-
-
-def import_object(path: str):
-    """A module-level object by its dotted path (``package.module.name``)."""
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+    return values

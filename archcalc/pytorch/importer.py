@@ -40,14 +40,20 @@ def _uncalled_holders(traced, module: torch.nn.Module) -> list[str]:
             used.add(str(node.target))
         elif node.op == "get_attr":
             used.add(str(node.target).rpartition(".")[0])
+    reached = {path for u in used for path in _prefixes(u)}  # a module is used when it or a descendant is
     found = []
     for path, sub in module.named_modules():
-        if not path or any(u == path or u.startswith(path + ".") for u in used):
+        if not path or path in reached:
             continue
         if any(True for _ in sub.parameters(recurse=False)) or any(True for _ in sub.buffers(recurse=False)):
             if not any(path.startswith(f + ".") for f in found):
                 found.append(path)
     return found
+
+
+def _prefixes(path: str):
+    parts = path.split(".")
+    return (".".join(parts[:k]) for k in range(1, len(parts) + 1))
 
 
 def trace_for_import(module: torch.nn.Module, input_shape, batch: int = 1):
