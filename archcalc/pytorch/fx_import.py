@@ -99,7 +99,8 @@ class _Importer:
         return str(node.target), torch_ops.METHODS
 
     def _unsupported(self, node: fx.Node, reason: str, shape_kept: bool) -> None:
-        message = f"{self._origin(node, line_of(self.traced.root, node.name))}: {reason}"
+        line = line_of(self.traced.root, node.name, self.traced.input_shape, self.traced.batch)
+        message = f"{self._origin(node, line)}: {reason}"
         if not self.partial:
             raise UnsupportedOp(f"unsupported operation {message}; `--partial` analyses the rest")
         if node.op == "call_module":

@@ -373,11 +373,15 @@ def _elementwise(type_name: str, **fixed):
     return rule
 
 
-def _join(type_name: str):
-    """A sum or product of tensors; a tensor times or plus a number is no layer archcalc has."""
+def _join(type_name: str, neutral: int):
+    """A sum or product of tensors; plus 0 or times 1 (a sum started at 0) passes the tensor on; a
+    tensor times or plus another number is no layer archcalc has."""
     def rule(call: OpCall):
         tensors = call.tensors
-        if len(tensors) < 2 or any(not isinstance(a, TensorArg) for a in call.args[:2]):
+        others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
+        if len(tensors) == 1 and len(others) == 1 and not isinstance(others[0], bool) and others[0] == neutral:
+            return Alias(tensors[0].index)
+        if len(tensors) < 2 or others:
             raise Unsupported(f"{type_name} of a tensor and a number")
         if call.kwargs.get("alpha", 1) != 1:
             raise Unsupported("add with alpha")
@@ -484,12 +488,12 @@ FUNCTIONS: dict[str, Rule] = {
     "torch.concat": _cat,
     "torch.chunk": _chunk,
     "torch.split": _split,
-    "torch.add": _join("add"),
-    "torch.mul": _join("mul"),
-    "operator.add": _join("add"),
-    "operator.iadd": _join("add"),
-    "operator.mul": _join("mul"),
-    "operator.imul": _join("mul"),
+    "torch.add": _join("add", 0),
+    "torch.mul": _join("mul", 1),
+    "operator.add": _join("add", 0),
+    "operator.iadd": _join("add", 0),
+    "operator.mul": _join("mul", 1),
+    "operator.imul": _join("mul", 1),
     "operator.getitem": _getitem,
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: _channel_shuffle(c, c.arg(1, "groups")),
 }
@@ -500,7 +504,7 @@ METHODS: dict[str, Rule] = {
     "relu": _elementwise("relu"), "relu_": _elementwise("relu"), "sigmoid": _elementwise("sigmoid"),
     "sigmoid_": _elementwise("sigmoid"), "tanh": _elementwise("tanh"),
     "softmax": _f_softmax,
-    "add": _join("add"), "add_": _join("add"), "mul": _join("mul"), "mul_": _join("mul"),
+    "add": _join("add", 0), "add_": _join("add", 0), "mul": _join("mul", 1), "mul_": _join("mul", 1),
     "mean": _mean,
     "flatten": lambda c: _flatten(c, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1)),
     "view": _reshape, "reshape": _reshape,
