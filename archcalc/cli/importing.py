@@ -1,5 +1,5 @@
-"""`archcalc import SOURCE -o net.yaml`: a model (torchvision:NAME, timm:NAME, file.py:Class, a
-.pt2 program, an .onnx file) written as a readable spec."""
+"""`archcalc import SOURCE -o net.yaml`: a model (torchvision:NAME, timm:NAME, file.py:Class,
+an .onnx file) written as a readable spec."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from .app import InputOpt, LayoutOpt, app, note, run_guarded, typed_input
 
 SourceArg = typer.Argument(..., show_default=False, help="torchvision:NAME, timm:NAME, path/to/file.py:Class (or "
-                           "'file.py:Net(width=64)'), a .pt2 (torch.export) or .onnx file.")
+                           "'file.py:Net(width=64)') or an .onnx file.")
 
 
 @app.command("import")
@@ -28,7 +28,7 @@ def import_(source: str = SourceArg, output: Optional[str] = typer.Option(None, 
         parsed = parse_source(source)
         if parsed is None:
             raise UsageError(f"'{source}' is a spec or a bundled net, not a model to import (torchvision:NAME, "
-                             "timm:NAME, file.py:Class, .pt2, .onnx)")
+                             "timm:NAME, file.py:Class, .onnx)")
         given = typed_input(input, layout)
         imported = import_source(parsed, given.shape if given is not None else None, partial)
         text = imported.text

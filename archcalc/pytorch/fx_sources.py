@@ -147,13 +147,7 @@ def python_source(source):
     return built, DEFAULT_INPUT
 
 
-def pt2_source(source):
-    from .pt2 import module_from_program
-
-    return module_from_program(source.file)
-
-
-BUILDERS = {"torchvision": torchvision_source, "timm": timm_source, "python": python_source, "pt2": pt2_source}
+BUILDERS = {"torchvision": torchvision_source, "timm": timm_source, "python": python_source}
 
 
 def build_source(source):

@@ -135,13 +135,13 @@ class _Tracer(fx.Tracer):
                     return args[0]
                 raise ImportError_(f"forward takes more than one tensor ('{target}'); archcalc imports models of one input")
             return self.example
-        if kind == "get_attr":
-            value = self.root
-            for part in str(target).split("."):
-                value = getattr(value, part)
-            return value
         self.evaluating = True
         try:
+            if kind == "get_attr":
+                value = self.root
+                for part in str(target).split("."):
+                    value = getattr(value, part)
+                return value
             if kind == "call_module":
                 return self.root.get_submodule(target)(*args, **kwargs)
             if kind == "call_function":

@@ -188,6 +188,11 @@ def test_onnx_without_its_reader_is_refused(models, monkeypatch):
     assert_clean_error(runner.invoke(app, ["params", "net.onnx"]), "ONNX import is not available in this version")
 
 
+def test_a_torch_export_program_is_refused_clearly(models):
+    (models / "net.pt2").write_bytes(b"PK")
+    assert_clean_error(runner.invoke(app, ["params", "net.pt2"]), "(.pt2) is not available in this version")
+
+
 def test_analyze_a_module_returns_the_report():
     module = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(8 * 6 * 6, 10))
     report = archcalc.analyze(module, input_shape=(3, 8, 8))
