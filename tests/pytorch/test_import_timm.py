@@ -4,12 +4,17 @@ archcalc cannot express are refused with the unsupported-op message naming the o
 lists for each. The default run imports REPRESENTATIVES (a few per family); ARCHCALC_TIMM_ALL=1
 runs the whole list."""
 
+import importlib.util
 import os
 import re
 from pathlib import Path
 
 import pytest
 
+if importlib.util.find_spec("torchvision") is not None:  # timm imports torchvision: tolerantly first
+    from archcalc.pytorch.torchvision_models import torchvision_models
+
+    torchvision_models()
 timm = pytest.importorskip("timm")  # noqa: F841  (the import extra; pinned in the test extra)
 
 import torch  # noqa: E402
