@@ -28,7 +28,6 @@ class _Multi:
     """A call that returns several tensors (x.chunk(2, 1)): read per element used."""
 
     node: fx.Node
-    key: str
 
 
 @dataclass(frozen=True)
@@ -128,7 +127,7 @@ class _Importer:
             part = node.args[1]
             if isinstance(part, int) and part < 0:  # parts[-1]: the last
                 part += len(self.traced.values[multi.node])
-            self._convert(multi.node, value, part=part, name_node=node, key_node=multi.node)
+            self._convert(multi.node, value, part=part, name_node=node)
             return
         self._convert(node, value)
 
@@ -136,7 +135,7 @@ class _Importer:
         key, _ = self._key(node)
         kind = "method" if node.op == "call_method" else "function"
         if f"{kind}:{key}" in torch_ops.MULTI_OUTPUT:
-            self.producer[node] = _Multi(node, key)
+            self.producer[node] = _Multi(node)
         else:
             self._unsupported(node, "returns several tensors", shape_kept=False)
 
@@ -169,7 +168,7 @@ class _Importer:
         kwargs = {k: convert(v) for k, v in node.kwargs.items()}
         return args, kwargs, tensors, problem
 
-    def _convert(self, node: fx.Node, value, part=None, name_node=None, key_node=None) -> None:
+    def _convert(self, node: fx.Node, value, part=None, name_node=None) -> None:
         name_node = name_node or node
         key, table = self._key(node)
         args, kwargs, tensors, problem = self._args(node)
