@@ -101,7 +101,7 @@ def import_module(module: torch.nn.Module, input_shape, *, name: str = "imported
     if blocks:
         data = fold_blocks(data, net)
     data = compact(data)
-    text = write_yaml(data, header=f"{name}: imported by archcalc" + (f" ({description})" if description else ""))
+    text = write_yaml(data, header=f"{name}: written by archcalc import" + (f", {description}" if description else ""))
     graph = load_graph(f"<{name}>", text=text)
     report = analyze(graph)
     check_rows(net, report)

@@ -132,7 +132,7 @@ def test_python_file_factory_and_instance(models):
 def test_import_writes_a_spec_that_analyses_to_the_same_figures(models):
     result = runner.invoke(app, ["import", "models.py:Net", "--input", "3x32x32", "-o", "net.yaml"])
     assert result.exit_code == 0, result.output
-    assert (models / "net.yaml").read_text().startswith("# Net: imported")
+    assert (models / "net.yaml").read_text().startswith("# Net: written by archcalc import, imported from models.py:Net")
     assert totals(["summary", "net.yaml"]) == totals(["summary", "models.py:Net", "--input", "3x32x32"])
 
 
