@@ -50,11 +50,15 @@ def written_args(type_name: str, args: dict) -> dict:
 
 
 def _same(default: Any, value: Any) -> bool:
+    """Whether a written value is the default: equal and of the same kind (1 is 1.0, True is not
+    1), or a list of that one value ([1, 1] for a stride of 1)."""
     if isinstance(value, list) and not isinstance(default, list):
-        return all(_same(default, v) for v in value)
-    return type(default) is type(value) and default == value or (
-        isinstance(default, (int, float)) and not isinstance(default, bool) and isinstance(value, (int, float))
-        and not isinstance(value, bool) and default == value)
+        return bool(value) and all(_same(default, v) for v in value)
+    if isinstance(default, bool) or isinstance(value, bool):
+        return type(default) is type(value) and default == value
+    if isinstance(default, (int, float)) and isinstance(value, (int, float)):
+        return default == value
+    return type(default) is type(value) and default == value
 
 
 def safe_name(text: str) -> str:
