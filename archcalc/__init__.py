@@ -31,11 +31,14 @@ def _batch(value):
     return value
 
 
-def load(spec, *, input_shape=None, batch=None, args=None):
+def load(spec, *, input_shape=None, batch=None, args=None, partial=False):
     """Load a spec file (or bundled net name, or ``FILE:VARIANT``) into a Graph; a Graph is
     returned as it is (with ``input_shape``/``batch`` applied). ``input_shape`` is CxHxW:
     '3x224x224' or (3, 224, 224); ``args`` replaces net arguments ({'num_classes': 10}, as --set;
-    a text value is an expression over the net's other arguments)."""
+    a text value is an expression over the net's other arguments). A torch.nn.Module, or a model
+    source ('torchvision:resnet50', 'timm:NAME', 'model.py:Net(width=64)', an .onnx file)
+    is imported first (``partial``: leave out what archcalc cannot express, listed in
+    ``graph.imported.not_counted``, instead of raising)."""
     from dataclasses import replace
 
     from .graph import Graph
@@ -48,10 +51,44 @@ def load(spec, *, input_shape=None, batch=None, args=None):
             raise TypeError("args= needs a spec to expand, not a Graph")
         changes = {k: v for k, v in (("input_shape", input_shape), ("batch", batch)) if v is not None}
         return replace(spec, **changes)
+    imported = _imported(spec, input_shape, partial)
+    if imported is not None:
+        if args:
+            raise TypeError("args= sets a spec's net arguments; an imported model has none")
+        graph = load_graph(imported.source.text, text=imported.text, input_shape=input_shape, batch=batch)
+        graph.imported = imported
+        return graph
+    if partial:
+        raise TypeError("partial= applies to an imported model")
     if not isinstance(spec, str) and not hasattr(spec, "__fspath__"):
-        raise TypeError(f"spec must be a path, a bundled net's name or a Graph, not {type(spec).__name__}")
+        raise TypeError(f"spec must be a path, a bundled net's name, a Graph or a torch.nn.Module, not {type(spec).__name__}")
     source = spec if getattr(spec, "variant", None) else resolve_spec(str(spec))
     return load_graph(source, input_shape=input_shape, batch=batch, settings=args)
+
+
+def _is_module(value) -> bool:
+    """A torch.nn.Module, told without importing torch."""
+    return any(f"{c.__module__}.{c.__qualname__}" == "torch.nn.modules.module.Module" for c in type(value).__mro__)
+
+
+def _imported(spec, input_shape, partial):
+    """The import of a torch.nn.Module or of a model source text, or None for a spec."""
+    from .importing.sources import ImportedSpec, Source, import_source, parse_source
+
+    if _is_module(spec):
+        from .errors import UsageError
+        from .pytorch.importer import import_module
+
+        if input_shape is None:
+            raise UsageError("analysing a torch.nn.Module needs input_shape, e.g. input_shape=(3, 224, 224)")
+        name = type(spec).__name__
+        result = import_module(spec, input_shape, name=name, partial=partial)
+        return ImportedSpec(Source("module", name, target=name), result.text, list(result.not_counted), result)
+    if isinstance(spec, str):
+        source = parse_source(spec)
+        if source is not None:
+            return import_source(source, input_shape, partial)
+    return None
 
 
 def _args(value):
@@ -64,15 +101,22 @@ def _args(value):
     return value
 
 
-def analyze(spec, *, input_shape=None, batch=None, dtype="float32", args=None, mode="eval"):
-    """Analyse a spec file, bundled net name or Graph; returns a Report. ``input_shape`` is CxHxW
-    ('3x512x512' or (3, 512, 512)); ``args`` replaces net arguments (as --set); ``mode`` is eval
-    or train (layers of train-only outputs run); mistakes raise archcalc.errors.ArchcalcError."""
+def analyze(spec, *, input_shape=None, batch=None, dtype="float32", args=None, mode="eval", partial=False):
+    """Analyse a spec file, bundled net name, Graph, torch.nn.Module or model source
+    ('torchvision:resnet50', ...); returns a Report. ``input_shape`` is CxHxW ('3x512x512' or
+    (3, 512, 512)); ``args`` replaces net arguments (as --set); ``mode`` is eval or train (layers
+    of train-only outputs run); ``partial``: an imported model's operations archcalc cannot
+    express are left out and listed in ``report.not_counted``; mistakes raise
+    archcalc.errors.ArchcalcError."""
     from .analysis import analyze as _analyze
 
     input_shape, batch = _input_shape(input_shape), _batch(batch)
-    graph = load(spec, input_shape=input_shape, batch=batch, args=args)
-    return _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype, mode=mode)
+    graph = load(spec, input_shape=input_shape, batch=batch, args=args, partial=partial)
+    report = _analyze(graph, input_shape=input_shape, batch=batch, dtype=dtype, mode=mode)
+    imported = getattr(graph, "imported", None)
+    if imported is not None:
+        report.not_counted = list(imported.not_counted)
+    return report
 
 
 def analyze_text(text, *, name="<spec>", input_shape=None, batch=None, dtype="float32", args=None, variant=None,

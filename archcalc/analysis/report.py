@@ -147,10 +147,38 @@ class Report:
     graph: Graph | None = None
     warnings: list[str] = field(default_factory=list)
     mode: str = "eval"
+    not_counted: list[str] = field(default_factory=list)  # an imported model's operations left out (--partial)
 
     @property
     def dtype_bytes(self) -> int:
         return DTYPE_BYTES[self.dtype]
+
+    def __repr__(self) -> str:
+        """A few readable lines (a Python prompt, a notebook's text view); the figures are in rows/total."""
+        t, shape = self.total, "x".join(map(str, self.input))
+        lines = [f"<archcalc Report {self.name!r}: {len(self.rows):,} layers, input {shape}, batch {self.batch} -> "
+                 f"output {'x'.join(map(str, self.output))}",
+                 f" parameters {t.params:,} (trainable {t.trainable:,}), buffers {t.buffers:,}",
+                 f" MACs {t.macs:,}, FLOPs {t.flops:,}, activations {t.activations:,} elements"]
+        lines += [f" not counted: {line}" for line in self.not_counted]
+        lines += [f" warning: {line}" for line in self.warnings]
+        return "\n".join(lines) + ">"
+
+    def _repr_html_(self) -> str:
+        """Jupyter's view: the layers as an HTML table (names escaped) and the totals."""
+        from html import escape
+
+        def cells(values, tag="td"):
+            return "".join(f"<{tag}>{escape(str(v))}</{tag}>" for v in values)
+
+        head = cells(("layer", "type", "output", "params", "MACs", "FLOPs"), "th")
+        body = "".join(f"<tr>{cells((r.name, r.type, 'x'.join(map(str, r.output)), f'{r.params:,}', f'{r.macs:,}', f'{r.flops:,}'))}</tr>"
+                       for r in self.rows)
+        t = self.total
+        notes = "".join(f"<p>not counted: {escape(line)}</p>" for line in self.not_counted)
+        return (f"<div><b>{escape(self.name)}</b> - input {escape('x'.join(map(str, self.input)))}, batch {self.batch}"
+                f"{notes}<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+                f"<p>parameters {t.params:,}; buffers {t.buffers:,}; MACs {t.macs:,}; FLOPs {t.flops:,}</p></div>")
 
     def row_json(self, r: Row) -> dict[str, Any]:
         return {
@@ -203,6 +231,7 @@ class Report:
             "warnings": self.warnings,
             "mode": self.mode,
             "outputs": self.outputs_json(),
+            **({"not_counted": self.not_counted} if self.not_counted else {}),
         }
 
     def outputs_json(self) -> list[dict[str, Any]]:

@@ -7,6 +7,7 @@ import sys
 from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (registers the commands)
 from . import report  # noqa: F401  (archcalc report, archcalc graph)
 from . import plots  # noqa: F401  (registers plot)
+from . import importing  # noqa: F401,E402  (archcalc import)
 from .app import app
 
 

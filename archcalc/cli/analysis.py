@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, Pass, SetOpt, SpecArg, app,
+from .app import (BatchOpt, DepthOpt, DType, DTypeOpt, Format, FormatOpt, InputOpt, LayoutOpt, Mode, ModeOpt, PartialOpt, Pass, SetOpt, SpecArg, app,
                   build_report, console, input_json, note, output_width, run_guarded, typed_input)
 
 ColumnsOpt = typer.Option(None, "--columns", "-c", help="Columns to show, in order, e.g. layer,output,params,formula "
@@ -23,14 +23,15 @@ PassOpt = typer.Option(Pass.forward, "--pass", help="forward; backward (loss.bac
 
 
 def show(view: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns: Optional[str],
-         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
+         dtype: DType = DType.float32, settings: Optional[List[str]] = None, mode: Mode = Mode.eval,
+         partial: bool = False) -> None:
     def work():
         from ..analysis import fold
         from ..render import choose_columns, render
 
         chosen = choose_columns(view, columns) if columns is not None else None
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode)
+        report = build_report(spec, given, batch, dtype.value, settings=settings, mode=mode, partial=partial)
         rows = fold(report, depth)
         if fmt is Format.table:
             hidden, width = print_view(report, rows, view, chosen)
@@ -62,9 +63,9 @@ def print_view(report, rows, view: str, columns) -> tuple[list[str], int]:
 def params(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
            batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
            columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
+           mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """Per-layer parameters with the formula behind each; totals (trainable, non-trainable, buffers)."""
-    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+    show("params", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode, partial=partial)
 
 
 ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool does: torch, torchinfo, fvcore, thop, "
@@ -76,18 +77,19 @@ ConventionOpt = typer.Option(None, "--convention", help="Count as a peer tool do
 def flops(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
           batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
           columns: Optional[str] = ColumnsOpt, pass_: Pass = PassOpt, convention: Optional[str] = ConventionOpt,
-          set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt) -> None:
+          set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """Per-layer MACs and FLOPs (as torch's FlopCounterMode counts them) and each layer's share; with --pass,
     the backward pass (gradient w.r.t. input and weights) or a whole training step; with --convention, the
     count of a peer tool (torchinfo, fvcore, thop, ...), per layer, or per layer type for several."""
     if convention is None:
-        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+        show(PASS_VIEWS[pass_], spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode,
+             partial=partial)
     else:
-        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_, set_, mode)
+        show_conventions(convention, spec, input, layout, batch, format, depth, columns, pass_, set_, mode, partial)
 
 
 def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: Format, depth, columns, pass_: Pass,
-                     settings: Optional[List[str]] = None, mode: Mode = Mode.eval) -> None:
+                     settings: Optional[List[str]] = None, mode: Mode = Mode.eval, partial: bool = False) -> None:
     def work():
         from ..analysis import fold
         from ..errors import UsageError
@@ -101,7 +103,7 @@ def show_conventions(names: str, spec: str, input_shape, layout, batch, fmt: For
             raise UsageError("--columns does not apply to --convention (its columns are the tools)")
         chosen = resolve_conventions(names)
         given = typed_input(input_shape, layout)
-        report = build_report(spec, given, batch, settings=settings, mode=mode)
+        report = build_report(spec, given, batch, settings=settings, mode=mode, partial=partial)
         rows, counted = fold(report, depth), convention_counts(report, chosen)
         if fmt is not Format.table:
             sys.stdout.write(view.render_text(report, rows, counted, fmt.value, input_json(given)))
@@ -135,13 +137,13 @@ def rf(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[st
        columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
        mode: Mode = ModeOpt, draw: Optional[Path] = DrawOpt, checkerboard: bool = CheckerboardOpt,
        layer: Optional[str] = FieldLayerOpt, at: Optional[str] = AtOpt, output: Optional[Path] = DrawOutputOpt,
-       scale: Optional[float] = ScaleOpt) -> None:
+       scale: Optional[float] = ScaleOpt, partial: bool = PartialOpt) -> None:
     """Per-layer receptive field: size, effective stride, effective padding (per axis when H and W differ).
     With --draw IMAGE or --checkerboard: one output position's field drawn on a picture."""
     if draw is None and not checkerboard:
         if layer is not None or at is not None or output is not None or scale is not None:
             run_guarded(_needs_draw)
-        show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode)
+        show("rf", spec, input, layout, batch, format, depth, columns, settings=set_, mode=mode, partial=partial)
         return
 
     def work():
@@ -165,9 +167,9 @@ def _needs_draw():
 def summary(spec: str = SpecArg, input: Optional[str] = InputOpt, layout: Optional[str] = LayoutOpt,
             batch: Optional[int] = BatchOpt, format: Format = FormatOpt, depth: Optional[int] = DepthOpt,
             dtype: DType = DTypeOpt, columns: Optional[str] = ColumnsOpt, set_: Optional[List[str]] = SetOpt,
-           mode: Mode = ModeOpt) -> None:
+           mode: Mode = ModeOpt, partial: bool = PartialOpt) -> None:
     """One table: output shapes, parameters, MACs, receptive field and activation size."""
-    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode)
+    show("summary", spec, input, layout, batch, format, depth, columns, dtype, set_, mode, partial)
 
 
 @app.command()

@@ -154,24 +154,57 @@ def typed_input(text: Optional[str], layout: Optional[str]):
     return given
 
 
-def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Optional[list] = None):
+def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Optional[list] = None,
+              partial: bool = False):
     """(graph, input shape) for a SPEC argument and a typed_input() result; ``resolve`` maps the
-    argument to a file (default archcalc.spec.bundled.resolve_spec); ``settings``: the --set texts."""
+    argument to a file (default archcalc.spec.bundled.resolve_spec); ``settings``: the --set texts.
+    A model to import (torchvision:NAME, timm:NAME, file.py:Class, .onnx) is imported first
+    (archcalc.importing.sources); the graph then carries the import as ``graph.imported``."""
     from ..graph import load_graph
     from ..spec.bundled import resolve_spec
     from ..spec.variants import parse_settings
 
     shape = given.shape if given is not None else None
     values = parse_settings(settings)
+    imported = import_spec(spec, shape, partial)
+    if imported is not None:
+        graph = load_graph(spec, text=imported.text, input_shape=shape, batch=batch, settings=values)
+        graph.imported = imported
+        return graph, shape
+    if partial:
+        from ..errors import UsageError
+
+        raise UsageError("--partial applies to an imported model (torchvision:NAME, timm:NAME, file.py:Class, .onnx)")
     return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch, settings=values), shape
 
 
+def import_spec(spec: str, shape, partial: bool = False):
+    """The import of a SPEC argument that names a model (archcalc.importing.sources), or None."""
+    from ..importing.sources import import_source, parse_source
+
+    source = parse_source(spec)
+    if source is None:
+        return None
+    imported = import_source(source, shape, partial)
+    for line in getattr(imported.result, "notes", ()) or ():
+        note(line)
+    return imported
+
+
+PartialOpt = typer.Option(False, "--partial", help="For an imported model: analyse the operations archcalc can "
+                          "express and list, above the totals, exactly what was not counted (default: stop at the first).")
+
+
 def build_report(spec: str, given, batch: Optional[int], dtype: str = "float32", resolve=None,
-                 settings: Optional[list] = None, mode: Mode = Mode.eval):
+                 settings: Optional[list] = None, mode: Mode = Mode.eval, partial: bool = False):
     from ..analysis import analyze
 
-    graph, shape = load_spec(spec, given, batch, resolve, settings)
-    return analyze(graph, input_shape=shape, batch=batch, dtype=dtype, mode=Mode(mode).value)
+    graph, shape = load_spec(spec, given, batch, resolve, settings, partial)
+    report = analyze(graph, input_shape=shape, batch=batch, dtype=dtype, mode=Mode(mode).value)
+    imported = getattr(graph, "imported", None)
+    if imported is not None:
+        report.not_counted = list(imported.not_counted)
+    return report
 
 
 def input_json(given) -> dict:

@@ -157,6 +157,19 @@ def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settin
 
         graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
         analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
+        module = getattr(getattr(getattr(graph, "imported", None), "result", None), "module", None)
+        if module is not None:  # an imported model: checked against the module itself, not a twin
+            from ..pytorch.fx_verify import verify_import
+
+            check_device(device.value)
+            result = verify_import(graph, module, device=device.value, batch=batch or 1)
+            if format is VerifyFormat.json:
+                from ..render.writers import json_text
+
+                sys.stdout.write(json_text(result.as_json()))
+            else:
+                print_verification(result, [(n.name, n.type_name) for n in graph.nodes])
+            return result
         update, stop = _progress_reporter()
         try:
             update("loading PyTorch", 0, 1)

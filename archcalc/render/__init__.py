@@ -59,9 +59,14 @@ def mode_lines(report: Report) -> list[str]:
             f"their FLOPs and activations are not (--mode {other} counts them)"]
 
 
+def not_counted_lines(report: Report) -> list[str]:
+    return [f"not counted: {line}" for line in report.not_counted]
+
+
 def total_lines(report: Report, view: str) -> list[str]:
-    """The totals under a view's table, then the analysis' warnings (which name layers)."""
-    return figure_lines(report, view) + mode_lines(report) + [f"warning: {warning}" for warning in report.warnings]
+    """What an imported model's analysis left out (--partial), the totals under a view's table,
+    then the analysis' warnings (which name layers)."""
+    return not_counted_lines(report) + figure_lines(report, view) + mode_lines(report) + [f"warning: {warning}" for warning in report.warnings]
 
 
 def report_json(report: Report, rows: list[Row] | None = None) -> dict:
@@ -106,6 +111,7 @@ def render(report: Report, rows: list[Row], view: str, fmt: str, columns: Sequen
     if fmt == "markdown":
         _, headers, numeric, cells = table_parts(report, rows, view, columns)
         lines = [f"## {markdown_text(report.name)}", "", *markdown_table(headers, numeric, cells), ""]
+        lines += [f"- {markdown_text(line)}" for line in not_counted_lines(report)]
         lines += [f"- {line}" for line in figure_lines(report, view)]
         lines += [f"- {markdown_text(line)}" for line in mode_lines(report)]
         lines += [f"- warning: {markdown_text(warning)}" for warning in report.warnings]

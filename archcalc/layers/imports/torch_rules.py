@@ -1,0 +1,304 @@
+"""The rules of archcalc.layers.imports.torch_ops: how one PyTorch module or call reads as
+archcalc layers (its layer types and arguments), from the module's attributes and the call's
+plain arguments and tensor shapes. No torch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
+
+# -- helpers ---------------------------------------------------------------------------------------
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists (YAML), a pair of equal values as one."""
+    if isinstance(value, (tuple, list)):
+        items = [_plain(v) for v in value]
+        return items[0] if len(items) == 2 and items[0] == items[1] else items
+    return value
+
+
+def _map_dim(call: OpCall, dim: int) -> int:
+    """A torch dimension (batch included, may be negative) as one of the sample's dimensions."""
+    rank = len(call.in_shape) + 1
+    if not -rank <= dim < rank:
+        raise Unsupported(f"dimension {dim} out of range")
+    dim %= rank
+    if dim == 0:
+        raise Unsupported("an operation along the batch dimension")
+    return dim - 1
+
+
+def _tensor_count(call: OpCall, count: int, what: str) -> None:
+    if len(call.tensors) != count:
+        raise Unsupported(f"{what} with {len(call.tensors)} tensor arguments (archcalc reads {count})")
+
+
+def _map_only(call: OpCall, what: str) -> None:
+    if len(call.in_shape) != 3:
+        raise Unsupported(f"{what} on a tensor of {len(call.in_shape) + 1} dimensions (archcalc reads NxCxHxW maps)")
+
+
+def one(type_name: str, **args: Any) -> list[Emit]:
+    return [Emit(type_name, {k: _plain(v) for k, v in args.items()})]
+
+
+# -- modules ---------------------------------------------------------------------------------------
+
+def conv(module, transposed: bool = False, padding=None) -> list[Emit]:
+    if getattr(module, "padding_mode", "zeros") != "zeros":
+        raise Unsupported(f"padding_mode '{module.padding_mode}' (archcalc's convolution pads with zeros)")
+    if len(module.kernel_size) != 2:
+        raise Unsupported(f"a {len(module.kernel_size)}-D convolution")
+    args = dict(out_channels=module.out_channels, kernel_size=module.kernel_size,
+                stride=module.stride, padding=module.padding if padding is None else padding, dilation=module.dilation, groups=module.groups,
+                bias=module.bias is not None)
+    if transposed:
+        args["output_padding"] = module.output_padding
+        return one("conv_transpose2d", **args)
+    return one("conv2d", **args)
+
+
+def batchnorm(type_name: str):
+    def rule(call: OpCall):
+        m = call.module
+        return one(type_name, eps=m.eps, momentum=m.momentum, affine=m.affine,
+                    track_running_stats=m.track_running_stats)
+    return rule
+
+
+def maxpool(kernel, stride, padding, dilation, ceil_mode, return_indices=False) -> list[Emit]:
+    if return_indices:
+        raise Unsupported("max pooling that returns indices")
+    return one("maxpool2d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
+                dilation=dilation, ceil_mode=bool(ceil_mode))
+
+
+def avgpool(kernel, stride, padding, ceil_mode, count_include_pad) -> list[Emit]:
+    return one("avgpool2d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
+                ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad))
+
+
+def _is_one(size) -> bool:
+    return size == 1 or (isinstance(size, (tuple, list)) and all(s == 1 for s in size))
+
+
+def adaptive(kind: str):
+    """Adaptive pooling: to 1x1 it is the global pool (the zoo's own spelling of it)."""
+    def read(call: OpCall, size):
+        _map_only(call, f"adaptive {kind} pooling")
+        if _is_one(size):
+            return one(f"global_{kind}pool2d")
+        return one(f"adaptive_{kind}pool2d", output_size=size)
+    return read
+
+
+def linear(call: OpCall):
+    if len(call.in_shape) != 1:
+        raise Unsupported("a linear layer on a tensor of more than 2 dimensions (archcalc reads NxF vectors)")
+    m = call.module
+    return one("linear", out_features=m.out_features, bias=m.bias is not None)
+
+
+def layernorm(call: OpCall):
+    m = call.module
+    shape = tuple(m.normalized_shape)
+    if len(call.in_shape) != 1 or shape != call.in_shape:
+        raise Unsupported(f"layer norm over {list(shape)} of a {len(call.in_shape) + 1}-D tensor (archcalc normalises "
+                          "a flat vector's features, or a map's channels)")
+    return one("layernorm", eps=m.eps, elementwise_affine=m.elementwise_affine,
+                bias=getattr(m, "bias", None) is not None)
+
+
+def flatten_module(call: OpCall):
+    m = call.module
+    return flatten(call, m.start_dim, m.end_dim)
+
+
+def flatten(call: OpCall, start: int = 0, end: int = -1):
+    rank = len(call.in_shape) + 1
+    if start % rank != 1 or end % rank != rank - 1:
+        raise Unsupported(f"flatten of dimensions {start}..{end} (archcalc flattens all but the batch)")
+    return one("flatten") if rank > 2 else Alias()
+
+
+def reshape(call: OpCall):
+    """view / reshape / unflatten: flattening a map, reading a vector as a map, or nothing."""
+    before, after = call.in_shape, call.out
+    if before == after:
+        return Alias()
+    if len(after) == 1:
+        return one("flatten")
+    if len(before) == 1 and len(after) == 3:
+        return one("reshape", shape=list(after))
+    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads CxHxW maps and flat vectors)")
+
+
+def upsample_module(call: OpCall):
+    m = call.module
+    return upsample(call, m.size, m.scale_factor, m.mode, m.align_corners)
+
+
+def upsample(call: OpCall, size, scale, mode, align_corners):
+    _map_only(call, "upsampling")
+    if mode not in ("nearest", "bilinear"):
+        raise Unsupported(f"interpolation mode '{mode}'")
+    if scale is not None:
+        scales = scale if isinstance(scale, (tuple, list)) else (scale, scale)
+        if any(float(s) != int(s) for s in scales):
+            raise Unsupported(f"a fractional scale factor {scale}")
+        scale = [int(s) for s in scales]
+    args = {"mode": mode}
+    if size is not None:
+        args["size"] = size
+    else:
+        args["scale_factor"] = scale
+    if align_corners is not None:
+        args["align_corners"] = bool(align_corners)
+    return one("upsample", **args)
+
+
+PAD_MODES = {"ZeroPad2d": "constant", "ConstantPad2d": "constant", "ReflectionPad2d": "reflect",
+              "ReplicationPad2d": "replicate", "CircularPad2d": "circular"}
+
+
+def pad_module(mode: str):
+    def rule(call: OpCall):
+        m = call.module
+        return pad(call, m.padding, mode, getattr(m, "value", 0.0))
+    return rule
+
+
+def pad(call: OpCall, padding, mode="constant", value=0.0):
+    """torch's pad order is (left, right, top, bottom); archcalc's per-side form is [top, bottom, left, right]."""
+    _map_only(call, "padding")
+    padding = list(padding) if isinstance(padding, (tuple, list)) else [padding] * 4
+    if len(padding) != 4:
+        raise Unsupported(f"padding of {len(padding) // 2} dimensions")
+    left, right, top, bottom = padding
+    args = {"padding": [top, bottom, left, right], "mode": mode}
+    if mode == "constant":
+        args["value"] = float(value or 0.0)
+    return [Emit("pad", args)]
+
+
+def activation(type_name: str, *names: str):
+    """An element-wise module: its arguments read by name (``inplace`` changes no count)."""
+    def rule(call: OpCall):
+        return one(type_name, **{name: getattr(call.module, name) for name in names})
+    return rule
+
+
+def softmax_module(call: OpCall):
+    return softmax(call, call.module.dim)
+
+
+def softmax(call: OpCall, dim):
+    if dim is None:
+        raise Unsupported("softmax without a dimension")
+    return one("softmax", dim=_map_dim(call, dim))
+
+
+def dropout_module(call: OpCall):
+    return one("dropout", p=call.module.p)
+
+
+def stochastic_depth(call: OpCall):
+    return one("stochastic_depth", p=call.module.p, mode=call.module.mode)
+
+
+def channel_shuffle(call: OpCall, groups):
+    _map_only(call, "channel shuffle")
+    return one("channel_shuffle", groups=groups)
+
+
+# -- functions and Tensor methods ------------------------------------------------------------------
+
+def elementwise(type_name: str, **fixed):
+    def rule(call: OpCall):
+        _tensor_count(call, 1, type_name)
+        return one(type_name, **fixed)
+    return rule
+
+
+def join(type_name: str, neutral: int):
+    """A sum or product of tensors; plus 0 or times 1 (a sum started at 0) passes the tensor on; a
+    tensor times or plus another number is no layer archcalc has."""
+    def rule(call: OpCall):
+        tensors = call.tensors
+        others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
+        if len(tensors) == 1 and len(others) == 1 and not isinstance(others[0], bool) and others[0] == neutral:
+            return Alias(tensors[0].index)
+        if len(tensors) < 2 or others:
+            raise Unsupported(f"{type_name} of a tensor and a number")
+        if call.kwargs.get("alpha", 1) != 1:
+            raise Unsupported("add with alpha")
+        return [Emit(type_name)]
+    return rule
+
+
+def cat(call: OpCall):
+    tensors = [t for t in call.arg(0, "tensors", ()) if isinstance(t, TensorArg)]
+    if len(tensors) == 1:
+        return Alias(tensors[0].index)
+    dim = call.arg(1, "dim", 0)
+    if _map_dim(call, dim) != 0:
+        raise Unsupported(f"concatenation along dimension {dim} (archcalc joins the channels, dimension 1)")
+    return [Emit("concat")]
+
+
+def mean(call: OpCall):
+    """x.mean((2, 3)) of a map: the global average; without keepdim the 1x1 positions go as well."""
+    dims = call.arg(1, "dim")
+    keepdim = call.arg(2, "keepdim", False)
+    _map_only(call, "mean")
+    dims = sorted(_map_dim(call, d) for d in (dims if isinstance(dims, (list, tuple)) else [dims]))
+    if dims != [1, 2]:
+        raise Unsupported(f"a mean over dimensions {[d + 1 for d in dims]} (archcalc averages H and W)")
+    return [Emit("global_avgpool2d")] if keepdim else [Emit("global_avgpool2d"), Emit("flatten", suffix="flatten")]
+
+
+def chunk(call: OpCall):
+    chunks, dim = call.arg(1, "chunks"), call.arg(2, "dim", 0)
+    if _map_dim(call, dim) != 0:
+        raise Unsupported(f"a chunk along dimension {dim} (archcalc slices the channels, dimension 1)")
+    return one("slice", chunks=chunks, index=call.part)
+
+
+def split(call: OpCall):
+    size, dim = call.arg(1, "split_size_or_sections"), call.arg(2, "dim", 0)
+    if _map_dim(call, dim) != 0:
+        raise Unsupported(f"a split along dimension {dim} (archcalc slices the channels, dimension 1)")
+    sizes = list(size) if isinstance(size, (list, tuple)) else None
+    start = sum(sizes[:call.part]) if sizes else call.part * size
+    return one("slice", start=start, end=start + call.out[0])
+
+
+def getitem(call: OpCall):
+    """x[:, a:b] (a channel slice) or x[:, :] (the whole tensor)."""
+    index = call.arg(1, "index")
+    index = index if isinstance(index, tuple) else (index,)
+    full = slice(None, None, None)
+    if not index or index[0] != full or any(i != full for i in index[2:]) or \
+            (len(index) > 1 and not isinstance(index[1], slice)):
+        raise Unsupported(f"indexing with {index!r} (archcalc slices the channels: x[:, a:b])")
+    if len(index) == 1 or index[1] == full:
+        return Alias()
+    piece = index[1]
+    if piece.step not in (None, 1):
+        raise Unsupported("a strided slice")
+    size = call.in_shape[0]
+    start, end, _ = piece.indices(size)
+    return one("slice", start=start or None, end=end if end != size else None)
+
+
+def f_dropout(call: OpCall):
+    return one("dropout", p=call.arg(1, "p", 0.5))
+
+
+def f_adaptive(kind: str):
+    return lambda c: adaptive(kind)(c, c.arg(1, "output_size"))
+
+
+def f_softmax(call: OpCall):
+    return softmax(call, call.arg(1, "dim"))
