@@ -29,8 +29,9 @@ def shape_text(shape: Sequence[int]) -> str:
 
 
 def _axis_pair(values) -> str:
+    """One figure per spatial axis, written once when every axis agrees: 7 (7x7), 3x7x7 (TxHxW)."""
     texts = [as_text(v) if not isinstance(v, int) else str(v) for v in values]
-    return texts[0] if texts[0] == texts[1] else f"{texts[0]}x{texts[1]}"
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
 def rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:
