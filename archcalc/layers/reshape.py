@@ -70,7 +70,9 @@ class Reshape(LayerType):
 
     @classmethod
     def torch_module(cls, args, in_shapes):
-        return ModuleCall("Unflatten", (1, tuple(args["shape"])))
+        shape = tuple(args["shape"])
+        # a [C, L] target as a list: export writes an equal pair as one number (a kernel's (3, 3) as 3)
+        return ModuleCall("Unflatten", (1, list(shape) if len(shape) == 2 else shape))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):

@@ -229,7 +229,7 @@ layers:
      output_padding: [0, 1, 1], trainable: false}
   - {name: mpd, type: maxpool3d, kernel_size: 2, stride: 1, dilation: [1, 2, 2]}
   - {name: ap, type: avgpool3d, kernel_size: [1, 3, 3], stride: 1, padding: [0, 1, 1], count_include_pad: false}
-  - {name: aap, type: adaptive_avgpool3d, output_size: [2, 3, null]}
+  - {name: aap, type: adaptive_avgpool3d, output_size: [2, 3, 4]}
   - {name: amp, type: adaptive_maxpool3d, output_size: 1}
   - {name: flat, type: flatten}
   - {name: fc, type: linear, out_features: 3}
