@@ -125,3 +125,23 @@ def test_r3d_18_fields_and_other_sizes():
     assert layer4.output == (512, 2, 7, 7) and rf_cells(layer4.rf)[0] == "109x219x219"
     longer = archcalc.analyze("r3d_18", input_shape="3x32x160x160")
     assert row(longer, "layer4.1.relu").output == (512, 4, 10, 10) and longer.total.params == report.total.params
+
+
+def test_cli_reads_cxl_and_cxtxhxw_inputs():
+    from typer.testing import CliRunner
+
+    from archcalc.cli import app
+
+    runner = CliRunner()
+    for command in ("rf", "summary"):
+        result = runner.invoke(app, [command, "r3d_18", "--input", "3x32x112x112"])
+        assert result.exit_code == 0, result.output
+        assert "Input 3x32x112x112 (CxTxHxW)" in result.output and "512x4x7x7" in result.output
+    result = runner.invoke(app, ["rf", "r3d_18", "--input", "3x16x112x112", "--format", "json"])
+    final = __import__("json").loads(result.stdout)["layers"][-4]
+    assert final["name"] == "layer4.1.relu" and final["rf"] == {"size": [109, 219, 219], "stride": [8, 16, 16],
+                                                                 "padding": [54, 109, 109]}
+    result = runner.invoke(app, ["rf", "r3d_18", "--input", "3x16x112x112", "--layout", "hwc"])
+    assert result.exit_code == 2 and "written channels first" in result.stderr
+    result = runner.invoke(app, ["rf", "r3d_18", "--input", "3x112x112"])  # a 2-D input to a 3-D net
+    assert result.exit_code == 2 and "conv3d needs a CxTxHxW volume, got a CxHxW feature map" in result.stderr
