@@ -57,12 +57,15 @@ def axes_padding_converter(axes: int, *words: str):
     def convert(value: Any) -> Any:
         if isinstance(value, str) and value in words:
             return value
+        if value == TF_SAME:
+            raise SpecError(f"'{TF_SAME}' (TensorFlow's SAME) is for 2-D layers only; give the padding per axis, "
+                            f"an integer or {AXIS_LETTERS[axes]}")
         if isinstance(value, str):
             options = "".join(f", '{w}'" for w in words)
             raise SpecError(f"must be an integer, {AXIS_LETTERS[axes]}{options}")
         return sizes(value)
 
-    convert.options = words  # type: ignore[attr-defined]
+    convert.options = (*words, TF_SAME)  # type: ignore[attr-defined]  # read as words, tf_same refused clearly
     convert.__doc__ = f"int, {AXIS_LETTERS[axes]}" + "".join(f", '{w}'" for w in words)
     return convert
 
