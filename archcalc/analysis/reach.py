@@ -11,6 +11,7 @@ The hull over-approximates where dilation or transposed-conv gaps leave holes in
 from __future__ import annotations
 
 from ..layers import Identity, Merge, Windows
+from ..layers.base import is_map
 
 Interval = tuple[int, int]
 
@@ -79,14 +80,14 @@ def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ..
     if type(rule) is Merge:
         if all(r is None for r in in_reaches):
             return None
-        if len(out_shape) != 3:
+        if not is_map(out_shape):
             return True
         return _union([_broadcast(r, shape, out_shape[1:]) for r, shape in zip(in_reaches, in_shapes)])
     if first is None:
         return None
-    if len(out_shape) != 3:
+    if not is_map(out_shape):
         return True
-    if first is True or len(in_shapes[0]) != 3 or type(rule) is not Windows:
+    if first is True or not is_map(in_shapes[0]) or type(rule) is not Windows:
         # from a flat vector, through a global pool, or a non-uniform resize: reaching in, it reaches out
         return tuple((0, size - 1) for size in out_shape[1:])
     try:
@@ -99,7 +100,7 @@ def node_reach(rule, in_reaches: list, in_shapes: list, out_shape: tuple[int, ..
 
 def _broadcast(reach, shape, sizes):
     """An input repeated along an axis (size 1 there) reaches at every position of that axis."""
-    if reach is None or reach is True or len(shape) != 3:
+    if reach is None or reach is True or not is_map(shape):
         return reach if reach is None else tuple((0, size - 1) for size in sizes)
     return tuple((0, size - 1) if n == 1 < size else r for r, n, size in zip(reach, shape[1:], sizes))
 
@@ -108,4 +109,4 @@ def _union(reaches: list):
     present = [r for r in reaches if r is not None]
     if not present:
         return None
-    return tuple((min(r[axis][0] for r in present), max(r[axis][1] for r in present)) for axis in range(2))
+    return tuple((min(r[axis][0] for r in present), max(r[axis][1] for r in present)) for axis in range(len(present[0])))

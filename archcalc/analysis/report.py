@@ -15,9 +15,10 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 
 
 @dataclass(frozen=True)
 class ReceptiveField:
-    """Per-axis (H, W) receptive field of one output, relative to the net input."""
+    """Per-axis receptive field of one output, relative to the net input: one AxisField per
+    spatial axis of the input (L; H, W; T, H, W)."""
 
-    axes: tuple[AxisField, AxisField] | None
+    axes: tuple[AxisField, ...] | None
     # "whole": every output sees the whole input; "unknown": not expressible (with reason)
     kind: str = "field"
     reason: str = ""
@@ -25,15 +26,15 @@ class ReceptiveField:
     aligned: bool = True
 
     @property
-    def size(self) -> tuple[int, int]:
+    def size(self) -> tuple[int, ...]:
         return tuple(a.size for a in self.axes)  # type: ignore[return-value]
 
     @property
-    def stride(self) -> tuple[Fraction, Fraction]:
+    def stride(self) -> tuple[Fraction, ...]:
         return tuple(a.stride for a in self.axes)  # type: ignore[return-value]
 
     @property
-    def padding(self) -> tuple[Fraction, Fraction]:
+    def padding(self) -> tuple[Fraction, ...]:
         return tuple(a.padding for a in self.axes)  # type: ignore[return-value]
 
     def as_json(self) -> dict | None:

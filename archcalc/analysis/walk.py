@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
 from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
-from ..layers.base import elements, shape_text
+from ..layers.base import elements, is_map, shape_text
 from ..spec.shapes import MAX_DIM
 from .backward import gradient_flow
 from .coverage import reads_nothing
@@ -16,8 +16,9 @@ from .rf import AxisField, RfBudget, merge_axis
 
 
 def _input_field(shape: tuple[int, ...]) -> ReceptiveField:
-    if len(shape) == 3:
-        return ReceptiveField((AxisField.identity(), AxisField.identity()))
+    """One axis field per spatial axis of the net input (L; H, W; T, H, W); a flat input is whole."""
+    if is_map(shape):
+        return ReceptiveField(tuple(AxisField.identity() for _ in shape[1:]))
     return WHOLE_FIELD
 
 
@@ -51,7 +52,7 @@ def _merged(rule: Merge, fields: list[ReceptiveField], budget: RfBudget) -> tupl
         return ReceptiveField(None, "unknown", "a map repeated along a spatial axis (broadcast) whose field is not the "
                                                "whole input"), []
     axes, notes, same, aligned = [], [], True, True
-    for axis in range(2):
+    for axis in range(len(fields[0].axes)):  # type: ignore[arg-type]
         try:
             merged, s, a = merge_axis((f.axes[axis] for f in fields), budget)  # type: ignore[index]
         except ValueError as exc:
@@ -71,7 +72,7 @@ NO_INPUT_FIELD = ReceptiveField(None, "unknown", "every output reads only paddin
 
 def _node_field(node: Node, result, in_fields, in_shape, reach, budget: RfBudget) -> tuple[ReceptiveField, list[str]]:
     """The field of a node's output, with notes; "whole" only where an output really reads input."""
-    if len(result.output) != 3:
+    if not is_map(result.output):
         field_out, notes = WHOLE_FIELD, []
     else:
         field_out, notes = _field_after(result.rf, in_fields, node, budget)
@@ -148,7 +149,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     fields: dict[int, ReceptiveField] = {}
     reaches: dict[int, object] = {}
     net_field = _input_field(input_shape)
-    net_reach = tuple((0, size - 1) for size in input_shape[1:]) if len(input_shape) == 3 else True
+    net_reach = tuple((0, size - 1) for size in input_shape[1:]) if is_map(input_shape) else True
     budget = RfBudget()
     rows: list[Row] = []
     results = []

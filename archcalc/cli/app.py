@@ -100,7 +100,8 @@ def _options(version: bool = typer.Option(False, "--version", callback=_show_ver
 
 
 SpecArg = typer.Argument(..., help="A spec file, or the name of a bundled net (see `archcalc zoo`).", show_default=False)
-InputOpt = typer.Option(None, "--input", "-i", help="Input shape, CxHxW by default (e.g. 3x224x224; see --layout); overrides the spec.")
+InputOpt = typer.Option(None, "--input", "-i", help="Input shape, CxHxW by default (e.g. 3x224x224; see --layout); CxL "
+                        "(64x1000) and CxTxHxW (3x16x112x112) for 1-D and 3-D nets; overrides the spec.")
 LayoutOpt = typer.Option(None, "--layout", "-l", help="How --input is written: chw = PyTorch's CxHxW (the default), hwc = HxWxC. "
                          "Without it, a shape that looks like HxWxC (224x224x3) is refused.")
 BatchOpt = typer.Option(None, "--batch", "-b", min=1, max=1 << 20, help="Batch size: scales MACs, FLOPs and activations, never parameters. [default: the spec's, else 1]")
@@ -149,7 +150,7 @@ def typed_input(text: Optional[str], layout: Optional[str]):
         if layout is not None:
             parse_layout(layout)
         return None
-    given = read_map(text, layout, "chw", "--input")
+    given = read_map(text, layout, "chw", "--input", other_maps=True)  # CxL and CxTxHxW too
     note(read_as_line(given))
     return given
 

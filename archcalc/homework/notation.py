@@ -40,8 +40,14 @@ def parse_layout(layout: str) -> str:
     return value
 
 
-def parse_map(text: str, layout: str = "hwc", what: str = "input") -> InputMap:
-    """'40x50x128' (HxWxC by default, CxHxW with layout chw) or a feature count '1024'."""
+# sizes beside HxWxC / CxHxW maps and feature counts that --input also reads (channels first):
+# CxL sequences and CxTxHxW volumes (archcalc.spec.shapes); the homework commands read neither
+OTHER_MAPS = {2: ("CxL", "CL"), 4: ("CxTxHxW", "CTHW")}
+
+
+def parse_map(text: str, layout: str = "hwc", what: str = "input", other_maps: bool = False) -> InputMap:
+    """'40x50x128' (HxWxC by default, CxHxW with layout chw) or a feature count '1024'; with
+    ``other_maps``, also CxL and CxTxHxW (channels first only)."""
     layout = parse_layout(layout)
     parts = [p for p in re.split(r"\s*[x×X*,]\s*|\s+", str(text).strip()) if p]
     try:
@@ -49,9 +55,14 @@ def parse_map(text: str, layout: str = "hwc", what: str = "input") -> InputMap:
     except ValueError:
         example = "40x50x128 (HxWxC)" if layout == "hwc" else "3x224x224 (CxHxW)"
         raise UsageError(f"{what} '{text}' is not a shape like {example} or a feature count like 1024") from None
-    if len(dims) not in (1, 3):
+    if other_maps and len(dims) in OTHER_MAPS:
+        if layout == "hwc":
+            raise UsageError(f"{what} '{text}' has {len(dims)} sizes: a {OTHER_MAPS[len(dims)][0]} input is written "
+                             "channels first (--layout hwc is for HxWxC maps)")
+    elif len(dims) not in (1, 3):
         sizes = "HxWxC, or CxHxW with --layout chw" if layout == "hwc" else "CxHxW, or HxWxC with --layout hwc"
-        raise UsageError(f"{what} '{text}' must have 3 sizes ({sizes}) or 1 (features)")
+        more = ", 2 (CxL), 4 (CxTxHxW)" if other_maps else ""
+        raise UsageError(f"{what} '{text}' must have 3 sizes ({sizes}){more} or 1 (features)")
     for d in dims:
         if d < 1:
             raise UsageError(f"{what} '{text}': sizes must be positive, got {d}")
@@ -102,6 +113,8 @@ def to_chw(dims: tuple[int, ...], layout: str) -> tuple[int, ...]:
 
 def letters(given: "InputMap") -> str:
     """'C=3 H=224 W=224' in the order of the layout; '1024 features' for a flat vector."""
+    if len(given.shape) in OTHER_MAPS:
+        return " ".join(f"{letter}={size}" for letter, size in zip(OTHER_MAPS[len(given.shape)][1], given.shape))
     if len(given.shape) != 3:
         return f"{given.shape[0]} features"
     c, h, w = given.shape
@@ -110,15 +123,18 @@ def letters(given: "InputMap") -> str:
 
 def read_as_line(given: "InputMap") -> str:
     """'input read as CxHxW: C=3 H=224 W=224', for the commands that do not echo their input."""
+    if len(given.shape) in OTHER_MAPS:
+        return f"input read as {OTHER_MAPS[len(given.shape)][0]}: {letters(given)}"
     if len(given.shape) != 3:
         return f"input read as a flat vector of {given.shape[0]} features"
     return f"input read as {ORDER[given.layout]}: {letters(given)}"
 
 
-def read_map(text: str, layout: str | None, default: str = "hwc", what: str = "input") -> InputMap:
+def read_map(text: str, layout: str | None, default: str = "hwc", what: str = "input",
+             other_maps: bool = False) -> InputMap:
     """A typed input in ``layout``, else in ``default`` (hwc for the homework commands); without
     an explicit --layout, sizes that look like the other layout are refused (check_layout)."""
-    given = parse_map(text, layout or default, what)
+    given = parse_map(text, layout or default, what, other_maps)
     if layout is None:
         check_layout(given, what)
     return given

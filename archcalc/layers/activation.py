@@ -94,10 +94,11 @@ class Softmax(Activation):
         if args["dim"] >= len(shape):
             raise ShapeError(f"softmax dim {args['dim']} does not exist in a {len(shape)}-d input")
         rf = IDENTITY
-        if args["dim"] > 0 and len(shape) == 3:
+        if args["dim"] > 0 and len(shape) >= 2:
             # softmax along a spatial axis: every output reads that whole axis
             axis = args["dim"] - 1
-            rf = Windows(tuple(whole_axis_window(shape[1 + a]) if a == axis else IDENTITY_WINDOW for a in range(2)))
+            rf = Windows(tuple(whole_axis_window(shape[1 + a]) if a == axis else IDENTITY_WINDOW
+                               for a in range(len(shape) - 1)))
         return LayerResult(output=shape, ops=cls.ops_per_element * elements(shape), rf=rf)
 
     @classmethod

@@ -70,6 +70,25 @@ def pair(minimum: int = 1) -> Callable[[Any], tuple[int, int]]:
     return convert
 
 
+AXIS_LETTERS = {1: "[l]", 2: "[h, w]", 3: "[t, h, w]"}
+
+
+def per_axis(axes: int, minimum: int = 1) -> Callable[[Any], tuple[int, ...]]:
+    """An int for every spatial axis, or one per axis: ``pair`` for 2 axes, [l] for 1, [t, h, w] for 3."""
+    if axes == 2:
+        return pair(minimum)
+
+    def convert(value: Any) -> tuple[int, ...]:
+        if isinstance(value, (list, tuple)):
+            if len(value) != axes:
+                raise SpecError(f"must be one integer or {AXIS_LETTERS[axes]}, got {len(value):,} values")
+            return tuple(positive_int(v, minimum) for v in value)
+        return (positive_int(value, minimum),) * axes
+
+    convert.__doc__ = f"int or {AXIS_LETTERS[axes]}"
+    return convert
+
+
 def boolean(value: Any) -> bool:
     if isinstance(value, bool):
         return value

@@ -83,7 +83,8 @@ def sum_inputs(torch, inputs):
 
 
 def keep_axis(value: Any, axis: int, trivial: Any) -> Any:
-    """A per-axis value (h, w) kept along ``axis`` and made ``trivial`` along the other."""
+    """A per-axis value ((h, w), or one per spatial axis) kept along ``axis`` and made ``trivial``
+    along the others."""
     return tuple(v if i == axis else trivial for i, v in enumerate(value))
 
 
@@ -206,12 +207,13 @@ class LayerType:
     @classmethod
     def probe_shape(cls, args: dict[str, Any], out_shape: Shape, probe_in: Sequence[Shape]) -> Shape:
         """The probe twin's output shape (one channel)."""
-        return (1, *out_shape[1:]) if len(out_shape) == 3 else tuple(probe_in[0])
+        return (1, *out_shape[1:]) if is_map(out_shape) else tuple(probe_in[0])
 
     @classmethod
     def axis_args(cls, args: dict[str, Any], axis: int) -> dict[str, Any]:
-        """Arguments for the one-axis probe twin: the geometry along ``axis`` (0 rows, 1 columns)
-        kept, the other made trivial, sizes left to the input."""
+        """Arguments for the one-axis probe twin: the geometry along ``axis`` (0 rows, 1 columns;
+        of a CxTxHxW net 0 time, 1 rows, 2 columns) kept, the others made trivial, sizes left to
+        the input."""
         return dict(args)
 
     @classmethod
@@ -260,11 +262,24 @@ def all_type_names() -> list[str]:
 
 
 # --------------------------------------------------------------------------- shape helpers
-def spatial(shape: Shape, layer: str) -> tuple[int, int, int]:
-    """Unpack a CxHxW input, with a clear message when the input is flat."""
-    if len(shape) != 3:
-        raise ShapeError(f"{layer} needs a CxHxW feature map, got a flat vector of {shape[0]:,} features")
-    return shape  # type: ignore[return-value]
+# What a tensor of each rank is (archcalc.spec.shapes): a flat vector, or channels and 1 to 3
+# spatial axes. Receptive fields have one axis per spatial axis.
+MAP_FORMS = {1: "CxL sequence", 2: "CxHxW feature map", 3: "CxTxHxW volume"}
+
+
+def is_map(shape: Shape) -> bool:
+    """A tensor with spatial axes (CxL, CxHxW, CxTxHxW), not a flat vector of features."""
+    return len(shape) >= 2
+
+
+def spatial(shape: Shape, layer: str, axes: int = 2) -> tuple[int, ...]:
+    """Unpack an input with ``axes`` spatial axes (CxHxW by default), with a clear message when
+    the input is flat or has another number of axes."""
+    if len(shape) != axes + 1:
+        got = (f"a flat vector of {shape[0]:,} features" if len(shape) == 1
+               else f"a {MAP_FORMS.get(len(shape) - 1, 'tensor')} {shape_text(shape)}")
+        raise ShapeError(f"{layer} needs a {MAP_FORMS[axes]}, got {got}")
+    return shape
 
 
 def elements(shape: Shape) -> int:

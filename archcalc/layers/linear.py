@@ -60,8 +60,8 @@ class Linear(LayerType):
             ops=2 * macs + (out * rows if args["bias"] else 0),
             backward_input_flops=2 * macs,
             backward_weight_flops=2 * macs,
-            # on a feature map it mixes the last (W) axis only
-            rf=WHOLE if len(shape) != 3 else Windows((IDENTITY_WINDOW, whole_axis_window(shape[2]))),
+            # on a feature map it mixes the last (W, or L) axis only
+            rf=WHOLE if len(shape) == 1 else Windows((*[IDENTITY_WINDOW] * (len(shape) - 2), whole_axis_window(shape[-1]))),
         )
 
     torch_defaults = dict(bias=True)
@@ -73,12 +73,12 @@ class Linear(LayerType):
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
         # on a map it mixes the columns: as wide as the output; on a vector one output suffices
-        width = out_shape[-1] if len(probe_in[0]) == 3 else 1
+        width = out_shape[-1] if len(probe_in[0]) >= 2 else 1
         return ModuleCall("Linear", (probe_in[0][-1], width), dict(bias=False))
 
     @classmethod
     def probe_shape(cls, args, out_shape, probe_in):
-        return (1, out_shape[1], out_shape[2]) if len(out_shape) == 3 else (1,)
+        return (1, *out_shape[1:]) if len(out_shape) >= 2 else (1,)
 
     @classmethod
     def axis_args(cls, args, axis):

@@ -81,7 +81,7 @@ class Mul(LayerType):
                 raise ShapeError(f"shapes {' and '.join(shape_text(s) for s in inputs)} do not broadcast "
                                  "(each dimension must be equal or 1)")
             output.append(sizes.pop() if sizes else 1)
-        broadcast = tuple(rank == 3 and any(d == 1 < o for d, o in zip(shape[1:], output[1:])) for shape in inputs)
+        broadcast = tuple(rank >= 2 and any(d == 1 < o for d, o in zip(shape[1:], output[1:])) for shape in inputs)
         return LayerResult(output=tuple(output), ops=(len(inputs) - 1) * elements(output), rf=Merge(broadcast))
 
     @staticmethod

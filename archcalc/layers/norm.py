@@ -83,18 +83,36 @@ class BatchNorm1d(_BatchNorm):
     name = "batchnorm1d"
     aliases = ("batch_norm1d",)
     family = "normalisation"
-    summary = "Batch normalisation of a flat feature vector (torch.nn.BatchNorm1d)."
+    summary = "Batch normalisation of a flat feature vector or over the channels of a CxL sequence (torch.nn.BatchNorm1d)."
     torch_class = "BatchNorm1d"
+    args = _BN_ARGS
+    params_rule = "2 x C (scale and shift; C = the features of a vector) if affine; buffers 2 x C + 1"
+    ops_rule = BatchNorm2d.ops_rule
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape = inputs[0]
+        if len(shape) > 2:
+            norm = {3: "batchnorm2d", 4: "batchnorm3d"}[len(shape)]
+            raise ShapeError(f"batchnorm1d needs a flat vector or a CxL sequence; use {norm} on a {len(shape)}-d feature map")
+        return _batchnorm(cls, args, shape, shape[0])
+
+
+@register
+class BatchNorm3d(_BatchNorm):
+    name = "batchnorm3d"
+    aliases = ("batch_norm3d",)
+    family = "normalisation"
+    summary = "Batch normalisation over the channels of a CxTxHxW volume (torch.nn.BatchNorm3d)."
+    torch_class = "BatchNorm3d"
     args = _BN_ARGS
     params_rule = BatchNorm2d.params_rule
     ops_rule = BatchNorm2d.ops_rule
 
     @classmethod
     def infer(cls, args, inputs):
-        shape = inputs[0]
-        if len(shape) != 1:
-            raise ShapeError(f"batchnorm1d needs a flat vector; use batchnorm2d on a {len(shape)}-d feature map")
-        return _batchnorm(cls, args, shape, shape[0])
+        channels, *_ = spatial(inputs[0], cls.name, 3)
+        return _batchnorm(cls, args, inputs[0], channels)
 
 
 @register

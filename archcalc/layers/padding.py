@@ -45,6 +45,31 @@ def padding_converter(*words: str):
     return convert
 
 
+def axes_padding_converter(axes: int, *words: str):
+    """A padding argument for ``axes`` spatial axes: ``padding_converter`` for 2 (per side and
+    tf_same included); for 1 or 3 axes one of ``words``, an int or one per axis (symmetric)."""
+    if axes == 2:
+        return padding_converter(*words)
+    from .args import AXIS_LETTERS, per_axis
+
+    sizes = per_axis(axes, 0)
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, str) and value in words:
+            return value
+        if value == TF_SAME:
+            raise SpecError(f"'{TF_SAME}' (TensorFlow's SAME) is for 2-D layers only; give the padding per axis, "
+                            f"an integer or {AXIS_LETTERS[axes]}")
+        if isinstance(value, str):
+            options = "".join(f", '{w}'" for w in words)
+            raise SpecError(f"must be an integer, {AXIS_LETTERS[axes]}{options}")
+        return sizes(value)
+
+    convert.options = (*words, TF_SAME)  # type: ignore[attr-defined]  # read as words, tf_same refused clearly
+    convert.__doc__ = f"int, {AXIS_LETTERS[axes]}" + "".join(f", '{w}'" for w in words)
+    return convert
+
+
 def tf_same(size: int, kernel: int, stride: int, dilation: int = 1) -> tuple[int, int]:
     """TensorFlow's 'SAME': output ceil(size / stride), the total padding that needs split with
     the odd pixel after (bottom/right)."""
@@ -63,19 +88,19 @@ def side_pads(padding: Any, kernel, stride, dilation, sizes) -> Pads:
         return tuple(tf_same(n, k, s, d) for n, k, s, d in zip(sizes, kernel, stride, dilation))  # type: ignore[return-value]
     if isinstance(padding[0], tuple):
         return padding
-    return (padding[0], padding[0]), (padding[1], padding[1])
+    return tuple((p, p) for p in padding)  # type: ignore[return-value]
 
 
-def symmetric(pads: Pads) -> tuple[int, int] | None:
-    """The (h, w) padding of a symmetric Pads, else None."""
-    (top, bottom), (left, right) = pads
-    return (top, left) if (top, left) == (bottom, right) else None
+def symmetric(pads: Pads) -> tuple[int, ...] | None:
+    """The (h, w) padding (one per axis) of a symmetric Pads, else None."""
+    if all(before == after for before, after in pads):
+        return tuple(before for before, _ in pads)
+    return None
 
 
-def torch_order(pads: Pads) -> tuple[int, int, int, int]:
-    """torch.nn's pad modules take (left, right, top, bottom)."""
-    (top, bottom), (left, right) = pads
-    return left, right, top, bottom
+def torch_order(pads: Pads) -> tuple[int, ...]:
+    """torch.nn's pad modules take the last axis first: (left, right, top, bottom)."""
+    return tuple(side for before, after in reversed(pads) for side in (before, after))
 
 
 def padded(call: ModuleCall, pads: Pads) -> ModuleCall:
@@ -101,8 +126,10 @@ def padded_copy(padding: Any, pads: Pads, in_shape) -> int:
         extra = [before + after for before, after in pads]
     if not any(extra):
         return 0
-    channels, height, width = in_shape
-    return channels * (height + extra[0]) * (width + extra[1])
+    count = in_shape[0]
+    for size, more in zip(in_shape[1:], extra):
+        count *= size + more
+    return count
 
 
 def axis_padding(padding: Any, axis: int) -> Any:
@@ -116,5 +143,5 @@ def padding_text(padding: Any) -> str:
     if isinstance(padding, str):
         return padding
     if isinstance(padding[0], tuple):
-        return str([*padding[0], *padding[1]])
-    return str(padding[0] if padding[0] == padding[1] else list(padding))
+        return str([side for pads in padding for side in pads])
+    return str(padding[0] if len(set(padding)) == 1 else list(padding))

@@ -37,10 +37,11 @@ class Flatten(LayerType):
 
 
 def target_shape(value):
-    # [C, H, W] or [features] (or one integer), each at most 2^20; expressions allowed per item
+    # [C, H, W], [C, L], [C, T, H, W] or [features] (or one integer), each at most 2^20;
+    # expressions allowed per item
     items = value if isinstance(value, (list, tuple)) else [value]
-    if len(items) not in (1, 3):
-        raise SpecError(f"must be [C, H, W] or [features], got {len(items):,} values")
+    if len(items) not in (1, 2, 3, 4):
+        raise SpecError(f"must be [C, H, W], [C, L], [C, T, H, W] or [features], got {len(items):,} values")
     return tuple(positive_int(item) for item in items)
 
 
@@ -51,7 +52,8 @@ class Reshape(LayerType):
     family = "structure"
     summary = ("Reads a flat vector as a CxHxW map (or a vector) of the same element count, in torch's row-major "
                "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)).")
-    args = (Arg("shape", target_shape, help="[C, H, W] or [features]; expressions allowed, e.g. [B * 5 + C, S, S]"),)
+    args = (Arg("shape", target_shape, help="[C, H, W], [C, L], [C, T, H, W] or [features]; expressions allowed, "
+                                            "e.g. [B * 5 + C, S, S]"),)
     shape_rule = "N -> shape, with C x H x W = N (the input must be flat: flatten a map first)"
     rf_rule = ("whole input: a flat vector's elements have no spatial field (flatten's convention), so every position "
                "of the map sees the whole input; the probe twin spreads the vector over the map")
@@ -70,11 +72,13 @@ class Reshape(LayerType):
 
     @classmethod
     def torch_module(cls, args, in_shapes):
-        return ModuleCall("Unflatten", (1, tuple(args["shape"])))
+        shape = tuple(args["shape"])
+        # a [C, L] target as a list: export writes an equal pair as one number (a kernel's (3, 3) as 3)
+        return ModuleCall("Unflatten", (1, list(shape) if len(shape) == 2 else shape))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
-        if len(out_shape) != 3:
+        if len(out_shape) == 1:
             return ModuleCall("Identity")
         return ModuleCall("archcalc.SpreadTo", (), dict(shape=(1, *out_shape[1:])))
 

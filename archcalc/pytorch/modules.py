@@ -37,10 +37,11 @@ def torch_classes() -> dict:
             self.kernel_size, self.stride, self.dilation, self.pads = kernel_size, stride, dilation, pads
 
         def forward(self, x):
-            (top, bottom), (left, right) = self.pads
-            x = F.pad(x, (left, right, top, bottom))
+            # (before, after) per axis; F.pad takes the last axis first (any number of axes)
+            x = F.pad(x, [side for pads in reversed(self.pads) for side in pads])
             weight = x.new_ones((x.shape[1], 1, *self.kernel_size))
-            return F.conv2d(x, weight, stride=self.stride, dilation=self.dilation, groups=x.shape[1])
+            conv = (F.conv1d, F.conv2d, F.conv3d)[len(self.kernel_size) - 1]
+            return conv(x, weight, stride=self.stride, dilation=self.dilation, groups=x.shape[1])
 
     class Spread(nn.Module):
         """Probe twin of a softmax over a spatial dim: every output reads the whole dim."""

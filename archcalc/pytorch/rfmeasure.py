@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from ..graph import Graph, Node
+from ..layers.base import is_map
 
 BUDGET_BYTES = 384 << 20  # memory for one batched forward + backward
 MAX_BATCH = 256
@@ -26,8 +27,9 @@ class _Probe:
 
 
 def axis_graph(graph: Graph, axis: int, input_shape) -> Graph:
-    """The graph with every layer's geometry kept along ``axis`` (0 rows, 1 columns) and made
-    trivial (kernel 1, stride 1, no padding) along the other; widths left to the input."""
+    """The graph with every layer's geometry kept along ``axis`` (0 rows, 1 columns; or of a
+    CxL or CxTxHxW net its one or three axes) and made trivial (kernel 1, stride 1, no padding)
+    along the others; widths left to the input."""
 
     made: dict[str, Node] = {}
     nodes = []
@@ -46,7 +48,7 @@ def measure(graph: Graph, shape, wanted: dict[str, list], progress, stage: str) 
 
     net = build_module(graph, geometric=True).eval()
     modules = dict(net.named_modules())
-    probe_input = (1, *shape[1:]) if len(shape) == 3 else tuple(shape)
+    probe_input = (1, *shape[1:]) if is_map(shape) else tuple(shape)
     captured: dict[str, object] = {}
     hooks = [modules[n.name].register_forward_hook(_keeper(captured, n.name)) for n in graph.nodes]
     try:
@@ -105,15 +107,16 @@ def _measure_chunk(net, chunk: list[_Probe], captured: dict, probe_input) -> Non
             out = out.reshape(-1)
             total = total + out[out.shape[0] // 2]
         else:
-            total = total + out[:, p.index[1], p.index[2]].sum()
+            total = total + out[(slice(None), *p.index[1:])].sum()
     # allow_unused: a twin that cuts the graph must read as "no gradient", not crash
     (grad,) = torch.autograd.grad(total, x, allow_unused=True) if total.requires_grad else (None,)
     grad = torch.zeros_like(x) if grad is None else grad
     for k, p in enumerate(chunk):
         g = grad[k].abs()
-        if len(probe_input) == 3:
+        if is_map(probe_input):
             g = g.sum(0)
-            p.measured = [_extent(g.sum(1)), _extent(g.sum(0))]
+            axes = range(g.dim())  # per spatial axis, the extent of the sum over the others
+            p.measured = [_extent(g.sum(tuple(b for b in axes if b != a)) if g.dim() > 1 else g) for a in axes]
         else:
             p.measured = [_extent(g)]
 

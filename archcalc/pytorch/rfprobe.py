@@ -35,6 +35,7 @@ from ..analysis import Report, analyze
 from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import Identity, Merge, Whole, Windows
+from ..layers.base import is_map
 from .rfmeasure import ALL, axis_graph, measure
 
 MAX_SIDE = 16384  # largest probe input side (probed one axis at a time: cheap)
@@ -61,8 +62,8 @@ def probe(graph: Graph, report: Report, progress: Callable[[str, int, int], None
     for row in report.rows:
         if row.rf.kind == "unknown":
             results[row.name] = RFResult(row.name, True, "unknown", None, f"skipped: {row.rf.reason}", True)
-    spatial = len(report.input) == 3
-    field_rows = [r for r in report.rows if r.rf.kind == "field" and len(r.output) == 3] if spatial else []
+    spatial = is_map(report.input)
+    field_rows = [r for r in report.rows if r.rf.kind == "field" and is_map(r.output)] if spatial else []
     if field_rows:
         results.update(_probe_fields(graph, report, field_rows, progress))
     whole_rows = [r for r in report.rows if r.rf.kind == "whole"]
@@ -128,7 +129,7 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
         in_shapes = [shapes[None if p is None else id(p)] for p in node.inputs]
         result = node.layer.infer(node.args, in_shapes)
         shapes[id(node)] = result.output
-        if len(result.output) != 3 or any(len(shape) != 3 for shape in in_shapes):
+        if not is_map(result.output) or not all(is_map(shape) for shape in in_shapes):
             continue
         ins = [masks[None if p is None else id(p)] for p in node.inputs]
         rule, sizes = result.rf, result.output[1:]
@@ -137,7 +138,7 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
         elif isinstance(rule, Merge):
             # an input repeated along an axis (size 1 there) is clean where its one position is
             mask = tuple(bytearray(all(m[axis][o if len(m[axis]) > 1 else 0] for m in ins) for o in range(sizes[axis]))
-                         for axis in range(2))
+                         for axis in range(len(sizes)))
         elif isinstance(rule, Identity):
             mask = ins[0]
         else:  # whole (a global pool reads everything) or unknown (never probed)
@@ -169,10 +170,10 @@ class _FieldPlan:
     """Where and what to probe: the probe input, the rows analysed at that size, the output
     positions per layer, and the layers skipped with their reasons."""
 
-    shape: tuple[int, int, int]
+    shape: tuple[int, ...]
     at_spec: bool  # the spec's own input size (else the net is analysed again at ``shape``)
     rows: dict
-    spots: dict[str, list[tuple[int, int]]]
+    spots: dict[str, list[tuple[int, ...]]]  # per layer, output positions (one index per spatial axis)
     skipped: dict[str, RFResult]
 
 
@@ -187,18 +188,19 @@ def _probe_fields(graph, report, field_rows, progress) -> dict[str, RFResult]:
 def _plan_fields(graph, report, field_rows) -> _FieldPlan:
     """Choose a probe input large enough for the fields plus margins (doubling it up to twice
     while some field does not fit), and the clean output positions to probe there."""
-    channels, height, width = report.input
+    channels, *spec_sides = report.input
     names = {r.name for r in field_rows}
     # fields behind an adaptive pool (or a resize to a fixed size) grow with the input: a larger
     # probe input cannot help them, so they neither size the probe nor trigger a retry
     scaling = _grows_with_input(graph)
     sizing = [r for r in field_rows if r.name not in scaling] or field_rows
-    sides = [_probe_side(sizing, 0), _probe_side(sizing, 1)]
+    sides = [_probe_side(sizing, axis) for axis in range(len(spec_sides))]
     for attempt in range(3):
         sides = [min(s, MAX_SIDE) for s in sides]
-        last = attempt == 2 or sides == [MAX_SIDE, MAX_SIDE]
-        at_spec = sides[0] <= height and sides[1] <= width and height * width <= MAX_SIDE * MAX_SIDE // 4
-        shape = (channels, height, width) if at_spec else (channels, *sides)
+        last = attempt == 2 or all(s == MAX_SIDE for s in sides)
+        at_spec = (all(s <= n for s, n in zip(sides, spec_sides))
+                   and math.prod(spec_sides) <= MAX_SIDE * MAX_SIDE // 4)
+        shape = (channels, *spec_sides) if at_spec else (channels, *sides)
         try:
             sub = _subgraph(graph, names, shape)
             rows = {r.name: r for r in (field_rows if at_spec else analyze(sub).rows)}
@@ -229,13 +231,13 @@ def _spots(names, rows, clean, shape):
             skipped[name] = RFResult(name, True, None, None, "skipped: field not uniform at the probe size", True)
             continue
         axes = row.rf.axes
-        found = [_centre(axes[i], clean[name][i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(2)]
+        found = [_centre(axes[i], clean[name][i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(len(axes))]
         if None in found:
             anywhere = [bytearray(b"\x01") * len(c) for c in clean[name]]
-            misfits.append((name, all(_centre(axes[i], anywhere[i], shape[i + 1], 1) for i in range(2))))
+            misfits.append((name, all(_centre(axes[i], anywhere[i], shape[i + 1], 1) for i in range(len(axes)))))
             continue
-        count = max(len(found[0]), len(found[1]))
-        spots[name] = [(found[0][k % len(found[0])], found[1][k % len(found[1])]) for k in range(count)]
+        count = max(len(f) for f in found)
+        spots[name] = [tuple(f[k % len(f)] for f in found) for k in range(count)]
     return spots, skipped, misfits
 
 
@@ -247,37 +249,55 @@ def _misfit_reason(name: str, fitting: bool, scaling: set[str]) -> str:
     return f"the field is larger than the probe input (cap {MAX_SIDE} per side)"
 
 
+AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
+
+
 def _measure_spots(graph, plan: _FieldPlan, progress) -> dict[str, list]:
-    """(first, last) input row and column reached from each planned output position, one axis
-    at a time: a twin that keeps the rows' geometry on a one-column input, then the columns' on
-    a one-row input (every layer acts on the two axes separately)."""
-    channels, height, width = plan.shape
+    """(first, last) input row and column (frame, position) reached from each planned output
+    position, one axis at a time: a twin that keeps the rows' geometry on a one-column input,
+    then the columns' on a one-row input (every layer acts on its axes separately)."""
+    channels, *sides = plan.shape
     probe_graph = _subgraph(graph, set(plan.spots) | _ancestors(graph, set(plan.spots)), plan.shape)
-    rows_twin = axis_graph(probe_graph, 0, (channels, height, 1))
-    cols_twin = axis_graph(probe_graph, 1, (channels, 1, width))
-    by_rows = measure(rows_twin, rows_twin.input_shape, {n: [(0, a, 0) for a, _ in s] for n, s in plan.spots.items()},
-                      progress, "receptive fields: rows")
-    by_cols = measure(cols_twin, cols_twin.input_shape, {n: [(0, 0, b) for _, b in s] for n, s in plan.spots.items()},
-                      progress, "receptive fields: columns")
-    return {n: [(r[0], c[1]) for r, c in zip(by_rows[n], by_cols[n])] for n in plan.spots}
+    per_axis = []
+    for axis, what in enumerate(AXIS_NAMES[len(sides)]):
+        line = tuple(side if a == axis else 1 for a, side in enumerate(sides))
+        twin = axis_graph(probe_graph, axis, (channels, *line))
+        wanted = {n: [(0, *(o if a == axis else 0 for a, o in enumerate(spot))) for spot in s]
+                  for n, s in plan.spots.items()}
+        per_axis.append(measure(twin, twin.input_shape, wanted, progress, f"receptive fields: {what}"))
+    return {n: [tuple(got[n][k][axis] for axis, got in enumerate(per_axis)) for k in range(len(s))]
+            for n, s in plan.spots.items()}
+
+
+def _where(shape) -> str:
+    """Which one-axis inputs the fields were measured on, e.g. 'rows on a 64x1 input, columns on a 1x64 one'."""
+    sides = shape[1:]
+    lines = ["x".join(str(side if a == axis else 1) for a, side in enumerate(sides)) for axis in range(len(sides))]
+    names = AXIS_NAMES[len(sides)]
+    text = ", ".join(f"{what} on a {line} {'input' if axis == 0 else 'one'}"
+                     for axis, (what, line) in enumerate(zip(names, lines)))
+    return text
 
 
 def _compare_fields(plan: _FieldPlan, measured: dict[str, list]) -> dict[str, RFResult]:
-    _, height, width = plan.shape
-    where = (f"rows on a {height}x1 input, columns on a 1x{width} one"
-             + (" (the spec's size)" if plan.at_spec else f" (analysis at {height}x{width})"))
+    sides = plan.shape[1:]
+    size = "x".join(str(s) for s in sides)
+    where = _where(plan.shape) + (" (the spec's size)" if plan.at_spec else f" (analysis at {size})")
+    names = AXIS_NAMES[len(sides)]
     results = {}
     for name, spots in plan.spots.items():
         axes = plan.rows[name].rf.axes
         ok, expected, actual = True, None, None
-        for (oh, ow), got in zip(spots, measured[name]):
-            want = (_want(axes[0], oh, height), _want(axes[1], ow, width))
+        for spot, got in zip(spots, measured[name]):
+            want = tuple(_want(axis, o, side) for axis, o, side in zip(axes, spot, sides))
             if expected is None or (ok and want != got):
                 expected, actual = want, got
             if want != got:
                 ok = False
         phases = f", {len(spots)} positions" if len(spots) > 1 else ""
-        detail = f"probed output ({spots[0][0]},{spots[0][1]}){phases} at {where}; [first, last] input row, column"
+        singular = ", ".join(n[:-1] for n in names)
+        detail = (f"probed output ({','.join(str(o) for o in spots[0])}){phases} at {where}; "
+                  f"[first, last] input {singular}")
         results[name] = RFResult(name, ok, expected, actual, detail)
     return results
 
@@ -313,7 +333,7 @@ def _ancestors(graph: Graph, names: set[str]) -> set[str]:
 # --------------------------------------------------------------------------- whole
 def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
     shape = tuple(report.input)
-    if math.prod(shape[1:] if len(shape) == 3 else shape) > MAX_WHOLE_ELEMENTS:
+    if math.prod(shape[1:] if is_map(shape) else shape) > MAX_WHOLE_ELEMENTS:
         return {r.name: RFResult(r.name, True, "whole", None, "skipped: input too large for the whole-input probe", True)
                 for r in whole_rows}
     by_name = {n.name: n for n in graph.nodes}
@@ -331,11 +351,11 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
     wanted = {}
     for r in whole_rows:
         out = r.output
-        centre = tuple(d // 2 for d in out[1:]) if len(out) == 3 else None
+        centre = tuple(d // 2 for d in out[1:]) if is_map(out) else None
         wanted[r.name] = [(0, *centre) if centre else None, ALL]
     sub = _subgraph(graph, names | _ancestors(graph, names), shape)
     measured = measure(sub, shape, wanted, progress, "receptive fields: whole input")
-    sides = shape[1:] if len(shape) == 3 else shape
+    sides = shape[1:] if is_map(shape) else shape
     for r in whole_rows:
         one, everything = measured[r.name]
         if any(extent is None for extent in everything):
@@ -347,7 +367,7 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
         ok = one == everything
         results[r.name] = RFResult(r.name, ok, "whole", "whole" if ok else one,
                                    "one output element must reach every input position the layer reads"
-                                   + _unread_note(everything, sides))
+                                   + _unread_note(everything, sides, is_map(shape)))
     return results
 
 
@@ -355,13 +375,14 @@ def _flattens(node, outputs: dict, input_shape) -> bool:
     """Whether the node turns a map into a flat vector (each element then keeps a local field)."""
     source = node.inputs[0] if node.inputs else None
     in_shape = input_shape if source is None else outputs[source.name]
-    return len(outputs[node.name]) == 1 and len(in_shape) == 3
+    return len(outputs[node.name]) == 1 and is_map(in_shape)
 
 
-def _unread_note(extents, sides) -> str:
+def _unread_note(extents, sides, spatial: bool) -> str:
     """Which input rows and columns no output reaches (cropped by strides or padding-only reads)."""
     unread = []
-    for axis, (first, last), side in zip(("rows", "columns"), extents, sides):
+    names = AXIS_NAMES[len(sides)] if len(sides) > 1 or spatial else ("rows",)  # a flat input's one line
+    for axis, (first, last), side in zip(names, extents, sides):
         if first > 0:
             unread.append(f"{axis} 0..{first - 1}")
         if last < side - 1:

@@ -25,7 +25,7 @@ from ..analysis.modes import only_in
 from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import ModuleCall
-from ..layers.base import elements
+from ..layers.base import elements, is_map
 from .modules import instantiate, torch_classes
 
 
@@ -47,7 +47,7 @@ def node_calls(graph: Graph, shapes: dict[int, tuple[int, ...]], geometric: bool
 
 
 def _probe_input(shape: tuple[int, ...]) -> tuple[int, ...]:
-    return (1, *shape[1:]) if len(shape) == 3 else tuple(shape)
+    return (1, *shape[1:]) if is_map(shape) else tuple(shape)
 
 
 def attach(root, path: str, module, container) -> None:

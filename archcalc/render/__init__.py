@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from ..analysis import Report, Row
-from .cells import human, human_bytes, rf_cells, shape_text
+from .cells import human, human_bytes, input_form, rf_cells, shape_text
 from .columns import COLUMNS, Column, choose_columns, fit_columns
 from .escape import markdown_text, visible
 from .writers import csv_text, json_text, markdown_table, plain_number
@@ -20,7 +20,7 @@ PIPED_WIDTH = 220  # piped output is laid out this wide (cli.console), so tables
 
 def figure_lines(report: Report, view: str) -> list[str]:
     t = report.total
-    lines = [f"Input {shape_text(report.input)} (CxHxW), batch {report.batch} -> output {shape_text(report.output)}"]
+    lines = [f"Input {shape_text(report.input)} ({input_form(report.input)}), batch {report.batch} -> output {shape_text(report.output)}"]
     if view in ("params", "summary"):
         lines.append(
             f"Parameters: {t.params:,} ({human(t.params)}) - trainable {t.trainable:,}, "

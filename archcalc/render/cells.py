@@ -28,9 +28,16 @@ def shape_text(shape: Sequence[int]) -> str:
     return "x".join(str(d) for d in shape)
 
 
+def input_form(shape: Sequence[int]) -> str:
+    """What an input's sizes are, as the headers say it: CxL, CxHxW or CxTxHxW (a flat vector
+    stays under the default heading, CxHxW)."""
+    return {2: "CxL", 4: "CxTxHxW"}.get(len(shape), "CxHxW")
+
+
 def _axis_pair(values) -> str:
+    """One figure per spatial axis, written once when every axis agrees: 7 (7x7), 3x7x7 (TxHxW)."""
     texts = [as_text(v) if not isinstance(v, int) else str(v) for v in values]
-    return texts[0] if texts[0] == texts[1] else f"{texts[0]}x{texts[1]}"
+    return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
 def rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..analysis import Report, Row
 from ..figures.conventions import ConventionCounts, counts_by_row, counts_by_type
-from .cells import human
+from .cells import human, input_form
 from .escape import markdown_text, visible
 from .writers import csv_text, json_text, markdown_table
 
@@ -21,7 +21,7 @@ def about_lines(counted: list[ConventionCounts]) -> list[str]:
 
 
 def total_lines(report: Report, counted: list[ConventionCounts]) -> list[str]:
-    head = f"Input {'x'.join(map(str, report.input))} (CxHxW), batch {report.batch}; archcalc: MACs {report.total.macs:,}"
+    head = f"Input {'x'.join(map(str, report.input))} ({input_form(report.input)}), batch {report.batch}; archcalc: MACs {report.total.macs:,}"
     totals = [f"{c.convention.name}: {c.total:,} {c.convention.unit} ({human(c.total)})" for c in counted]
     return [head] + totals
 

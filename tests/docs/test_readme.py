@@ -62,7 +62,7 @@ def test_analyze_accepts_shapes_as_text_or_sequence(shape):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    ({"input_shape": "3x512"}, "input_shape must have 3 dimensions"),
+    ({"input_shape": "3x512x512x1x1"}, "input_shape must have 3 dimensions"),
     ({"input_shape": "abc"}, "input_shape 'abc' is not of the form CxHxW"),
     ({"input_shape": (3, 0, 5)}, "input_shape sizes must be positive"),
     ({"input_shape": 3.5}, "input_shape must be CxHxW"),

@@ -142,7 +142,7 @@ def random_specs(draw) -> str:
         if isinstance(entry, dict) and isinstance(entry.get("name"), str):
             names.append(entry["name"])
     spec: dict = {
-        "input": draw(mostly(st.sampled_from(["3x16x16", "8x9x7", [4, 12, 12], "2x33x31", "1x1x1", "2x64x3", [20]]), garbage())),
+        "input": draw(mostly(st.sampled_from(["3x16x16", "8x9x7", [4, 12, 12], "2x33x31", "1x1x1", "2x64x3", [20], "4x20", "2x5x9x9"]), garbage())),
         "args": {"width": draw(mostly(st.integers(1, 16), garbage())), "depth": draw(st.integers(0, 3)),
                  "k": draw(st.integers(1, 5)), "flag": draw(st.booleans()), "s": "'ab'"},
         "layers": layers,

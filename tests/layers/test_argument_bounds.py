@@ -76,6 +76,7 @@ def is_number_valued(arg) -> bool:
 def test_number_valued_arguments_are_the_expected_ones():
     found = {(l.name, a.name) for l, a in every_argument() if is_number_valued(a)}
     assert found == {("batchnorm2d", "eps"), ("batchnorm2d", "momentum"), ("pad", "value"), ("batchnorm1d", "eps"), ("batchnorm1d", "momentum"),
+                     ("batchnorm3d", "eps"), ("batchnorm3d", "momentum"),
                      ("local_response_norm", "alpha"), ("local_response_norm", "beta"), ("local_response_norm", "k"),
                      ("leaky_relu", "negative_slope"), ("elu", "alpha"), ("dropout", "p"),
                      ("layernorm", "eps"), ("groupnorm", "eps"), ("instancenorm2d", "eps"), ("instancenorm2d", "momentum"),

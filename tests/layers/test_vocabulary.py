@@ -150,5 +150,6 @@ def test_reshape_a_vector_to_a_map(spec):
         one(spec, "[1470]", "type: reshape, shape: [30, 7, 8]")
     with pytest.raises(ArchcalcError, match="reshape needs a flat vector, got a 3x4x4 map"):
         one(spec, "3x4x4", "type: reshape, shape: [48]")
-    with pytest.raises(ArchcalcError, match=r"must be \[C, H, W\] or \[features\]"):
-        one(spec, "[12]", "type: reshape, shape: [3, 4]")
+    with pytest.raises(ArchcalcError, match=r"must be \[C, H, W\], \[C, L\], \[C, T, H, W\] or \[features\]"):
+        one(spec, "[12]", "type: reshape, shape: [3, 1, 2, 1, 2]")
+    assert one(spec, "[12]", "type: reshape, shape: [3, 4]").output == (3, 4)  # a CxL sequence

@@ -85,6 +85,29 @@ layers:
   - {name: fc2, type: linear, out_features: 5, bias: false}
   - {name: ln_vec, type: layernorm}
   - {name: unflat, type: reshape, shape: [5, 1, 1]}
+  - {name: seq_in, type: flatten, inputs: cat}
+  - {name: seq, type: reshape, shape: [20, 169]}
+  - {name: conv1d, type: conv1d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: bn_seq, type: batchnorm1d}
+  - {name: pool1d, type: maxpool1d, kernel_size: 2}
+  - {name: avg1d, type: avgpool1d, kernel_size: 3, stride: 2, padding: 1}
+  - {name: tconv1d, type: conv_transpose1d, out_channels: 4, kernel_size: 2, stride: 2}
+  - {name: conv1d_same, type: conv1d, out_channels: 4, kernel_size: 4, padding: same, bias: false}
+  - {name: adaptive_avg1d, type: adaptive_avgpool1d, output_size: 7}
+  - {name: adaptive_max1d, type: adaptive_maxpool1d, output_size: 1}
+  - {name: seq_out, type: flatten}
+  - {name: vol_in, type: flatten, inputs: cat}
+  - {name: vol, type: reshape, shape: [5, 4, 13, 13]}
+  - {name: conv3d, type: conv3d, out_channels: 6, kernel_size: 3, padding: 1}
+  - {name: bn3d, type: batchnorm3d}
+  - {name: pool3d, type: maxpool3d, kernel_size: 2, stride: [1, 2, 2]}
+  - {name: avg3d, type: avgpool3d, kernel_size: [1, 3, 3], stride: 1, padding: [0, 1, 1]}
+  - {name: tconv3d, type: conv_transpose3d, out_channels: 4, kernel_size: 2, stride: 2, bias: false}
+  - {name: adaptive_avg3d, type: adaptive_avgpool3d, output_size: [3, 5, 5]}
+  - {name: adaptive_max3d, type: adaptive_maxpool3d, output_size: 1}
+  - {name: vol_out, type: flatten}
+  - {name: unflat_out, type: flatten, inputs: unflat}
+  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out]}
 """
 
 

@@ -191,3 +191,33 @@ def test_vocabulary_exports_and_matches_the_twin(tmp_path):
     assert torch.equal(torch.jit.script(exported)(x), exported(x))
     named = dict(exported.named_parameters())
     assert named["gamma.layer_scale"].shape == (16, 1, 1) and named["ln.weight"].shape == (16,)
+
+
+@pytest.mark.parametrize("key, shape", [("sequence", (2, 4, 40)), ("volume", (2, 2, 6, 10, 10))])
+def test_one_and_three_axis_nets_export_scripted_and_equal_to_the_twin(tmp_path, key, shape):
+    """conv1d/conv3d, their transposed forms and the 1-D/3-D pools export as torch.nn's Conv1d,
+    MaxPool3d, ...: the exported model takes the twin's weights and computes the same, scripted too."""
+    from test_verify import INLINE
+
+    from archcalc.pytorch.twin import build_module
+
+    text = textwrap.dedent(INLINE[key])
+    graph = load_graph(f"{key}.yaml", text=text)
+    source = to_pytorch_source(graph)
+    assert only_torch_imports(source)
+    module = import_source(tmp_path, source, f"{key}_model")
+    check_model(module, graph, analyze_text(text), device="cpu")
+    twin, exported = build_module(graph).eval(), module.build().eval()
+    exported.load_state_dict(twin.state_dict())
+    x = torch.randn(*shape)
+    assert torch.equal(twin(x), exported(x))
+    assert torch.equal(torch.jit.script(exported)(x), exported(x))
+
+
+def test_a_reshape_to_a_sequence_exports_its_pair_whole(tmp_path):
+    """A [C, L] target stays two numbers in the source (an equal pair of a kernel prints as one)."""
+    text = "name: seq\ninput: 64\nlayers:\n  - {name: r, type: reshape, shape: [8, 8]}\n  - {name: c, type: conv1d, out: 4, k: 3}\n"
+    graph = load_graph("seq.yaml", text=text)
+    source = to_pytorch_source(graph)
+    assert "nn.Unflatten(1, [8, 8])" in source
+    check_model(import_source(tmp_path, source, "seq_model"), graph, analyze_text(text), device="cpu")

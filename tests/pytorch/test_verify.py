@@ -191,8 +191,53 @@ layers:
 """
 
 # name -> spec; every registered layer type appears in one (test_inline_specs_cover_every_layer_type)
+# 1-D (CxL) and 3-D (CxTxHxW) types; each weighted type both reads the net input (only its weight
+# gradient) and, frozen, follows a trainable layer (only its input gradient), for test_backward_torch
+SEQUENCE = """
+name: sequence
+input: 4x40
+layers:
+  - {name: c1, type: conv1d, out_channels: 8, kernel_size: 5, stride: 2, padding: 2}
+  - {name: t1, type: conv_transpose1d, out_channels: 8, kernel_size: 2, stride: 2, inputs: input}
+  - {name: c2, type: conv1d, out_channels: 8, kernel_size: 4, stride: 4, inputs: t1}
+  - {name: join, type: add, inputs: [c1, c2]}
+  - {name: bn, type: batchnorm1d}
+  - {name: mp, type: maxpool1d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}
+  - {name: frozen, type: conv1d, out_channels: 8, kernel_size: 3, dilation: 2, padding: same, trainable: false}
+  - {name: ft, type: conv_transpose1d, out_channels: 6, kernel_size: 4, stride: 3, dilation: 2, groups: 2,
+     output_padding: 1, trainable: false}
+  - {name: mpd, type: maxpool1d, kernel_size: 2, stride: 1, dilation: 2}
+  - {name: ap, type: avgpool1d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true, count_include_pad: false}
+  - {name: aap, type: adaptive_avgpool1d, output_size: 5}
+  - {name: amp, type: adaptive_maxpool1d, output_size: 1}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 3}
+"""
+
+VOLUME = """
+name: volume
+input: 2x6x10x10
+layers:
+  - {name: c1, type: conv3d, out_channels: 4, kernel_size: [3, 5, 5], stride: [1, 2, 2], padding: [1, 2, 2]}
+  - {name: t1, type: conv_transpose3d, out_channels: 4, kernel_size: 2, stride: 2, inputs: input}
+  - {name: c2, type: conv3d, out_channels: 4, kernel_size: [2, 4, 4], stride: [2, 4, 4], inputs: t1}
+  - {name: join, type: add, inputs: [c1, c2]}
+  - {name: bn, type: batchnorm3d}
+  - {name: mp, type: maxpool3d, kernel_size: 3, stride: 2, padding: 1, ceil_mode: true}
+  - {name: frozen, type: conv3d, out_channels: 4, kernel_size: 3, dilation: [1, 2, 2], padding: same, trainable: false}
+  - {name: ft, type: conv_transpose3d, out_channels: 4, kernel_size: [2, 3, 3], stride: 2, groups: 2,
+     output_padding: [0, 1, 1], trainable: false}
+  - {name: mpd, type: maxpool3d, kernel_size: 2, stride: 1, dilation: [1, 2, 2]}
+  - {name: ap, type: avgpool3d, kernel_size: [1, 3, 3], stride: 1, padding: [0, 1, 1], count_include_pad: false}
+  - {name: aap, type: adaptive_avgpool3d, output_size: [2, 3, 4]}
+  - {name: amp, type: adaptive_maxpool3d, output_size: 1}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 3}
+"""
+
 INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES, "flat": FLAT,
-          "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB}
+          "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB,
+          "sequence": SEQUENCE, "volume": VOLUME}
 
 
 @pytest.mark.parametrize("text", INLINE.values(), ids=list(INLINE))

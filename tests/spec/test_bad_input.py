@@ -66,7 +66,7 @@ CASES = {
     "linear_mismatch": ("input: 3x8x8\nlayers:\n  - flatten\n  - {name: fc, type: linear, in_features: 100, out_features: 4}\n",
                         ["layer 'fc'", "in_features is 100", "192"]),
     "unknown_top_key": ("input: 3x8x8\nlayer:\n  - relu\n", ["net.yaml:2:1", "did you mean 'layers'"]),
-    "bad_input": ("input: 3x8\nlayers: [relu]\n", ["net.yaml:1:", "3 dimensions"]),
+    "bad_input": ("input: 3x8x8x8x8\nlayers: [relu]\n", ["net.yaml:1:", "3 dimensions"]),
     "bad_expression": ("input: 3x8x8\nargs: {w: 4}\nlayers:\n  - {name: c, type: conv2d, out: __import__('os'), kernel: 3}\n",
                        ["layer 'c'", "only"]),
     "expression_unknown_name": ("input: 3x8x8\nargs: {width: 4}\nlayers:\n  - {name: c, type: conv2d, out: widht * 2, kernel: 3}\n",

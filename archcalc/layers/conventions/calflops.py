@@ -147,3 +147,13 @@ CALFLOPS = register_convention(CalflopsConvention(
     rules=RULES,
     per_call={"upsample": upsample_per_call},
 ))
+
+
+# 1-D and 3-D types (CxL, CxTxHxW): F.conv1d/3d, F.conv_transpose1d/3d, F.batch_norm and every
+# 1-D/3-D pooling functional are patched with their 2-D sibling's formula
+RULES.update({
+    "conv1d": conv, "conv3d": conv, "conv_transpose1d": conv_transpose, "conv_transpose3d": conv_transpose,
+    "batchnorm3d": batchnorm,
+    **{f"{kind}{dims}d": numel for dims in (1, 3) for kind in ("adaptive_avgpool", "adaptive_maxpool")},
+    **{f"{kind}{dims}d": pool for dims in (1, 3) for kind in ("maxpool", "avgpool")},
+})

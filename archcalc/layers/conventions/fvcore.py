@@ -79,3 +79,13 @@ FVCORE = register_convention(Convention(
         # channel_shuffle, reshape: ops without a handle, 0; stochastic_depth is not in the trace
     },
 ))
+
+
+# 1-D and 3-D types (CxL, CxTxHxW): Conv1d/3d and their transposed forms trace to
+# aten::_convolution (conv_flop_jit: any number of axes), BatchNorm3d to aten::batch_norm;
+# aten::adaptive_avg_pool1d / 3d have no handle (only the 2-D one): 0, as max/avg pooling
+FVCORE.rules.update({
+    "conv1d": traced(conv), "conv3d": traced(conv),
+    "conv_transpose1d": traced(conv_transpose), "conv_transpose3d": traced(conv_transpose),
+    "batchnorm3d": traced(batch_norm),
+})

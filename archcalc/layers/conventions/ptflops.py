@@ -192,3 +192,32 @@ PTFLOPS_ATEN = register_convention(Convention(
            "(no normalisation, activations or pooling); the whole batch",
     rules={"conv2d": aten_convolution, "conv_transpose2d": aten_convolution, "linear": aten_linear},
 ))
+
+
+# ---- 1-D and 3-D types (CxL, CxTxHxW): MODULES_MAPPING gives Conv1d/3d, ConvTranspose1d/3d,
+# BatchNorm3d and every 1-D/3-D pool their 2-D sibling's hook, and F.max_pool1d/3d,
+# F.avg_pool1d/3d and the adaptive ones are patched as the 2-D functionals are
+
+_POOLS_ND = tuple(f"{kind}{dims}d" for dims in (1, 3) for kind in ("maxpool", "avgpool", "adaptive_avgpool",
+                                                                  "adaptive_maxpool"))
+HOOKS_ND: dict[str, Rule] = {
+    "conv1d": exact_class(hook_conv), "conv3d": exact_class(hook_conv),
+    "conv_transpose1d": hook_conv_transpose, "conv_transpose3d": hook_conv_transpose,
+    "batchnorm3d": hook_batchnorm,
+    **{name: hook_input for name in _POOLS_ND},
+    **{f"{kind}{dims}d": exact_class(hook_input) for dims in (1, 3) for kind in ("maxpool", "avgpool")},
+}
+PTFLOPS.rules.update({name: hooked(rule) for name, rule in HOOKS_ND.items()})
+PATCHED.update({name: functional_numel for name in _POOLS_ND})
+PATCHED.update({f"{kind}{dims}d": functional_pool for dims in (1, 3) for kind in ("maxpool", "avgpool")})
+
+
+def aten_transposed_convolution(facts: LayerFacts) -> int:
+    """conv_flop with transposed=True: weight elements * input positions, plus one per output
+    element for a bias."""
+    return conv_weight_numel(facts) * in_positions(facts) + (facts.output_numel if has_bias(facts) else 0)
+
+
+PTFLOPS_ATEN.rules.update({"conv1d": aten_convolution, "conv3d": aten_convolution,
+                           "conv_transpose1d": aten_transposed_convolution,
+                           "conv_transpose3d": aten_transposed_convolution})

@@ -88,3 +88,22 @@ THOP = register_convention(Convention(
     },
     whole_batch=True,
 ))
+
+
+# ---- 1-D and 3-D types (CxL, CxTxHxW): register_hooks maps nn.Conv1d/3d and nn.ConvTranspose1d/3d
+# to count_convNd, nn.BatchNorm3d to count_normalization, nn.AvgPool1d/3d to count_avgpool,
+# nn.AdaptiveAvgPool1d/3d to count_adap_avgpool (their 2-D siblings' hooks; max pooling zero_ops)
+
+def conv_nd(facts: LayerFacts) -> int:
+    """count_convNd: output elements x (input channels / groups) x the kernel's taps; no bias."""
+    per_output = facts.inputs[0][0] // facts.args["groups"] * prod(facts.args["kernel_size"])
+    return facts.batch * facts.output_numel * per_output
+
+
+THOP.rules.update({
+    "conv1d": hooked(exact_class(conv_nd)), "conv3d": hooked(exact_class(conv_nd)),
+    "conv_transpose1d": hooked(conv_nd), "conv_transpose3d": hooked(conv_nd),
+    "batchnorm3d": hooked(normalization),
+    "avgpool1d": hooked(exact_class(avgpool)), "avgpool3d": hooked(exact_class(avgpool)),
+    "adaptive_avgpool1d": hooked(adaptive_avgpool), "adaptive_avgpool3d": hooked(adaptive_avgpool),
+})

@@ -45,3 +45,8 @@ TORCHINFO = register_convention(Convention(
     rules={"conv2d": _CONV, "conv_transpose2d": _CONV, "layer_scale": named_neither_weight_nor_bias},
     default=hooked(weights_and_bias),
 ))
+
+
+# 1-D and 3-D convolutions (CxL, CxTxHxW): calculate_macs tests "Conv" in the class name, so
+# Conv1d/Conv3d and their transposed forms count as conv2d does (every output position)
+TORCHINFO.rules.update({name: _CONV for name in ("conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d")})

@@ -14,6 +14,7 @@ functional call (F.relu, torch.flatten, torch.cat, ``+``) is no module and is no
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from math import prod
 
 from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
 from .tally import adaptive_kernel, has_bias, in_channels, is_affine, linear_in_features, linear_rows
@@ -147,3 +148,51 @@ TORCHSCAN = register_convention(TorchscanConvention(
     rules={name: hooked(rule) for name, rule in RULES.items()},
     per_call=PER_CALL,
 ))
+
+
+# ---- 1-D and 3-D types (CxL, CxTxHxW): module_flops dispatches on _ConvNd, _ConvTransposeNd,
+# _BatchNorm, _MaxPoolNd, _AvgPoolNd and the adaptive bases, so they count as their 2-D siblings,
+# with the kernel's taps over every axis
+
+def conv_nd(facts: LayerFacts) -> int:
+    """flops_convnd: per output element, 2 x taps x in/groups - 1, + 1 for a bias."""
+    taps = prod(facts.args["kernel_size"]) * (in_channels(facts) // facts.args["groups"])
+    return facts.output_numel * (2 * taps - 1 + int(has_bias(facts)))
+
+
+def maxpool_nd(facts: LayerFacts) -> int:
+    """flops_maxpool: (taps - 1) per output; the twin's kernel is a tuple, whose product torchscan
+    takes (the 2-D rule's int-kernel reading is torchvision's way of writing a 2-D pool)."""
+    return facts.output_numel * (prod(facts.args["kernel_size"]) - 1)
+
+
+def avgpool_nd(facts: LayerFacts) -> int:
+    """flops_avgpool: (taps - 1 + the input's ndim - 2) per output: + 1 for CxL, + 3 for CxTxHxW."""
+    return facts.output_numel * (prod(facts.args["kernel_size"]) - 1 + len(facts.inputs[0]) - 1)
+
+
+def adaptive_max_nd(facts: LayerFacts) -> int:
+    return facts.output_numel * (prod(adaptive_kernel(facts)) - 1)
+
+
+def adaptive_avg_nd(facts: LayerFacts) -> int:
+    """flops_adaptive_avgpool: (taps - 1 + one per spatial axis) per output."""
+    return facts.output_numel * (prod(adaptive_kernel(facts)) - 1 + len(facts.inputs[0]) - 1)
+
+
+def conv_transpose_nd_per_call(facts: LayerFacts) -> int:
+    """flops_convtransposend: 8 * len(kernel_size) for the padding arithmetic, once per call."""
+    return 8 * len(facts.args["kernel_size"])
+
+
+RULES_ND: dict[str, Rule] = {
+    "conv1d": conv_nd, "conv3d": conv_nd, "conv_transpose1d": conv_nd, "conv_transpose3d": conv_nd,
+    "batchnorm3d": batchnorm,
+    "maxpool1d": maxpool_nd, "maxpool3d": maxpool_nd, "avgpool1d": avgpool_nd, "avgpool3d": avgpool_nd,
+    "adaptive_maxpool1d": adaptive_max_nd, "adaptive_maxpool3d": adaptive_max_nd,
+    "adaptive_avgpool1d": adaptive_avg_nd, "adaptive_avgpool3d": adaptive_avg_nd,
+}
+RULES.update(RULES_ND)
+TORCHSCAN.rules.update({name: hooked(rule) for name, rule in RULES_ND.items()})
+PER_CALL.update({"batchnorm3d": batchnorm_per_call, "conv_transpose1d": conv_transpose_nd_per_call,
+                 "conv_transpose3d": conv_transpose_nd_per_call})
