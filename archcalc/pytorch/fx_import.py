@@ -92,7 +92,7 @@ class _Importer:
 
     def _key(self, node: fx.Node) -> tuple[str, dict]:
         if node.op == "call_module":
-            return class_key(type(self.modules[node.target])), torch_ops.MODULES
+            return torch_ops.table_key(type(self.modules[node.target]), torch_ops.MODULES), torch_ops.MODULES
         if node.op == "call_function":
             return function_key(node.target), torch_ops.FUNCTIONS
         return str(node.target), torch_ops.METHODS

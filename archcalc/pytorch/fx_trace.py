@@ -108,7 +108,7 @@ class _Tracer(fx.Tracer):
         return super().getattr(attr, attr_val, parameter_proxy_cache)
 
     def is_leaf_module(self, m: torch.nn.Module, qualname: str) -> bool:
-        return class_key(type(m)) in torch_ops.MODULES or super().is_leaf_module(m, qualname)
+        return torch_ops.table_key(type(m), torch_ops.MODULES) in torch_ops.MODULES or super().is_leaf_module(m, qualname)
 
     def proxy(self, node: fx.Node) -> fx.Proxy:
         return _ShapedProxy(node, self)

@@ -79,3 +79,16 @@ def class_key(cls: type) -> str:
     if module.startswith("torch.nn.modules."):
         module = "torch.nn"
     return f"{module}.{cls.__qualname__}"
+
+
+def table_key(cls: type, table) -> str:
+    """The key a module class is read by: its own, or that of the nearest base class in ``table``
+    when no class in between defines ``forward`` (torchvision's Conv3DSimple is an nn.Conv3d that
+    only chooses its arguments, so it computes exactly what its base computes)."""
+    for klass in cls.__mro__:
+        key = class_key(klass)
+        if key in table:
+            return key
+        if "forward" in vars(klass):
+            break
+    return class_key(cls)

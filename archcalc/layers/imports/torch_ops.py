@@ -7,7 +7,7 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 
 from __future__ import annotations
 
-from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key  # noqa: F401  (the importer's names)
+from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
 from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
                           getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
@@ -24,7 +24,7 @@ def _with_children(first: Rule, *children: str) -> Rule:
             child = getattr(call.module, name, None)
             if child is None or class_key(type(child)) == "torch.nn.Identity":
                 continue
-            child_rule = MODULES.get(class_key(type(child)))
+            child_rule = MODULES.get(table_key(type(child), MODULES))
             if child_rule is None:
                 raise Unsupported(f"its {name} is a {class_key(type(child))}, which archcalc has no layer type for")
             for emit in child_rule(OpCall(child, call.args, call.kwargs, call.out)):
@@ -39,6 +39,11 @@ MODULES: dict[str, Rule] = {
     "torch.nn.Linear": linear,
     "torch.nn.BatchNorm2d": batchnorm("batchnorm2d"),
     "torch.nn.BatchNorm1d": batchnorm("batchnorm1d"),
+    "torch.nn.BatchNorm3d": batchnorm("batchnorm3d"),
+    "torch.nn.Conv1d": lambda c: conv(c.module),
+    "torch.nn.Conv3d": lambda c: conv(c.module),
+    "torch.nn.ConvTranspose1d": lambda c: conv(c.module, transposed=True),
+    "torch.nn.ConvTranspose3d": lambda c: conv(c.module, transposed=True),
     "torch.nn.InstanceNorm2d": batchnorm("instancenorm2d"),
     "torch.nn.GroupNorm": lambda c: one("groupnorm", num_groups=c.module.num_groups,
                                          eps=c.module.eps, affine=c.module.affine),
@@ -51,6 +56,20 @@ MODULES: dict[str, Rule] = {
                                              c.module.count_include_pad),
     "torch.nn.AdaptiveAvgPool2d": lambda c: adaptive("avg")(c, c.module.output_size),
     "torch.nn.AdaptiveMaxPool2d": lambda c: adaptive("max")(c, c.module.output_size)
+    if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
+    "torch.nn.MaxPool1d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.dilation,
+                                             c.module.ceil_mode, c.module.return_indices, dims=1),
+    "torch.nn.AvgPool1d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.ceil_mode,
+                                             c.module.count_include_pad, dims=1),
+    "torch.nn.AdaptiveAvgPool1d": lambda c: adaptive("avg", 1)(c, c.module.output_size),
+    "torch.nn.AdaptiveMaxPool1d": lambda c: adaptive("max", 1)(c, c.module.output_size)
+    if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
+    "torch.nn.MaxPool3d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.dilation,
+                                             c.module.ceil_mode, c.module.return_indices, dims=3),
+    "torch.nn.AvgPool3d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.ceil_mode,
+                                             c.module.count_include_pad, dims=3),
+    "torch.nn.AdaptiveAvgPool3d": lambda c: adaptive("avg", 3)(c, c.module.output_size),
+    "torch.nn.AdaptiveMaxPool3d": lambda c: adaptive("max", 3)(c, c.module.output_size)
     if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
     "torch.nn.ReLU": activation("relu", "inplace"),
     "torch.nn.ReLU6": activation("relu6", "inplace"),

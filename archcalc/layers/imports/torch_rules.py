@@ -48,15 +48,16 @@ def one(type_name: str, **args: Any) -> list[Emit]:
 def conv(module, transposed: bool = False, padding=None) -> list[Emit]:
     if getattr(module, "padding_mode", "zeros") != "zeros":
         raise Unsupported(f"padding_mode '{module.padding_mode}' (archcalc's convolution pads with zeros)")
-    if len(module.kernel_size) != 2:
-        raise Unsupported(f"a {len(module.kernel_size)}-D convolution")
+    dims = len(module.kernel_size)
+    if dims not in (1, 2, 3):
+        raise Unsupported(f"a {dims}-D convolution")
     args = dict(out_channels=module.out_channels, kernel_size=module.kernel_size,
                 stride=module.stride, padding=module.padding if padding is None else padding, dilation=module.dilation, groups=module.groups,
                 bias=module.bias is not None)
     if transposed:
         args["output_padding"] = module.output_padding
-        return one("conv_transpose2d", **args)
-    return one("conv2d", **args)
+        return one(f"conv_transpose{dims}d", **args)
+    return one(f"conv{dims}d", **args)
 
 
 def batchnorm(type_name: str):
@@ -67,15 +68,15 @@ def batchnorm(type_name: str):
     return rule
 
 
-def maxpool(kernel, stride, padding, dilation, ceil_mode, return_indices=False) -> list[Emit]:
+def maxpool(kernel, stride, padding, dilation, ceil_mode, return_indices=False, dims: int = 2) -> list[Emit]:
     if return_indices:
         raise Unsupported("max pooling that returns indices")
-    return one("maxpool2d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
+    return one(f"maxpool{dims}d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
                 dilation=dilation, ceil_mode=bool(ceil_mode))
 
 
-def avgpool(kernel, stride, padding, ceil_mode, count_include_pad) -> list[Emit]:
-    return one("avgpool2d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
+def avgpool(kernel, stride, padding, ceil_mode, count_include_pad, dims: int = 2) -> list[Emit]:
+    return one(f"avgpool{dims}d", kernel_size=kernel, stride=kernel if stride in (None, []) else stride, padding=padding,
                 ceil_mode=bool(ceil_mode), count_include_pad=bool(count_include_pad))
 
 
@@ -83,9 +84,14 @@ def _is_one(size) -> bool:
     return size == 1 or (isinstance(size, (tuple, list)) and all(s == 1 for s in size))
 
 
-def adaptive(kind: str):
-    """Adaptive pooling: to 1x1 it is the global pool (the zoo's own spelling of it)."""
+def adaptive(kind: str, dims: int = 2):
+    """Adaptive pooling: to 1x1 it is the global pool (the zoo's own spelling of it); 1-D and 3-D
+    adaptive pools keep their own type (the zoo writes r3d_18's as adaptive_avgpool3d)."""
     def read(call: OpCall, size):
+        if dims != 2:
+            if len(call.in_shape) != dims + 1:
+                raise Unsupported(f"{dims}-D adaptive {kind} pooling on a tensor of {len(call.in_shape) + 1} dimensions")
+            return one(f"adaptive_{kind}pool{dims}d", output_size=size)
         _map_only(call, f"adaptive {kind} pooling")
         if _is_one(size):
             return one(f"global_{kind}pool2d")
