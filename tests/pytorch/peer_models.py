@@ -76,11 +76,23 @@ def _cpu_factories():
         torch.arange, torch.tensor = saved
 
 
+def build_args(name: str) -> dict:
+    """torchvision's constructor arguments for the net as the tools measure it: _BUILD_ARGS, and
+    weights_backbone=None wherever the builder takes one (segmentation and detection nets would
+    otherwise fetch their backbone's weights)."""
+    import inspect
+
+    args = dict(_BUILD_ARGS.get(name, {}))
+    if "weights_backbone" in inspect.signature(torchvision_models().get_model_builder(name)).parameters:
+        args["weights_backbone"] = None
+    return args
+
+
 @functools.lru_cache(maxsize=4)  # the tests go net by net (grouped by net: see conftest's ordering)
 def meta_model(name: str):
     with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
         warnings.simplefilter("ignore")
-        return torchvision_model(name, **_BUILD_ARGS.get(name, {})).eval()
+        return torchvision_model(name, **build_args(name)).eval()
 
 
 @functools.lru_cache(maxsize=1)  # regnet_y_128gf alone holds 2.6 GB
@@ -89,7 +101,7 @@ def cpu_model(name: str):
     which are slow; the counts never read a value)."""
     with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
         warnings.simplefilter("ignore")
-        net = torchvision_model(name, **_BUILD_ARGS.get(name, {})).eval()
+        net = torchvision_model(name, **build_args(name)).eval()
     net = net.to_empty(device="cpu")
     with torch.no_grad():
         for tensor in (*net.parameters(), *net.buffers()):
