@@ -74,10 +74,12 @@ def flops_attributes(net, attribute: str, divisor=lambda net: 1) -> dict[str, fl
     return {path: getattr(m, attribute) / divisor(net) for path, m in net.named_modules() if hasattr(m, attribute)}
 
 
-# ptflops' pytorch backend and calflops patch Python functions (torch.mm, F.relu, ...): on the
-# meta device torch's own Python meta kernels call some of them (a linear's shape check runs
-# torch.mm), which the tools would count, so they run on the CPU. The aten backend's dispatch mode
-# and torchscan's module formulas see the same thing on either device, so they run on meta.
+# ptflops' pytorch backend patches Python functions (torch.mm, F.relu, ...): on the meta device
+# torch's own Python meta kernels call some of them (a linear's shape check runs torch.mm), which
+# it would count, so it runs on the CPU. calflops patches fewer (not torch.mm): none of the
+# functions it patches runs inside a meta kernel of these nets' ops, so its counts on meta are its
+# counts on the CPU (compared on every bundled net at batch 1), and it runs on meta like the aten
+# backend's dispatch mode and torchscan's module formulas, which see the same on either device.
 
 def run_ptflops(name: str, batch: int):
     """ptflops' total (get_model_complexity_info, default backend) and its per-module table's
@@ -125,12 +127,12 @@ def run_torchscan(name: str, batch: int):
     return crawled["totals"]["module_flops"]["known_value"], per_module
 
 
-def run_calflops(name: str, batch: int):
+def run_calflops(name: str, batch: int, device: str = "meta"):
     """calculate_flops' FLOPs and each module's own __flops__ (its detailed print shows them
     summed with the children's), read while it prints."""
     from calflops import calculate_flops
 
-    net = model(name, "cpu")
+    net = model(name, device)  # calculate_flops builds its input on the model's device
     stream = Snapshot(lambda: flops_attributes(net, "__flops__"))
     with contextlib.redirect_stdout(stream), torch.no_grad():
         flops, _, _ = calculate_flops(net, input_shape=(batch, *report(name, 1).input), print_results=True,

@@ -16,3 +16,11 @@ def test_calflops_flops(name, batch):
     ours = tools.convention_layers("calflops", name, batch)
     assert sum(ours.values()) == total
     assert not tools.mismatches(tools.by_module(name, ours), per_module)
+
+
+# ReLU, pooling, linear (resnet18); SiLU, sigmoid, the SE block's mul (efficientnet_b0); hardswish,
+# hardsigmoid (mobilenet_v3_small)
+@pytest.mark.parametrize("name", ["resnet18", "efficientnet_b0", "mobilenet_v3_small"])
+def test_calflops_counts_the_same_on_meta(name):
+    """run_calflops runs on meta: no meta kernel calls a function calflops patches."""
+    assert tools.run_calflops(name, 1, "cpu") == tools.run_calflops(name, 1)
