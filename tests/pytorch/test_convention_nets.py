@@ -1,9 +1,11 @@
-"""docs/conventions.md and docs/conventions-ptflops-torchscan-calflops.md each list every bundled
-torchvision net (peer_models.TORCHVISION_NETS) in their table of the tools' totals; the figures
-themselves are checked against the conventions by tests/docs/test_conventions*_docs.py, and the
-conventions against the tools by test_convention_<tool>.py. When a net joins the zoo, regenerate
-both tables with ``python tests/pytorch/test_convention_doc_tables.py`` (archcalc's figures only,
-no tool runs) and paste them over the old ones."""
+"""The nets the peer-convention tests run (peer_models): the batch-2 representatives hold every
+layer type the zoo's torchvision nets have, and docs/conventions.md and
+docs/conventions-ptflops-torchscan-calflops.md each list every bundled torchvision net in their
+table of the tools' totals (the figures themselves are checked against the conventions by
+tests/docs/test_conventions*_docs.py, the conventions against the tools by
+test_convention_<tool>.py). When a net joins the zoo, regenerate both tables with
+``python tests/pytorch/test_convention_nets.py`` (archcalc's figures only, no tool runs) and paste
+them over the old ones."""
 
 import re
 import sys
@@ -28,6 +30,16 @@ def table(conventions: str, names) -> str:
     return "\n".join(lines)
 
 
+def test_the_batch_2_nets_hold_every_layer_type_of_the_zoo():
+    from peer_models import BATCH_2_NETS, TORCHVISION_NETS, spec_report
+
+    def types(names):
+        return {row.type for name in names for row in spec_report(name, 1).rows}
+
+    missing = types(TORCHVISION_NETS) - types(BATCH_2_NETS)
+    assert not missing, f"add a net with {sorted(missing)} to peer_models.BATCH_2_NETS"
+
+
 def test_each_table_lists_every_bundled_torchvision_net():
     from peer_models import TORCHVISION_NETS
 
@@ -37,7 +49,7 @@ def test_each_table_lists_every_bundled_torchvision_net():
         rows = text[text.index(header):].split("\n\n")[0].splitlines()[2:]
         listed = [re.match(r"\| (\w+) \|", row).group(1) for row in rows]
         assert listed == list(TORCHVISION_NETS), (
-            f"docs/{doc}: regenerate the table (python tests/pytorch/test_convention_doc_tables.py)")
+            f"docs/{doc}: regenerate the table (python tests/pytorch/test_convention_nets.py)")
 
 
 if __name__ == "__main__":
