@@ -182,12 +182,13 @@ class Expander(Values):
             scope.names.setdefault(local, Endpoint(target=sources[0]))
         return keep
 
-    def _type_and_flags(self, entry: PosDict, full: str, inherited: bool) -> tuple[str | None, bool, bool]:
+    def _type_and_flags(self, entry: PosDict, full: str, inherited: bool) -> tuple[str | None, bool, bool | str]:
         """The entry's type and its two flags. trainable: its own 'trainable', else its group's
         (so 'trainable: false' on a group or block call freezes what it holds, and an inner
         'trainable: true' unfreezes that entry, as requires_grad_(True) after the group's
         requires_grad_(False)); functional: the reference code calls the layer as a function,
-        so module-hook tools never see it."""
+        so module-hook tools never see it ('tensor_method': as a Tensor method, x.mean(...),
+        which no tool patches either)."""
         type_name = entry.get("type")
         if type_name is None and "layers" not in entry:
             raise self.error("layer has no 'type'", entry, full)
@@ -197,8 +198,8 @@ class Expander(Values):
         if not isinstance(trainable, bool):
             raise self.error("'trainable' must be true or false", entry, full, "trainable")
         functional = entry.get("functional", False)
-        if not isinstance(functional, bool):
-            raise self.error("'functional' must be true or false", entry, full, "functional")
+        if not isinstance(functional, bool) and functional != "tensor_method":
+            raise self.error("'functional' must be true, false or tensor_method", entry, full, "functional")
         return type_name, trainable, functional
 
     # -- groups and blocks ---------------------------------------------------------------------

@@ -22,8 +22,9 @@ class Node:
     inputs: list["Node | None"] = field(default_factory=list, repr=False)  # repr=False: a DAG repr is exponential
     index: int = 0
     # The reference code calls it as a function (F.relu, torch.cat), not through a module: only
-    # peer tools' conventions read it (module-hook tools never see such a layer).
-    functional: bool = False
+    # peer tools' conventions read it (module-hook tools never see such a layer). "tensor_method":
+    # a Tensor method (x.mean([2, 3])), which the tools that patch functionals do not patch either.
+    functional: bool | str = False
 
     @property
     def type_name(self) -> str:

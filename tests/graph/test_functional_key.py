@@ -29,13 +29,20 @@ def test_functional_is_carried_on_nodes_and_facts():
     assert facts["a.relu"].functional and facts["flatten"].functional and not facts["a.conv"].functional
 
 
+def test_a_tensor_method_is_functional_and_says_so():
+    facts = dict(layer_facts(analyze_text(SPEC.replace("functional: true}", "functional: tensor_method}"))))
+    assert facts["flatten"].functional == "tensor_method" and facts["flatten"].tensor_method
+    assert not dict(layer_facts(analyze_text(SPEC)))["flatten"].tensor_method
+
+
 def test_functional_changes_no_figure():
     plain = analyze_text(SPEC.replace(", functional: true", "").replace(", functional: false", ""))
     assert analyze_text(SPEC).as_json() == plain.as_json()
 
 
 @pytest.mark.parametrize("entry, message", [
-    ("{name: r, type: relu, functional: 1}", "'functional' must be true or false"),
+    ("{name: r, type: relu, functional: 1}", "'functional' must be true, false or tensor_method"),
+    ("{name: r, type: relu, functional: method}", "'functional' must be true, false or tensor_method"),
     ("{name: g, functional: true, layers: [relu]}", "'functional' belongs to layers"),
 ])
 def test_functional_is_checked(entry, message):

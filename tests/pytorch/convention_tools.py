@@ -12,88 +12,30 @@ torch.flatten, +) belongs to the innermost module whose forward runs it.
 from __future__ import annotations
 
 import contextlib
-import functools
 import importlib.util
 import io
-import re
 
 import pytest
 
-import archcalc
 from archcalc.figures.conventions import convention_counts, layer_facts
 from archcalc.layers.conventions import lookup_convention
-from archcalc.pytorch.torchvision_models import torchvision_model, torchvision_models
 
 torch = pytest.importorskip("torch")
 if importlib.util.find_spec("torchvision") is None:
     pytest.skip("torchvision is not installed", allow_module_level=True)
 
-# torchvision first: calflops (through transformers) and ptflops import it, and a plain import
-# fails on this torch build
-torchvision_models()
+from peer_models import (TORCHVISION_NETS, cases, module_of, reference_model,  # noqa: E402,F401
+                         spec_report as report)
 
-NETS = ["alexnet", "vgg11", "vgg13", "vgg16", "vgg16_bn", "vgg19", "resnet18", "resnet34", "resnet50", "resnet101",
-        "resnet152", "densenet121", "densenet169", "googlenet", "inception_v3", "mobilenet_v2", "squeezenet1_0",
-        "squeezenet1_1"]
-
-# the bundled specs leave the auxiliary heads out (see their headers); without weights torchvision
-# would build them and, for these two, initialise weights with scipy's truncnorm
-OPTIONS = {"googlenet": {"aux_logits": False, "init_weights": False},
-           "inception_v3": {"aux_logits": False, "init_weights": False}}
+NETS = TORCHVISION_NETS
 
 
 def model(name: str, device: str):
-    """The torchvision net, built on the meta device (no weight initialisation); on the CPU it gets
-    zeroed storage (uninitialised memory could hold denormals, which are slow)."""
-    return meta_model(name) if device == "meta" else cpu_model(name)
-
-
-@functools.cache
-def meta_model(name: str):
-    with torch.device("meta"):
-        return torchvision_model(name, **OPTIONS.get(name, {})).eval()
-
-
-@functools.lru_cache(maxsize=2)  # the tests go net by net; all 18 at once would hold ~4 GB
-def cpu_model(name: str):
-    with torch.device("meta"):
-        net = torchvision_model(name, **OPTIONS.get(name, {})).eval()
-    net = net.to_empty(device="cpu")
-    with torch.no_grad():
-        for tensor in (*net.parameters(), *net.buffers()):
-            tensor.zero_()
-    return net
-
-
-@functools.cache
-def report(name: str, batch: int):
-    from peer_models import spec_report  # the aux heads left out on both sides, as OPTIONS builds the models
-
-    return spec_report(name, batch)
+    return reference_model(name, device)
 
 
 def batch_input(name: str, batch: int, device: str):
     return torch.zeros(batch, *report(name, 1).input, device=device)
-
-
-@functools.cache
-def module_paths(name: str) -> frozenset[str]:
-    return frozenset(path for path, _ in model(name, "meta").named_modules())
-
-
-def module_of(name: str, row: str) -> str:
-    """The torchvision module a spec row stands for, or the innermost one that calls it."""
-    paths = module_paths(name)
-    if row in paths:
-        return row
-    shared = re.sub(r"\d+$", "", row)
-    if shared != row and shared in paths:
-        return shared
-    while "." in row:
-        row = row.rsplit(".", 1)[0]
-        if row in paths:
-            return row
-    return ""
 
 
 def facts(name: str):
@@ -132,10 +74,12 @@ def flops_attributes(net, attribute: str, divisor=lambda net: 1) -> dict[str, fl
     return {path: getattr(m, attribute) / divisor(net) for path, m in net.named_modules() if hasattr(m, attribute)}
 
 
-# ptflops' pytorch backend and calflops patch Python functions (torch.mm, F.relu, ...): on the
-# meta device torch's own Python meta kernels call some of them (a linear's shape check runs
-# torch.mm), which the tools would count, so they run on the CPU. The aten backend's dispatch mode
-# and torchscan's module formulas see the same thing on either device, so they run on meta.
+# ptflops' pytorch backend patches Python functions (torch.mm, F.relu, ...): on the meta device
+# torch's own Python meta kernels call some of them (a linear's shape check runs torch.mm), which
+# it would count, so it runs on the CPU. calflops patches fewer (not torch.mm): none of the
+# functions it patches runs inside a meta kernel of these nets' ops, so its counts on meta are its
+# counts on the CPU (compared on every bundled net at batch 1), and it runs on meta like the aten
+# backend's dispatch mode and torchscan's module formulas, which see the same on either device.
 
 def run_ptflops(name: str, batch: int):
     """ptflops' total (get_model_complexity_info, default backend) and its per-module table's
@@ -183,12 +127,12 @@ def run_torchscan(name: str, batch: int):
     return crawled["totals"]["module_flops"]["known_value"], per_module
 
 
-def run_calflops(name: str, batch: int):
+def run_calflops(name: str, batch: int, device: str = "meta"):
     """calculate_flops' FLOPs and each module's own __flops__ (its detailed print shows them
     summed with the children's), read while it prints."""
     from calflops import calculate_flops
 
-    net = model(name, "cpu")
+    net = model(name, device)  # calculate_flops builds its input on the model's device
     stream = Snapshot(lambda: flops_attributes(net, "__flops__"))
     with contextlib.redirect_stdout(stream), torch.no_grad():
         flops, _, _ = calculate_flops(net, input_shape=(batch, *report(name, 1).input), print_results=True,

@@ -1,10 +1,17 @@
 """Shared by the peer-convention tests (tests/pytorch/test_convention_*.py): the bundled nets that
 are torchvision's, torchvision's own model for each (built on the meta device: no memory, no
-weights initialised), archcalc's count under a convention, and how the spec's rows map onto
-torchvision's leaf modules, so a tool's per-module figures can be compared row by row."""
+weights initialised; on the CPU with zeroed storage for the tools that must run it), archcalc's
+count under a convention, and how the spec's rows map onto torchvision's modules, so a tool's
+per-module figures can be compared row by row.
+
+The net list is derived, not written out: every bundled net (architectures/*.yaml) whose name
+torchvision's model registry knows, as test_zoo_torchvision.py checks them module by module, so
+a net added to the zoo is checked against every peer tool as soon as it is bundled."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import re
 import warnings
 
@@ -12,71 +19,146 @@ import pytest
 
 import archcalc
 from archcalc.figures.conventions import ConventionCounts, convention_counts, layer_facts, resolve_conventions
+from archcalc.pytorch.torchvision_models import torchvision_model, torchvision_models
+from archcalc.spec.bundled import bundled
 
 torch = pytest.importorskip("torch")
+# torchvision first: calflops (through transformers) and ptflops import it, and a plain import
+# fails on this torch build
+torchvision_models()
 
-TORCHVISION_NETS = ("alexnet", "vgg11", "vgg13", "vgg16", "vgg16_bn", "vgg19", "resnet18", "resnet34", "resnet50",
-                    "resnet101", "resnet152", "densenet121", "densenet169", "googlenet", "inception_v3",
-                    "mobilenet_v2", "squeezenet1_0", "squeezenet1_1")
-# Small nets that also run at batch 2 where running the tool costs seconds (fvcore traces on the CPU).
-SMALL_NETS = ("alexnet", "resnet18", "squeezenet1_1", "mobilenet_v2", "googlenet")
+TORCHVISION_NETS = tuple(name for name in bundled() if name in set(torchvision_models().list_models()))
+
+# The nets each peer tool also runs at batch 2 (per-sample against per-batch handling: ptflops'
+# division, thop's whole-batch rounding, torchscan's and calflops' per-call constants): one per
+# family and every layer type the zoo has, small ones where the tool must run the net on the CPU.
+BATCH_2_NETS = tuple(name for name in ("alexnet", "vgg11_bn", "resnet18", "resnext50_32x4d", "densenet121",
+                                       "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small",
+                                       "mnasnet0_5", "squeezenet1_1", "shufflenet_v2_x0_5", "regnet_x_400mf",
+                                       "regnet_y_400mf", "efficientnet_b0", "efficientnet_v2_s")
+                     if name in TORCHVISION_NETS)
+
+
+def cases() -> list[tuple[str, int]]:
+    """(net, batch) for a tool's parametrisation: every net at batch 1, BATCH_2_NETS at 2 as well."""
+    return [(name, 1) for name in TORCHVISION_NETS] + [(name, 2) for name in BATCH_2_NETS]
+
 
 # googlenet's and inception_v3's auxiliary heads run only in training: the tools measure eval, so
 # both sides leave them out (the spec with --set aux_logits=false); weight initialisation is
-# irrelevant to any count.
+# irrelevant to any count (and inception's would need scipy).
 _BUILD_ARGS = {"googlenet": {"aux_logits": False, "init_weights": False},
                "inception_v3": {"aux_logits": False, "init_weights": False}}
 SPEC_ARGS = {"googlenet": {"aux_logits": False}, "inception_v3": {"aux_logits": False}}
 
 
+@functools.cache
 def spec_report(name: str, batch: int | None = None):
     """archcalc's Report of the bundled net, built as the reference model is."""
     return archcalc.analyze(name, batch=batch, args=SPEC_ARGS.get(name))
 
 
-def input_size(name: str, batch: int) -> tuple[int, int, int, int]:
-    side = 299 if name == "inception_v3" else 224
-    return (batch, 3, side, side)
+def input_size(name: str, batch: int) -> tuple[int, ...]:
+    return (batch, *spec_report(name, 1).input)
+
+
+@contextlib.contextmanager
+def _cpu_factories():
+    """torch.arange and torch.tensor on the CPU while a model is built on the meta device:
+    RegNet's BlockParams computes its widths with tensors and reads them back (.tolist()), which
+    a meta tensor cannot do. Modules still get meta parameters."""
+    saved = torch.arange, torch.tensor
+    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
+    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
+    try:
+        yield
+    finally:
+        torch.arange, torch.tensor = saved
+
+
+def build_args(name: str) -> dict:
+    """torchvision's constructor arguments for the net as the tools measure it: _BUILD_ARGS, and
+    weights_backbone=None wherever the builder takes one (segmentation and detection nets would
+    otherwise fetch their backbone's weights)."""
+    import inspect
+
+    args = dict(_BUILD_ARGS.get(name, {}))
+    if "weights_backbone" in inspect.signature(torchvision_models().get_model_builder(name)).parameters:
+        args["weights_backbone"] = None
+    return args
+
+
+@functools.lru_cache(maxsize=4)  # the tests go net by net (grouped by net: see conftest's ordering)
+def meta_model(name: str):
+    with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
+        warnings.simplefilter("ignore")
+        return torchvision_model(name, **build_args(name)).eval()
+
+
+@functools.lru_cache(maxsize=1)  # regnet_y_128gf alone holds 2.6 GB
+def cpu_model(name: str):
+    """The model on the CPU with zeroed storage (uninitialised memory could hold denormals,
+    which are slow; the counts never read a value)."""
+    with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
+        warnings.simplefilter("ignore")
+        net = torchvision_model(name, **build_args(name)).eval()
+    net = net.to_empty(device="cpu")
+    with torch.no_grad():
+        for tensor in (*net.parameters(), *net.buffers()):
+            tensor.zero_()
+    return net
 
 
 def reference_model(name: str, device: str = "meta"):
-    """torchvision's model in eval mode on ``device`` ('meta', or 'cpu' with uninitialised
-    weights: the counts never read a value)."""
-    from archcalc.pytorch.torchvision_models import torchvision_model
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with torch.device("meta"):
-            model = torchvision_model(name, **_BUILD_ARGS.get(name, {}))
-    if device != "meta":
-        model = model.to_empty(device=device)
-    return model.eval()
+    """torchvision's model in eval mode on ``device`` ('meta' or 'cpu'), cached."""
+    return meta_model(name) if device == "meta" else cpu_model(name)
 
 
 def our_counts(name: str, convention: str, batch: int) -> ConventionCounts:
     return convention_counts(spec_report(name, batch), resolve_conventions(convention))[0]
 
 
-def module_of_rows(name: str, model) -> dict[str, str | None]:
-    """Each spec row's torchvision leaf module (None for a layer torchvision calls as a function).
-    A row with no module of its own name is a further call of a shared module: resnet's
-    relu1/relu2 are calls of the block's one ``relu``."""
-    leaves = {n for n, m in model.named_modules() if not list(m.children())}
+@functools.cache
+def module_paths(name: str) -> frozenset[str]:
+    return frozenset(path for path, _ in meta_model(name).named_modules())
+
+
+@functools.cache
+def leaf_paths(name: str) -> frozenset[str]:
+    return frozenset(path for path, module in meta_model(name).named_modules() if not list(module.children()))
+
+
+def module_of(name: str, row: str) -> str:
+    """The torchvision module a spec row stands for: the row's own name; for a module called
+    several times (resnet's one ``relu`` for rows relu1, relu2, relu) the name without its digits;
+    otherwise (a join, F.relu, torch.flatten, x.mean) the innermost module whose forward runs it
+    ('' for the model itself)."""
+    paths = module_paths(name)
+    if row in paths:
+        return row
+    shared = re.sub(r"\d+$", "", row)
+    if shared != row and shared in paths:
+        return shared
+    while "." in row:
+        row = row.rsplit(".", 1)[0]
+        if row in paths:
+            return row
+    return ""
+
+
+def module_of_rows(name: str) -> dict[str, str | None]:
+    """Each spec row's torchvision leaf module, or None for a row no leaf module stands for (a
+    call in a parent's forward: functional, a join, a tensor method)."""
+    leaves = leaf_paths(name)
     mapping: dict[str, str | None] = {}
-    for row_name, facts in layer_facts(spec_report(name)):
-        if facts.functional:
-            mapping[row_name] = None
-        elif row_name in leaves:
-            mapping[row_name] = row_name
-        else:
-            shared = re.sub(r"\d+$", "", row_name)
-            assert shared in leaves, f"{name}: row {row_name} has no torchvision module"
-            mapping[row_name] = shared
+    for row_name, _facts in layer_facts(spec_report(name)):
+        module = module_of(name, row_name)
+        mapping[row_name] = module if module in leaves else None
     return mapping
 
 
 def ours_by_module(counts: ConventionCounts, mapping: dict[str, str | None]) -> tuple[dict[str, int], int]:
-    """archcalc's per-row counts summed per torchvision module, and the functional rows' sum."""
+    """archcalc's per-row counts summed per torchvision leaf module, and the other rows' sum."""
     modules: dict[str, int] = {}
     functional = 0
     for row_name, value in counts.layers.items():

@@ -1,6 +1,6 @@
-"""ptflops 0.7.5 run on torchvision's own model of every bundled torchvision net, batch 1 and 2:
-archcalc's ``ptflops`` and ``ptflops-aten`` conventions give its totals exactly, and its per-layer
-figures (the default backend's per-module table; the aten backend's per-child counts)."""
+"""ptflops 0.7.5 run on torchvision's own model of every bundled torchvision net at batch 1 (a
+representative per family at batch 2 too, peer_models.cases): archcalc's ``ptflops`` and
+``ptflops-aten`` conventions give its totals exactly, and its per-layer figures (the default backend's per-module table; the aten backend's per-child counts)."""
 
 import pytest
 
@@ -13,8 +13,7 @@ from archcalc.layers.conventions import lookup_convention  # noqa: E402
 PTFLOPS = lookup_convention("ptflops")
 
 
-@pytest.mark.parametrize("batch", [1, 2])
-@pytest.mark.parametrize("name", tools.NETS)
+@pytest.mark.parametrize("name, batch", tools.cases())
 def test_ptflops_default_backend(name, batch):
     total, per_module = tools.run_ptflops(name, batch)
     assert sum(tools.convention_layers("ptflops", name, batch).values()) == total
@@ -24,8 +23,7 @@ def test_ptflops_default_backend(name, batch):
     assert not tools.mismatches(tools.by_module(name, hooks), per_module)
 
 
-@pytest.mark.parametrize("batch", [1, 2])
-@pytest.mark.parametrize("name", tools.NETS)
+@pytest.mark.parametrize("name, batch", tools.cases())
 def test_ptflops_aten_backend(name, batch):
     total, per_child = tools.run_ptflops_aten(name, batch)
     ours = tools.convention_layers("ptflops-aten", name, batch)

@@ -1,6 +1,6 @@
-"""torchscan 0.2.0's crawl_module run on torchvision's own model of every bundled torchvision net,
-batch 1 and 2: archcalc's ``torchscan`` convention gives its module-formula FLOPs exactly, in total
-and per module (a module called several times: its calls summed)."""
+"""torchscan 0.2.0's crawl_module run on torchvision's own model of every bundled torchvision net at
+batch 1 (a representative per family at batch 2 too, peer_models.cases): archcalc's
+``torchscan`` convention gives its module-formula FLOPs exactly, in total and per module (a module called several times: its calls summed)."""
 
 import pytest
 
@@ -9,8 +9,7 @@ import convention_tools as tools  # first: it imports torchvision the way this t
 pytest.importorskip("torchscan")
 
 
-@pytest.mark.parametrize("batch", [1, 2])
-@pytest.mark.parametrize("name", tools.NETS)
+@pytest.mark.parametrize("name, batch", tools.cases())
 def test_torchscan_module_flops(name, batch):
     total, per_module = tools.run_torchscan(name, batch)
     ours = tools.convention_layers("torchscan", name, batch)

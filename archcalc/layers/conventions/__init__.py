@@ -12,7 +12,7 @@ tested against the installed tool on the bundled torchvision nets (tests/pytorch
 """
 
 from .base import (CONVENTIONS, Convention, LayerFacts, Rule, convention_names, hooked, lookup_convention,
-                   register_convention, traced, zero)
+                   patched, register_convention, traced, zero)
 from . import torch_counter  # noqa: E402,F401,I001  (registration order = the order tables show)
 from . import torchinfo, fvcore  # noqa: E402,F401,I001
 from . import ptflops  # noqa: E402,F401,I001  (ptflops, ptflops-aten)
@@ -20,4 +20,4 @@ from . import thop  # noqa: E402,F401,I001
 from . import torchscan, calflops  # noqa: E402,F401,I001
 
 __all__ = ["CONVENTIONS", "Convention", "LayerFacts", "Rule", "convention_names", "hooked", "lookup_convention",
-           "register_convention", "traced", "zero"]
+           "patched", "register_convention", "traced", "zero"]

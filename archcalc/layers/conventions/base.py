@@ -36,6 +36,10 @@ class LayerFacts:
         return self.layer.name
 
     @property
+    def tensor_method(self) -> bool:
+        return self.functional == "tensor_method"
+
+    @property
     def input_numel(self) -> int:
         """Elements of the (first) input, one sample."""
         return prod(self.inputs[0])
@@ -65,6 +69,16 @@ def hooked(rule: Rule) -> Rule:
         return 0 if facts.functional else rule(facts)
     counted_if_a_module.__doc__ = rule.__doc__
     return counted_if_a_module
+
+
+def patched(rule: Rule) -> Rule:
+    """A rule of a tool that counts a torch.nn.functional call it patches or traces (F.relu,
+    F.adaptive_avg_pool2d): the same work done by a Tensor method (``functional:
+    tensor_method``, x.mean([2, 3])) is not patched and counts 0."""
+    def counted_unless_a_tensor_method(facts: LayerFacts) -> int:
+        return 0 if facts.tensor_method else rule(facts)
+    counted_unless_a_tensor_method.__doc__ = rule.__doc__
+    return counted_unless_a_tensor_method
 
 
 def zero(facts: LayerFacts) -> int:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import Convention, LayerFacts, Rule, register_convention, zero
+from .base import Convention, LayerFacts, Rule, patched, register_convention, zero
 from .tally import has_bias, in_channels, in_positions, is_affine, kernel_area, out_positions, padded_input_numel
 
 
@@ -118,6 +118,8 @@ RULES: dict[str, Rule] = {
     **{name: numel for name in ("relu", "leaky_relu", "elu", "gelu", "silu", "softmax",
                                 "adaptive_avgpool2d", "adaptive_maxpool2d", "global_avgpool2d", "global_maxpool2d")},
     "maxpool2d": pool, "avgpool2d": pool,
+    # x.mean([2, 3]) (shufflenet_v2, mnasnet: functional: tensor_method) is not patched
+    "global_avgpool2d": patched(numel),
     # F.relu6 is patched but nn.ReLU6 calls F.hardtanh: only a functional relu6 counts
     "relu6": lambda facts: facts.input_numel if facts.functional else 0,
     "upsample": upsample,

@@ -14,7 +14,7 @@ as the module would.
 
 from math import prod
 
-from .base import Convention, LayerFacts, register_convention, traced
+from .base import Convention, LayerFacts, patched, register_convention, traced
 
 
 def conv(facts: LayerFacts) -> int:
@@ -71,7 +71,8 @@ FVCORE = register_convention(Convention(
     rules={
         "conv2d": traced(conv), "conv_transpose2d": traced(conv_transpose), "linear": traced(linear),
         "batchnorm2d": traced(batch_norm), "batchnorm1d": traced(batch_norm),
-        "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(adaptive_avg_pool),
+        # x.mean([2, 3]) (functional: tensor_method) traces to aten::mean, which has no handle
+        "adaptive_avgpool2d": traced(adaptive_avg_pool), "global_avgpool2d": traced(patched(adaptive_avg_pool)),
         "upsample": traced(upsample),
         "layernorm": traced(norm("elementwise_affine")), "groupnorm": traced(norm("affine")),
         "instancenorm2d": traced(norm("affine")),

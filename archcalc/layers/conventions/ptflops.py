@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
+from .base import Convention, LayerFacts, Rule, hooked, patched, register_convention, zero
 from .tally import (conv_weight_numel, exact_class, has_bias, in_channels, in_positions, is_affine, is_map,
                     kernel_area, linear_in_features, linear_rows, out_positions, padded_input_numel)
 
@@ -133,6 +133,8 @@ PATCHED: dict[str, Rule] = {
     "maxpool2d": functional_pool, "avgpool2d": functional_pool,
     "local_response_norm": functional_lrn,
     "upsample": functional_interpolate,
+    # x.mean([2, 3]) (shufflenet_v2, mnasnet: functional: tensor_method) is not patched
+    "global_avgpool2d": patched(functional_numel),
     # add and mul: torch.add / Tensor.add are patched, the + and += operators the reference nets
     # use are not (resnet's out += identity, mobilenet_v2's x + conv(x)): 0, the default
 }
