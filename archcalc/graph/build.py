@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..errors import SpecError, clip, near_miss
+from ..errors import SpecError, brief, clip, near_miss
 from ..spec.document import SpecDocument, read_document
 from .expand import Expander, Scope
 from .model import Endpoint, Graph
@@ -25,7 +25,7 @@ def load_graph(source: str | Path, *, text: str | None = None, input_shape=None,
 
 
 def build_graph(doc: SpecDocument) -> Graph:
-    expander = Expander(doc.file, doc.blocks)
+    expander = Expander(doc.file, doc.blocks, doc.block_files)
     env = _net_arguments(doc, expander)
     net_input = Endpoint(is_input=True)
     scope = Scope(net_input, "")
@@ -41,7 +41,7 @@ def build_graph(doc: SpecDocument) -> Graph:
     for node in nodes:
         node.inputs = [resolve(source, doc.file, node) for source in node.sources]
     ordered = topological_order(nodes, doc.file)
-    outputs = _declared_outputs(doc, scope, ordered) if doc.outputs is not None else None
+    outputs = _declared_outputs(doc, scope, ordered, expander, env) if doc.outputs is not None else None
     if outputs is not None:
         output = outputs[0][0]
     else:
@@ -51,10 +51,20 @@ def build_graph(doc: SpecDocument) -> Graph:
                  outputs=outputs if outputs is not None else [(output, "all")])
 
 
+def input_names(input_shape: tuple[int, ...]) -> dict[str, int]:
+    """The net input's sizes as names every net argument and layer of the top level sees
+    (``input_height``: a resize back to the input's size): its channels, and for a CxHxW map its
+    height and width. A net argument of the same name hides them."""
+    names = {"input_channels": input_shape[0]}
+    if len(input_shape) == 3:
+        names.update(input_height=input_shape[1], input_width=input_shape[2])
+    return names
+
+
 def _net_arguments(doc: SpecDocument, expander: Expander) -> dict[str, Any]:
-    """The net's arguments, in order, each seeing the ones before it; a variant's or --set's
-    value replaces the spec's, located where it was written."""
-    env: dict[str, Any] = {}
+    """The net's arguments, in order, each seeing the ones before it (and the input's sizes); a
+    variant's or --set's value replaces the spec's, located where it was written."""
+    env: dict[str, Any] = input_names(doc.input_shape)
     for key, value in doc.net_args.items():
         override = doc.overrides.get(key)
         if override is None:
@@ -64,12 +74,20 @@ def _net_arguments(doc: SpecDocument, expander: Expander) -> dict[str, Any]:
     return env
 
 
-def _declared_outputs(doc: SpecDocument, scope: Scope, nodes: list) -> list[tuple[Any, str]]:
+def _declared_outputs(doc: SpecDocument, scope: Scope, nodes: list, expander: Expander,
+                      env: dict) -> list[tuple[Any, str]]:
     """``outputs``: each a top-level name (a group stands for its output) or a layer's full
-    dotted name (``aux1.fc2``), with the mode it exists in."""
+    dotted name (``aux1.fc2``), with the mode it exists in; one whose ``when`` is false is left out."""
     by_name = {node.name: node for node in nodes}
     result = []
     for name, mode, where in doc.outputs:
+        if isinstance(where, dict) and "when" in where:
+            keep = expander.value(where["when"], env, where=where, key="when")
+            if not isinstance(keep, bool):
+                raise SpecError(f"output '{clip(name)}': 'when' must be true or false, got {brief(keep)}",
+                                file=doc.file, line=where.position_of("when")[0])
+            if not keep:
+                continue
         if name in scope.names:
             node = resolve(scope.names[name], doc.file, nodes[-1])
         elif name in by_name:

@@ -37,13 +37,16 @@ class Node:
 class Endpoint:
     """Where a tensor comes from: a node, the net input, or an alias resolved later."""
 
-    __slots__ = ("node", "target", "lazy", "is_input")
+    __slots__ = ("node", "target", "lazy", "is_input", "error")
 
     def __init__(self, node=None, target=None, lazy=None, is_input=False):
         self.node = node
         self.target = target
         self.lazy = lazy  # (scope, name, line, column, layer) until the scope is complete
         self.is_input = is_input
+        # a reference of an entry 'when' left out that does not resolve: raised only if a layer
+        # reads through it (the entry's name passes its input on)
+        self.error = None
 
 
 @dataclass

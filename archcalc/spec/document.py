@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import SpecError, brief, clip, near_miss
+from .blockimports import imported_blocks
 from .loader import PosDict, parse_yaml, read_text
 from .shapes import parse_shape
 from .variants import Override, check_variants, setting_overrides, variant_overrides
 
-TOP_KEYS = ("name", "description", "input", "batch", "args", "variants", "blocks", "layers", "output", "outputs")
+TOP_KEYS = ("name", "description", "input", "batch", "args", "variants", "blocks", "blocks_from", "layers", "output",
+            "outputs")
 BLOCK_KEYS = ("args", "layers", "output", "comment")
 MAX_BATCH = 1 << 20
 
@@ -36,6 +38,7 @@ class SpecDocument:
     variant: str | None = None  # the variant read, if any
     overrides: dict[str, Override] = field(default_factory=dict)  # net argument -> its chosen value
     outputs: list[tuple[str, str, Any]] | None = None  # 'outputs': (name, mode, where), mode 'all', 'train' or 'eval'
+    block_files: dict[str, str] = field(default_factory=dict)  # an imported block (blocks_from) -> its file
 
     def position_of(self, key: str) -> tuple[int | None, int | None]:
         return self.data.position_of(key)
@@ -62,20 +65,27 @@ def read_document(source: str | Path, *, text: str | None = None, input_shape=No
         batch = _batch(data, file)
     blocks = data.get("blocks") or {}
     _check_blocks(blocks, data, file)
+    imported, block_files = imported_blocks(data, file, _check_blocks)
+    twice = next((name for name in blocks if name in imported), None)
+    if twice is not None:
+        where = blocks.position_of(twice) if isinstance(blocks, PosDict) else (None, None)
+        raise SpecError(f"block '{clip(twice)}' is also imported from {clip(block_files[twice])} (blocks_from): "
+                        "rename one", file=file, line=where[0], column=where[1])
     described = chosen if "description" in chosen else data
     return SpecDocument(file=file, name=variant or (_text(data, "name", file) if data.get("name") else Path(file).stem),
                         description=_text(described, "description", file) if "description" in described else "",
-                        input_shape=tuple(input_shape), batch=batch, net_args=net_args, blocks=blocks,
+                        input_shape=tuple(input_shape), batch=batch, net_args=net_args, blocks={**imported, **blocks},
                         layers=data["layers"], output=data.get("output"), data=data, variants=variants,
-                        variant=variant, overrides=overrides, outputs=_outputs(data, file))
+                        variant=variant, overrides=overrides, outputs=_outputs(data, file), block_files=block_files)
 
 
 OUTPUT_MODES = ("train", "eval")
 
 
 def _outputs(data: PosDict, file: str) -> list[tuple[str, str, Any]] | None:
-    """``outputs: [fc, {name: aux1, mode: train}]``: (name, mode, where) for each; the first is
-    the net's main output and exists in every mode."""
+    """``outputs: [fc, {name: aux1, mode: train, when: aux_logits}]``: (name, mode, where) for
+    each (``when``, an expression over the net arguments, is read by the graph); the first is the
+    net's main output and exists in every mode."""
     if "outputs" not in data:
         return None
     line = data.position_of("outputs")[0]
@@ -88,18 +98,18 @@ def _outputs(data: PosDict, file: str) -> list[tuple[str, str, Any]] | None:
     for index, entry in enumerate(entries):
         where = entry if isinstance(entry, PosDict) else data
         if isinstance(entry, dict):
-            extra = sorted(set(entry) - {"name", "mode"}, key=str)
+            extra = sorted(set(entry) - {"name", "mode", "when"}, key=str)
             if extra or "name" not in entry:
                 problem = f"unknown key '{clip(str(extra[0]))}'" if extra else "no 'name'"
-                raise SpecError(f"output {index + 1}: {problem} (an output is a name or {{name, mode}})", file=file,
+                raise SpecError(f"output {index + 1}: {problem} (an output is a name or {{name, mode, when}})", file=file,
                                 line=getattr(where, "line", line))
             name, mode = entry["name"], entry.get("mode", "all")
             if mode not in OUTPUT_MODES and mode != "all":
                 raise SpecError(f"output {index + 1}: mode must be train or eval, got {brief(mode)}", file=file,
                                 line=where.position_of("mode")[0])
-            if index == 0 and mode != "all":
-                raise SpecError("the first output is the net's main output and exists in every mode: give it no 'mode'",
-                                file=file, line=where.position_of("mode")[0])
+            if index == 0 and (mode != "all" or "when" in entry):
+                raise SpecError("the first output is the net's main output and exists in every mode: give it no "
+                                "'mode' or 'when'", file=file, line=where.position_of("mode" if "mode" in entry else "when")[0])
         else:
             name, mode = entry, "all"
         if not isinstance(name, str):
