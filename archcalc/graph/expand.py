@@ -277,16 +277,17 @@ class Expander(Values):
         self.stack.append(type_name)
         try:
             block_env = self._block_arguments(type_name, definition, entry, env, full)
-            output = self._block_body(type_name, definition, entry, inner, block_env)
+            output = self._block_body(type_name, definition, entry, inner, block_env, caller[0])
         finally:
             self.stack.pop()
             self.file, self.call_site = caller
         return output, definition.get("output")
 
-    def _block_body(self, type_name: str, definition: PosDict, entry: PosDict, inner: Scope, block_env: dict):
+    def _block_body(self, type_name: str, definition: PosDict, entry: PosDict, inner: Scope, block_env: dict,
+                    caller_file: str):
         """The body's layers; an imported block's mistakes are located in its own file."""
         origin = self.block_files.get(type_name)
-        if origin is not None and origin != self.file:
+        if origin is not None and origin != caller_file:
             if self.call_site is None:
                 self.call_site = entry
             self.file = origin
