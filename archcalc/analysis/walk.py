@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
 from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
@@ -99,6 +101,29 @@ def _infer(node: Node, in_shapes: list[tuple[int, ...]], file: str):
     return result
 
 
+def own_tensors(node: Node, result):
+    """The result as the row counts it: a layer sharing another's module (``shares``) holds no
+    parameters or buffers of its own (they count once, at the owner); MACs, FLOPs and backward
+    FLOPs stay, per use."""
+    return result if node.shares is None else replace(result, params=[], buffers=[])
+
+
+def check_sharing(graph: Graph, results: list) -> None:
+    """A sharing layer's input must give the shared parameters and buffers the owner's shapes
+    (compared by name and formula, which spells the shape)."""
+    by_name = {node.name: result for node, result in zip(graph.nodes, results)}
+    for node, result in zip(graph.nodes, results):
+        if node.shares is None or node.shares.name not in by_name:  # a part of the net (the probe's)
+            continue
+        owner = by_name[node.shares.name]
+        if [(t.name, t.formula) for t in result.params + result.buffers] != [(t.name, t.formula) for t in owner.params + owner.buffers]:
+            need = ", ".join(f"{t.name} {t.formula}" for t in result.params) or "none"
+            have = ", ".join(f"{t.name} {t.formula}" for t in owner.params) or "none"
+            raise ShapeError(f"shares the module of '{node.shares.name}', but its input needs {need} where "
+                             f"'{node.shares.name}' has {have}").located(file=graph.file, line=node.line,
+                                                                          column=node.column, layer=node.name)
+
+
 def _row(node: Node, result, field_out: ReceptiveField, notes: list[str], batch: int) -> Row:
     params = result.param_count
     return Row(
@@ -163,9 +188,10 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         reaches[id(node)] = reach
         field_out, notes = _node_field(node, result, in_fields, in_shapes[0], reach, budget)
         fields[id(node)] = field_out
-        rows.append(_row(node, result, field_out, notes, batch))
+        rows.append(_row(node, own_tensors(node, result), field_out, notes, batch))
         if id(node) in plan.inactive:
             _idle(rows[-1], inactive_note(plan))
+    check_sharing(graph, results)
     _add_backward(graph, rows, results, batch, live)
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]

@@ -11,6 +11,7 @@ from ..spec.document import SpecDocument, read_document
 from .expand import Expander, Scope
 from .model import Endpoint, Graph
 from .order import resolve, topological_order
+from .sharing import resolve_sharing
 
 
 def load_graph(source: str | Path, *, text: str | None = None, input_shape=None, batch: int | None = None,
@@ -40,6 +41,7 @@ def build_graph(doc: SpecDocument) -> Graph:
         raise SpecError("spec has no layers", file=doc.file, line=doc.position_of("layers")[0])
     for node in nodes:
         node.inputs = [resolve(source, doc.file, node) for source in node.sources]
+    resolve_sharing(nodes, doc.file)
     ordered = topological_order(nodes, doc.file)
     outputs = _declared_outputs(doc, scope, ordered, expander, env) if doc.outputs is not None else None
     if outputs is not None:

@@ -21,7 +21,8 @@ from .values import Values, locate
 
 MAX_NODES = 100_000
 MAX_NESTING = 64
-RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "functional", "comment"}
+RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "functional", "comment",
+            "shares"}
 
 
 class Scope:
@@ -168,6 +169,9 @@ class Expander(Values):
         if local in scope.names and local not in scope.dropped:
             raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
         scope.dropped.discard(local)  # one of several alternatives of a name, chosen by 'when
+        if "shares" in entry:
+            scope.names[local] = self._sharing_layer(entry, scope, env, full, sources)
+            return scope.names[local], local
         type_name, trainable, functional = self._type_and_flags(entry, full, scope.trainable)
         if type_name in (None, "sequential") or type_name in self.blocks:
             if "functional" in entry:
@@ -346,6 +350,26 @@ class Expander(Values):
         trainable, functional = flags
         at = self.call_site or entry
         node = Node(full, layer, args, at.line, at.column, trainable, sources, functional=functional)
+        self.nodes.append(node)
+        return Endpoint(node=node)
+
+    def _sharing_layer(self, entry: PosDict, scope: Scope, env: Mapping, full: str, sources: list[Endpoint]) -> Endpoint:
+        """A layer that reuses another's module (``shares: conv1``): its type and arguments are
+        the other's (any it states must agree: graph.sharing checks them once resolved)."""
+        for key in ("layers", "output", "trainable"):
+            if key in entry:
+                raise self.error(f"'{key}' does not go with 'shares' (a shared layer is the other's module)", entry, full, key)
+        type_name, functional = entry.get("type"), entry.get("functional", False)
+        if type_name is not None and not isinstance(type_name, str):
+            raise self.error(f"'type' must be a name, got {brief(type_name)}", entry, full, "type")
+        if not isinstance(functional, bool):
+            raise self.error("'functional' must be true or false", entry, full, "functional")
+        ref = Endpoint(lazy=(self.template(entry["shares"], env, entry, full, "shares", dotted=True), entry, full, "shares"))
+        scope.pending.append(ref)
+        stated = {key: self.value(value, env, (), entry, full, key) for key, value in entry.items() if key not in RESERVED}
+        at = self.call_site or entry
+        node = Node(full, None, {}, at.line, at.column, True, sources, functional=functional,
+                    sharing=(ref, type_name or None, stated, entry))
         self.nodes.append(node)
         return Endpoint(node=node)
 

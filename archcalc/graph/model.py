@@ -24,6 +24,10 @@ class Node:
     # The reference code calls it as a function (F.relu, torch.cat), not through a module: only
     # peer tools' conventions read it (module-hook tools never see such a layer).
     functional: bool = False
+    # the layer whose module (parameters and buffers) this one reuses (``shares``), its type and
+    # arguments; until resolved (graph.sharing), ``sharing`` holds (reference, stated type, stated arguments)
+    shares: "Node | None" = field(default=None, repr=False)
+    sharing: Any = field(default=None, repr=False)
 
     @property
     def type_name(self) -> str:

@@ -133,10 +133,11 @@ def to_pytorch_source(graph: Graph) -> str:
     clashes = module_attributes()
     lines = [f"class {cls}(Group):", f'    """{doc_text(graph.description or graph.name)}"""', "",
              "    def __init__(self):", "        super().__init__()"]
-    for node in graph.nodes:
+    owners = [node for node in graph.nodes if node.shares is None]  # a shared layer calls its owner's module
+    for node in owners:
         lines.append(f"        _attach(self, {node.name!r}, {constructor_source(calls[node.name], node.layer.torch_defaults)})")
     lines += [f"        {module_path(n.name, clashes)}.requires_grad_(False)  # trainable: false"
-              for n in graph.nodes if not n.trainable]
+              for n in owners if not n.trainable]
     lines += ["", "    def forward(self, x: torch.Tensor) -> torch.Tensor:", *_forward_lines(graph, calls, clashes, used)]
     lines += ["", "", "def build():", f'    """A fresh {cls} (random initial weights, as torch.nn initialises them)."""',
               f"    return {cls}()", ""]
@@ -157,7 +158,7 @@ def _forward_lines(graph: Graph, calls: dict, clashes: set[str], used: set[str])
             args = f"[{args}]"
         mode = modes.get(node.name)
         indent = "    " if mode else ""
-        blocks[mode].append(f"        {indent}{var} = {module_path(node.name, clashes)}({args})")
+        blocks[mode].append(f"        {indent}{var} = {module_path((node.shares or node).name, clashes)}({args})")
         variables[node.name] = var
     lines = blocks[None]
     for mode, test in (("train", "self.training"), ("eval", "not self.training")):

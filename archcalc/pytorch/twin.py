@@ -79,9 +79,15 @@ def build_module(graph: Graph, *, geometric: bool = False):
     shapes = {id(n): r.output for n, r in zip(graph.nodes, report.rows)}
     shapes[None] = tuple(report.input)
     net = type(_class_name(graph.name), (_net_base(torch_classes()["Group"]),), {"__doc__": f"PyTorch twin of spec '{graph.name}'."})()
+    calls = node_calls(graph, shapes, geometric)
+    # a layer sharing another's module (``shares``) runs it through Shared; the probe twin gives
+    # each use its own copy (positive weights, the same field)
+    shared = {node.name for node in graph.nodes if node.shares is not None and not geometric}
+    built = {node.name: _instantiate(call, node, graph.file) for node, call in zip(graph.nodes, calls)
+             if node.name not in shared}
     plan = []
-    for node, call in zip(graph.nodes, node_calls(graph, shapes, geometric)):
-        module = _instantiate(call, node, graph.file)
+    for node in graph.nodes:
+        module = torch_classes()["Shared"](built[node.shares.name]) if node.name in shared else built[node.name]
         if geometric:
             with torch.no_grad():  # positive averaging weights: 1 / the taps one output reads
                 for param in module.parameters(recurse=False):
