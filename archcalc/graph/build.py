@@ -9,7 +9,8 @@ from typing import Any
 from ..errors import SpecError, brief, clip, near_miss
 from ..spec.document import SpecDocument, read_document
 from .expand import Expander, Scope
-from .model import Endpoint, Graph
+from ..layers.netinput import NetInput
+from .model import Endpoint, Graph, Node
 from .order import resolve, topological_order
 from .sharing import resolve_sharing
 
@@ -30,6 +31,7 @@ def build_graph(doc: SpecDocument) -> Graph:
     env = _net_arguments(doc, expander)
     net_input = Endpoint(is_input=True)
     scope = Scope(net_input, "")
+    _declare_inputs(doc, expander, scope, net_input)
     output_endpoint = expander.expand(doc.layers, scope, env, doc.data)
     if doc.output is not None:
         if not isinstance(doc.output, str) or doc.output not in scope.names:
@@ -50,7 +52,18 @@ def build_graph(doc: SpecDocument) -> Graph:
         output = resolve(output_endpoint, doc.file, nodes[-1]) if output_endpoint is not net_input else None
     return Graph(name=doc.name, file=doc.file, nodes=ordered, output=output, groups=expander.groups,
                  input_shape=doc.input_shape, batch=doc.batch, description=doc.description,
-                 outputs=outputs if outputs is not None else [(output, "all")])
+                 outputs=outputs if outputs is not None else [(output, "all")], input_name=doc.input_name)
+
+
+def _declare_inputs(doc: SpecDocument, expander: Expander, scope: Scope, net_input: Endpoint) -> None:
+    """``inputs``: the first is the net input (``input``, and by its name); each other one is a
+    node of its own at the head of the graph, named as declared, that layers read by name."""
+    if doc.input_name != "input":
+        scope.names[doc.input_name] = net_input
+    for name, shape, line in doc.other_inputs:
+        node = Node(name, NetInput, {"shape": shape}, line, None, True, [net_input])
+        expander.nodes.append(node)
+        scope.names[name] = Endpoint(node=node)
 
 
 def input_names(input_shape: tuple[int, ...]) -> dict[str, int]:

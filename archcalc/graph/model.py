@@ -75,3 +75,5 @@ class Graph:
     # every declared output with the mode it exists in ('all', 'train' or 'eval'); the first is
     # ``output``, the net's main output (empty: ``output`` alone, in every mode)
     outputs: list[tuple["Node | None", str]] = field(default_factory=list)
+    # the first input's name (spec 'inputs'); the others are nodes whose layer has net_input
+    input_name: str = "input"

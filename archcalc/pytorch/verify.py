@@ -148,9 +148,14 @@ def _verify(graph, device, input_shape, batch, rf, progress, backward, mode="eva
     prefix = type(net).__name__ + "."
     rf_results = {}
     if rf:
-        from .rfprobe import probe
+        from .rfprobe import RFResult, probe
+        from .twin import is_net_input
 
-        rf_results = {r.name: r for r in probe(graph, report, progress)}
+        if any(is_net_input(node) for node in graph.nodes):  # the probe twin takes one input tensor
+            why = "skipped: the gradient probe feeds one input (the spec declares several)"
+            rf_results = {r.name: RFResult(r.name, True, None, None, why, True) for r in report.rows}
+        else:
+            rf_results = {r.name: r for r in probe(graph, report, progress)}
     for row in report.rows:
         flops = sum(counts.get(prefix + row.name, {}).values())
         result.checks += _layer_checks(row, modules[row.name], shapes.get(row.name), flops, rf_results.get(row.name), mode)
@@ -174,7 +179,7 @@ def _run_twin(graph, report, device, progress, backward=False, mode="eval"):
     from torch.utils.flop_counter import FlopCounterMode
 
     from .backward import GradientRecord, run_backward
-    from .twin import build_module
+    from .twin import build_module, input_tensors
 
     progress("building the PyTorch twin", 0, 1)
     with torch.device(device):
@@ -201,7 +206,7 @@ def _run_twin(graph, report, device, progress, backward=False, mode="eval"):
     try:
         x = torch.zeros((report.batch, *report.input), device=device)
         with torch.set_grad_enabled(backward), counter:
-            output = net(x)
+            output = net(x, *input_tensors(graph, report.batch, device))
         if record is not None:
             progress(f"backward pass on {device} (FlopCounterMode)", 0, 1)
             return net, shapes, counter, (record, run_backward(output, record))

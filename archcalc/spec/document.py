@@ -3,6 +3,7 @@ Every mistake is a SpecError with the file and the line of the offending key."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ from .loader import PosDict, parse_yaml, read_text
 from .shapes import parse_shape
 from .variants import Override, check_variants, setting_overrides, variant_overrides
 
-TOP_KEYS = ("name", "description", "input", "batch", "args", "variants", "blocks", "blocks_from", "layers", "output",
+TOP_KEYS = ("name", "description", "input", "inputs", "batch", "args", "variants", "blocks", "blocks_from", "layers", "output",
             "outputs")
 BLOCK_KEYS = ("args", "layers", "output", "comment")
 MAX_BATCH = 1 << 20
@@ -39,6 +40,10 @@ class SpecDocument:
     overrides: dict[str, Override] = field(default_factory=dict)  # net argument -> its chosen value
     outputs: list[tuple[str, str, Any]] | None = None  # 'outputs': (name, mode, where), mode 'all', 'train' or 'eval'
     block_files: dict[str, str] = field(default_factory=dict)  # an imported block (blocks_from) -> its file
+    # 'inputs': the first is the main input (input_shape, its name here); the others as
+    # (name, shape, line); an input declared with the main input's shape follows --input
+    input_name: str = "input"
+    other_inputs: list[tuple[str, tuple[int, ...], Any]] = field(default_factory=list)
 
     def position_of(self, key: str) -> tuple[int | None, int | None]:
         return self.data.position_of(key)
@@ -59,6 +64,9 @@ def read_document(source: str | Path, *, text: str | None = None, input_shape=No
     variants = check_variants(data, file)
     chosen, overrides = variant_overrides(variants, variant, file) if variant is not None else ({}, {})
     overrides.update(setting_overrides(settings or {}, net_args, file))
+    declared = _declared_inputs(data, file)
+    if declared and input_shape is None:
+        input_shape = declared[0][1]
     if input_shape is None:
         input_shape = _input_shape(chosen, file) if "input" in chosen else _input_shape(data, file)
     if batch is None:
@@ -76,10 +84,46 @@ def read_document(source: str | Path, *, text: str | None = None, input_shape=No
                         description=_text(described, "description", file) if "description" in described else "",
                         input_shape=tuple(input_shape), batch=batch, net_args=net_args, blocks={**imported, **blocks},
                         layers=data["layers"], output=data.get("output"), data=data, variants=variants,
-                        variant=variant, overrides=overrides, outputs=_outputs(data, file), block_files=block_files)
+                        variant=variant, overrides=overrides, outputs=_outputs(data, file), block_files=block_files,
+                        **_input_fields(declared, tuple(input_shape)))
 
 
 OUTPUT_MODES = ("train", "eval")
+_INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _declared_inputs(data: PosDict, file: str) -> list[tuple[str, tuple[int, ...], Any]]:
+    """``inputs: {left: 3x224x224, right: 3x224x224}``: (name, shape, line) for each, in order."""
+    if "inputs" not in data:
+        return []
+    line = data.position_of("inputs")[0]
+    if "input" in data:
+        raise SpecError("give 'input' or 'inputs', not both", file=file, line=line)
+    entries = data["inputs"]
+    if not isinstance(entries, dict) or not entries:
+        raise SpecError("'inputs' must map input names to shapes (inputs: {left: 3x224x224, right: 3x224x224})",
+                        file=file, line=line)
+    result = []
+    for name, shape in entries.items():
+        where = entries.position_of(name) if isinstance(entries, PosDict) else (line, None)
+        if not isinstance(name, str) or not _INPUT_NAME.fullmatch(name) or name == "input":
+            raise SpecError(f"input name {brief(name)} must be a plain name (letters, digits, _; not 'input')",
+                            file=file, line=where[0], column=where[1])
+        try:
+            result.append((name, parse_shape(shape), where[0]))
+        except SpecError as exc:
+            raise exc.located(file=file, line=where[0], column=where[1])
+    return result
+
+
+def _input_fields(declared: list, main_shape: tuple[int, ...]) -> dict:
+    """The main input's name and the other inputs; one declared with the main input's shape takes
+    the shape given for the main input (--input), so a Siamese net's two images stay alike."""
+    if not declared:
+        return {}
+    first = declared[0][1]
+    others = [(name, main_shape if shape == first else shape, line) for name, shape, line in declared[1:]]
+    return {"input_name": declared[0][0], "other_inputs": others}
 
 
 def _outputs(data: PosDict, file: str) -> list[tuple[str, str, Any]] | None:
