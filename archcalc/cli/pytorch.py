@@ -187,6 +187,8 @@ def _verify_memory(spec, device, input, layout, batch, format, optimizer, how, s
         from ..pytorch.verify import check_device
 
         graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
+        if graph.input_name != "input" and any(getattr(n.layer, "net_input", False) for n in graph.nodes):
+            raise UsageError("verify --memory runs the net on one input tensor; this spec declares several (inputs)")
         report = analyze(graph, input_shape=shape, batch=batch)
         options = memory_options(report, *how)
         chosen = optimizer.strip().lower()

@@ -31,8 +31,9 @@ def _resolve(node: Node, file: str, chain: list[Node]) -> Node:
     target = ref.target
     if ref.error is not None:
         raise ref.error
-    if target is None or target.node is None:
-        reason = "the net input" if target is not None and target.is_input else "a group of layers or a layer 'when' left out"
+    if target is None or target.node is None or getattr(target.node.layer, "net_input", False):
+        reason = ("a net input" if target is not None and (target.is_input or target.node is not None)
+                  else "a group of layers or a layer 'when' left out")
         raise _error(f"'shares' must name a layer, and '{clip(ref_name(ref, entry))}' is {reason}", entry, file, node, "shares")
     owner = _resolve(target.node, file, chain + [node])
     if owner is node:
