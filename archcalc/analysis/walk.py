@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
 from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
@@ -13,6 +11,7 @@ from .backward import gradient_flow
 from .coverage import reads_nothing
 from .modes import check_mode, inactive_note, mode_plan, unused_warning
 from .reach import node_reach
+from .sharing import check_sharing, own_tensors
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
 from .rf import AxisField, RfBudget, merge_axis
 
@@ -99,29 +98,6 @@ def _infer(node: Node, in_shapes: list[tuple[int, ...]], file: str):
     except ArchcalcError as exc:
         raise exc.located(file=file, line=node.line, column=node.column, layer=node.name)
     return result
-
-
-def own_tensors(node: Node, result):
-    """The result as the row counts it: a layer sharing another's module (``shares``) holds no
-    parameters or buffers of its own (they count once, at the owner); MACs, FLOPs and backward
-    FLOPs stay, per use."""
-    return result if node.shares is None else replace(result, params=[], buffers=[])
-
-
-def check_sharing(graph: Graph, results: list) -> None:
-    """A sharing layer's input must give the shared parameters and buffers the owner's shapes
-    (compared by name and formula, which spells the shape)."""
-    by_name = {node.name: result for node, result in zip(graph.nodes, results)}
-    for node, result in zip(graph.nodes, results):
-        if node.shares is None or node.shares.name not in by_name:  # a part of the net (the probe's)
-            continue
-        owner = by_name[node.shares.name]
-        if [(t.name, t.formula) for t in result.params + result.buffers] != [(t.name, t.formula) for t in owner.params + owner.buffers]:
-            need = ", ".join(f"{t.name} {t.formula}" for t in result.params) or "none"
-            have = ", ".join(f"{t.name} {t.formula}" for t in owner.params) or "none"
-            raise ShapeError(f"shares the module of '{node.shares.name}', but its input needs {need} where "
-                             f"'{node.shares.name}' has {have}").located(file=graph.file, line=node.line,
-                                                                          column=node.column, layer=node.name)
 
 
 def _row(node: Node, result, field_out: ReceptiveField, notes: list[str], batch: int) -> Row:
