@@ -11,6 +11,7 @@ from .backward import gradient_flow
 from .coverage import reads_nothing
 from .modes import check_mode, inactive_note, mode_plan, unused_warning
 from .reach import node_reach
+from .sharing import check_sharing, own_tensors
 from .report import DTYPE_BYTES, WHOLE_FIELD, ReceptiveField, Report, Row, Totals
 from .rf import AxisField, RfBudget, merge_axis
 
@@ -164,9 +165,10 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         reaches[id(node)] = reach
         field_out, notes = _node_field(node, result, in_fields, in_shapes[0], reach, budget)
         fields[id(node)] = field_out
-        rows.append(_row(node, result, field_out, notes, batch))
+        rows.append(_row(node, own_tensors(node, result), field_out, notes, batch))
         if id(node) in plan.inactive:
             _idle(rows[-1], inactive_note(plan))
+    check_sharing(graph, results)
     _add_backward(graph, rows, results, batch, live)
     out_node = graph.output
     output = input_shape if out_node is None else shapes[id(out_node)]

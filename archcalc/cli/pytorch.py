@@ -10,7 +10,8 @@ from typing import List, Optional
 
 import typer
 
-from .app import BatchOpt, InputOpt, LayoutOpt, Pass, SetOpt, SpecArg, app, console, load_spec, note, run_guarded, typed_input
+from .app import (BatchOpt, InputOpt, LayoutOpt, Mode, ModeOpt, Pass, SetOpt, SpecArg, app, console, load_spec, note,
+                  run_guarded, typed_input)
 from .figures import AmpDType, AmpDTypeOpt, AmpOpt, CheckpointOpt, InplaceOpt
 from ..errors import UsageError
 
@@ -84,7 +85,7 @@ def print_verification(result, rows) -> None:
     for check in result.checks:
         by_layer.setdefault(check.layer, {}).setdefault(check.quantity, []).append(check)
     table = Table(title=f"archcalc verify {visible(result.name)} ({result.device}, input {'x'.join(map(str, result.input))}, "
-                        f"batch {result.batch})", header_style="bold")
+                        f"batch {result.batch}{', train mode' if result.mode == 'train' else ''})", header_style="bold")
     table.add_column("layer")
     table.add_column("type")
     present = {c.quantity for c in result.checks}
@@ -132,7 +133,7 @@ def verify(
                                "the backward and train totals."),
     memory: bool = MemoryOpt, optimizer: str = MemoryOptimizerOpt,
     amp: bool = AmpOpt, amp_dtype: AmpDType = AmpDTypeOpt, inplace: bool = InplaceOpt, checkpoint: str = CheckpointOpt,
-    set_: Optional[List[str]] = SetOpt,
+    set_: Optional[List[str]] = SetOpt, mode: Mode = ModeOpt,
 ) -> None:
     """Prove the analysis against PyTorch, layer by layer: output shape, parameters, buffers, FLOPs and receptive field
     (with --pass backward or train, the backward pass too).
@@ -143,10 +144,10 @@ def verify(
     if memory:  # a different check: memory peaks, not layers
         return _verify_memory(spec, device, input, layout, batch, format, optimizer,
                               (amp_dtype.value if amp else None, inplace, checkpoint), set_)
-    _verify_layers(spec, device, input, layout, batch, format, rf, pass_, set_)
+    _verify_layers(spec, device, input, layout, batch, format, rf, pass_, set_, Mode(mode).value)
 
 
-def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settings) -> None:
+def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settings, mode="eval") -> None:
     """`verify` layer by layer: exit 0 when every check agrees, 1 otherwise."""
 
     def work():
@@ -156,7 +157,7 @@ def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settin
         from ..analysis import analyze
 
         graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
-        analyze(graph, input_shape=shape, batch=batch)  # spec mistakes surface before any torch work
+        analyze(graph, input_shape=shape, batch=batch, mode=mode)  # spec mistakes surface before any torch work
         module = getattr(getattr(getattr(graph, "imported", None), "result", None), "module", None)
         if module is not None:  # an imported model: checked against the module itself, not a twin
             from ..pytorch.fx_verify import verify_import
@@ -175,7 +176,7 @@ def _verify_layers(spec, device, input, layout, batch, format, rf, pass_, settin
             update("loading PyTorch", 0, 1)
             check_device(device.value)
             result = run_verify(graph, device=device.value, input_shape=shape, batch=batch or graph.batch, rf=rf,
-                                progress=update, backward=pass_ is not Pass.forward)
+                                progress=update, backward=pass_ is not Pass.forward, mode=mode)
         finally:
             stop()
         if format is VerifyFormat.json:
@@ -201,6 +202,8 @@ def _verify_memory(spec, device, input, layout, batch, format, optimizer, how, s
         from ..pytorch.verify import check_device
 
         graph, shape = load_spec(spec, typed_input(input, layout), batch, settings=settings)
+        if graph.input_name != "input" and any(getattr(n.layer, "net_input", False) for n in graph.nodes):
+            raise UsageError("verify --memory runs the net on one input tensor; this spec declares several (inputs)")
         report = analyze(graph, input_shape=shape, batch=batch)
         options = memory_options(report, *how)
         chosen = optimizer.strip().lower()

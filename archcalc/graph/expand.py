@@ -21,22 +21,33 @@ from .values import Values, locate
 
 MAX_NODES = 100_000
 MAX_NESTING = 64
-RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "functional", "comment"}
+RESERVED = {"type", "name", "inputs", "repeat", "repeat_var", "when", "layers", "output", "trainable", "functional", "comment",
+            "shares"}
 
 
 class Scope:
-    def __init__(self, input_endpoint: Endpoint, prefix: str, trainable: bool = True):
+    def __init__(self, input_endpoint: Endpoint, prefix: str, trainable: bool = True, parent: "Scope | None" = None):
         self.input = input_endpoint
         self.prefix = prefix
         self.trainable = trainable  # the group's 'trainable': its entries' default
         self.names: dict[str, Endpoint] = {}
         self.pending: list[Endpoint] = []
+        self.dropped: set[str] = set()  # names that stand for an entry 'when' left out (its input)
+        self.children: dict[str, Scope] = {}  # a group's or block instance's own scope, by its name
+        # the enclosing list, for a sequential group's references to names outside it (a block
+        # body has none: it sees only its arguments)
+        self.parent = parent
 
 
 class Expander(Values):
-    def __init__(self, file: str, blocks: dict[str, PosDict]):
+    def __init__(self, file: str, blocks: dict[str, PosDict], block_files: dict[str, str] | None = None):
         super().__init__(file)
         self.blocks = blocks
+        self.block_files = block_files or {}  # a block imported by blocks_from -> its file
+        # while a block of another file expands: the call in this spec that it stands at, so
+        # its nodes' lines (which analysis errors quote with this spec's file) are this file's
+        self.call_site: PosDict | None = None
+        self.optional: set[int] = set()  # the references of entries 'when' left out
         self.nodes: list[Node] = []
         self.groups: dict[str, Group] = {}
         self.stack: list[str] = []
@@ -112,16 +123,40 @@ class Expander(Values):
         """Forward references are resolved once the scope knows all its names."""
         for pending in scope.pending:
             ref_name, where, layer, key = pending.lazy
-            if ref_name == "input":
-                pending.target = scope.input
-            elif ref_name in scope.names:
-                pending.target = scope.names[ref_name]
-            else:
-                near = near_miss(ref_name, chain(["input"], scope.names))
-                hint = f"; did you mean '{clip(near[0])}'?" if near else ""
-                known = ", ".join(clip(name, 24) for name in islice(scope.names, 12))
-                raise self.error(f"unknown layer '{clip(ref_name)}' in inputs{hint} (layers here: input, {known})", where, layer, key)
+            head = ref_name.split(".", 1)[0]
+            if head not in scope.names and ref_name != "input" and scope.parent is not None:
+                scope.parent.pending.append(pending)  # a sequential group's reference to a name outside it
+                continue
+            try:
+                pending.target = self._reference_target(scope, ref_name, where, layer, key)
+            except SpecError as exc:
+                if id(pending) not in self.optional:
+                    raise
+                pending.error = exc
             pending.lazy = None
+
+    def _reference_target(self, scope: Scope, ref_name: str, where, layer, key) -> Endpoint:
+        if ref_name == "input":
+            return scope.input
+        if ref_name.split(".", 1)[0] in scope.names:
+            return self._path_target(scope, ref_name, where, layer, key)
+        near = near_miss(ref_name.split(".", 1)[0], chain(["input"], scope.names))
+        hint = f"; did you mean '{clip(near[0])}'?" if near else ""
+        known = ", ".join(clip(name, 24) for name in islice(scope.names, 12))
+        raise self.error(f"unknown layer '{clip(ref_name)}' in inputs{hint} (layers here: input, {known})", where, layer, key)
+
+    def _path_target(self, scope: Scope, ref_name: str, where, layer, key) -> Endpoint:
+        """A name, or a dotted path into a group or block instance (``backbone.layer3``: the
+        layer ``layer3`` inside the sibling ``backbone``), read once every scope on it is complete."""
+        parts = ref_name.split(".")
+        endpoint, inner = scope.names[parts[0]], scope.children.get(parts[0])
+        for depth, part in enumerate(parts[1:], 1):
+            if inner is None or part not in inner.names:
+                outer = ".".join(parts[:depth])
+                problem = "is not a group of layers" if inner is None else f"has no layer '{clip(part)}'"
+                raise self.error(f"'{clip(outer)}' {problem} (in inputs: '{clip(ref_name)}')", where, layer, key)
+            endpoint, inner = inner.names[part], inner.children.get(part)
+        return endpoint
 
     # -- one entry -----------------------------------------------------------------------------
     def entry(self, entry: PosDict, scope: Scope, env: Mapping, previous: Endpoint, index: int):
@@ -131,13 +166,17 @@ class Expander(Values):
         sources = self._sources(entry, env, scope, full, previous)
         if not self._kept(entry, env, scope, full, local, sources):
             return None, None
-        if local in scope.names:
+        if local in scope.names and local not in scope.dropped:
             raise self.error(f"two layers are named '{clip(local)}' here", entry, full, "name")
+        scope.dropped.discard(local)  # one of several alternatives of a name, chosen by 'when
+        if "shares" in entry:
+            scope.names[local] = self._sharing_layer(entry, scope, env, full, sources)
+            return scope.names[local], local
         type_name, trainable, functional = self._type_and_flags(entry, full, scope.trainable)
         if type_name in (None, "sequential") or type_name in self.blocks:
             if "functional" in entry:
                 raise self.error("'functional' belongs to layers, not to groups or blocks", entry, full, "functional")
-            endpoint = self._group(entry, type_name, scope, env, full, sources, trainable)
+            endpoint, scope.children[local] = self._group(entry, type_name, scope, env, full, sources, trainable)
         else:
             endpoint = self._layer(entry, type_name, env, full, sources, (trainable, functional))
         scope.names[local] = endpoint
@@ -164,7 +203,7 @@ class Expander(Values):
             raise self.error("'inputs' must be a layer name or a list of names", entry, full, "inputs")
         sources = []
         for ref in refs:
-            ref_name = self.template(ref, env, entry, full, "inputs")
+            ref_name = self.template(ref, env, entry, full, "inputs", dotted=True)
             pending = Endpoint(lazy=(ref_name, entry, full, "inputs"))
             scope.pending.append(pending)
             sources.append(pending)
@@ -178,8 +217,11 @@ class Expander(Values):
         keep = self.value(entry["when"], env, where=entry, layer=full, key="when")
         if not isinstance(keep, bool):
             raise self.error(f"'when' must be true or false, got {brief(keep)}", entry, full, "when")
-        if not keep and "name" in entry and len(sources) == 1:
-            scope.names.setdefault(local, Endpoint(target=sources[0]))
+        if not keep:  # its references need to resolve only if a layer reads through its name
+            self.optional.update(id(source) for source in sources)
+        if not keep and "name" in entry and len(sources) == 1 and local not in scope.names:
+            scope.names[local] = Endpoint(target=sources[0])
+            scope.dropped.add(local)
         return keep
 
     def _type_and_flags(self, entry: PosDict, full: str, inherited: bool) -> tuple[str | None, bool, bool | str]:
@@ -204,12 +246,13 @@ class Expander(Values):
 
     # -- groups and blocks ---------------------------------------------------------------------
     def _group(self, entry: PosDict, type_name: str | None, scope: Scope, env: Mapping, full: str,
-               sources: list[Endpoint], trainable: bool) -> Endpoint:
+               sources: list[Endpoint], trainable: bool) -> tuple[Endpoint, Scope]:
         """A sequential group or a block instance: a scope of its own, standing for its output."""
         if len(sources) != 1:
             raise self.error("a group of layers takes exactly one input", entry, full, "inputs")
-        inner = Scope(Endpoint(target=sources[0]), full, trainable)
-        if type_name in (None, "sequential"):
+        sequential = type_name in (None, "sequential")
+        inner = Scope(Endpoint(target=sources[0]), full, trainable, parent=scope if sequential else None)
+        if sequential:
             extra = sorted(set(entry) - RESERVED)
             if extra:
                 raise self.error(f"unknown key '{clip(extra[0])}' on a sequential group", entry, full, extra[0])
@@ -227,21 +270,33 @@ class Expander(Values):
                 group = clip(full, LOCATION_LIMIT, keep_end=True)
                 raise self.error(f"output '{clip(str(output_name))}' is not a layer of '{group}'", entry, full, "output")
             output = inner.names[output_name]
-        return Endpoint(target=output)
+        return Endpoint(target=output), inner
 
     def block(self, type_name: str, entry: PosDict, inner: Scope, env: Mapping, full: str):
         definition = self.blocks[type_name]
         if type_name in self.stack:
             cycle = " -> ".join(self.stack[self.stack.index(type_name):] + [type_name])
             raise self.error(f"block '{clip(type_name)}' uses itself ({clip(cycle, 200)})", entry, full, "type")
-        block_env = self._block_arguments(type_name, definition, entry, env, full)
-        self.groups[full] = Group(full, type_name, entry.line)
+        caller = self.file, self.call_site
+        self.groups[full] = Group(full, type_name, (self.call_site or entry).line)
         self.stack.append(type_name)
         try:
-            output = self.expand(definition["layers"], inner, block_env, definition)
+            block_env = self._block_arguments(type_name, definition, entry, env, full)
+            output = self._block_body(type_name, definition, entry, inner, block_env, caller[0])
         finally:
             self.stack.pop()
+            self.file, self.call_site = caller
         return output, definition.get("output")
+
+    def _block_body(self, type_name: str, definition: PosDict, entry: PosDict, inner: Scope, block_env: dict,
+                    caller_file: str):
+        """The body's layers; an imported block's mistakes are located in its own file."""
+        origin = self.block_files.get(type_name)
+        if origin is not None and origin != caller_file:
+            if self.call_site is None:
+                self.call_site = entry
+            self.file = origin
+        return self.expand(definition["layers"], inner, block_env, definition)
 
     def _block_arguments(self, type_name: str, definition: PosDict, entry: PosDict, env: Mapping, full: str) -> dict:
         """The block body's names: the caller's arguments, evaluated in the caller's scope, then
@@ -262,10 +317,14 @@ class Expander(Values):
                 raise self.error(f"unknown argument '{clip(key)}' for block '{clip(type_name)}'{hint} (arguments: {listed})",
                                  entry, full, key)
             block_env[key] = self.value(value, env, where=entry, layer=full, key=key)
+        missing = next((name for name, default in declared.items() if default is None and name not in block_env), None)
+        if missing is not None:
+            raise self.error(f"block '{clip(type_name)}' needs argument '{clip(str(missing))}'", entry, full)
+        origin = self.block_files.get(type_name)
+        if origin is not None:  # the defaults are written in the block's own file
+            self.file = origin
         for name, default in declared.items():
             if name not in block_env:
-                if default is None:
-                    raise self.error(f"block '{clip(type_name)}' needs argument '{clip(str(name))}'", entry, full)
                 block_env[name] = self.value(default, block_env, where=definition, layer=full, key="args")
         return block_env
 
@@ -290,7 +349,28 @@ class Expander(Values):
         if len(self.nodes) >= MAX_NODES:
             raise self.error(f"the spec expands past {MAX_NODES:,} layers", entry, full)
         trainable, functional = flags
-        node = Node(full, layer, args, entry.line, entry.column, trainable, sources, functional=functional)
+        at = self.call_site or entry
+        node = Node(full, layer, args, at.line, at.column, trainable, sources, functional=functional)
+        self.nodes.append(node)
+        return Endpoint(node=node)
+
+    def _sharing_layer(self, entry: PosDict, scope: Scope, env: Mapping, full: str, sources: list[Endpoint]) -> Endpoint:
+        """A layer that reuses another's module (``shares: conv1``): its type and arguments are
+        the other's (any it states must agree: graph.sharing checks them once resolved)."""
+        for key in ("layers", "output", "trainable"):
+            if key in entry:
+                raise self.error(f"'{key}' does not go with 'shares' (a shared layer is the other's module)", entry, full, key)
+        type_name, functional = entry.get("type"), entry.get("functional", False)
+        if type_name is not None and not isinstance(type_name, str):
+            raise self.error(f"'type' must be a name, got {brief(type_name)}", entry, full, "type")
+        if not isinstance(functional, bool):
+            raise self.error("'functional' must be true or false", entry, full, "functional")
+        ref = Endpoint(lazy=(self.template(entry["shares"], env, entry, full, "shares", dotted=True), entry, full, "shares"))
+        scope.pending.append(ref)
+        stated = {key: self.value(value, env, (), entry, full, key) for key, value in entry.items() if key not in RESERVED}
+        at = self.call_site or entry
+        node = Node(full, None, {}, at.line, at.column, True, sources, functional=functional,
+                    sharing=(ref, type_name or None, stated, entry))
         self.nodes.append(node)
         return Endpoint(node=node)
 

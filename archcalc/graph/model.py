@@ -25,6 +25,10 @@ class Node:
     # peer tools' conventions read it (module-hook tools never see such a layer). "tensor_method":
     # a Tensor method (x.mean([2, 3])), which the tools that patch functionals do not patch either.
     functional: bool | str = False
+    # the layer whose module (parameters and buffers) this one reuses (``shares``), its type and
+    # arguments; until resolved (graph.sharing), ``sharing`` holds (reference, stated type, stated arguments)
+    shares: "Node | None" = field(default=None, repr=False)
+    sharing: Any = field(default=None, repr=False)
 
     @property
     def type_name(self) -> str:
@@ -38,13 +42,16 @@ class Node:
 class Endpoint:
     """Where a tensor comes from: a node, the net input, or an alias resolved later."""
 
-    __slots__ = ("node", "target", "lazy", "is_input")
+    __slots__ = ("node", "target", "lazy", "is_input", "error")
 
     def __init__(self, node=None, target=None, lazy=None, is_input=False):
         self.node = node
         self.target = target
         self.lazy = lazy  # (scope, name, line, column, layer) until the scope is complete
         self.is_input = is_input
+        # a reference of an entry 'when' left out that does not resolve: raised only if a layer
+        # reads through it (the entry's name passes its input on)
+        self.error = None
 
 
 @dataclass
@@ -69,3 +76,5 @@ class Graph:
     # every declared output with the mode it exists in ('all', 'train' or 'eval'); the first is
     # ``output``, the net's main output (empty: ``output`` alone, in every mode)
     outputs: list[tuple["Node | None", str]] = field(default_factory=list)
+    # the first input's name (spec 'inputs'); the others are nodes whose layer has net_input
+    input_name: str = "input"

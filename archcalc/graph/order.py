@@ -14,6 +14,8 @@ def resolve(endpoint: Endpoint, file: str, node: Node) -> Node | None:
     shared by many consumers are walked once, not once per consumer."""
     seen: dict[int, Endpoint] = {}
     while endpoint.node is None and not endpoint.is_input:
+        if endpoint.error is not None:
+            raise endpoint.error
         if id(endpoint) in seen or endpoint.target is None:
             raise SpecError("the layers' inputs form a cycle", file=file, line=node.line, layer=node.name)
         seen[id(endpoint)] = endpoint

@@ -69,9 +69,10 @@ class Values:
                 exc.message = f"argument '{clip(key)}': {exc.message}"
             raise locate(exc, self.file, where, key, layer)
 
-    def template(self, text: Any, env: Mapping, where, layer, key) -> str:
-        """A name with its ``{expr}`` parts filled in: letters, digits, _ and - (not first) only.
-        Only the braces are expressions: in ``block1-{i}`` the - is part of the name."""
+    def template(self, text: Any, env: Mapping, where, layer, key, dotted: bool = False) -> str:
+        """A name with its ``{expr}`` parts filled in: letters, digits, _ and - (not first) only
+        (``dotted``: a reference, names joined by dots, as ``backbone.layer3``). Only the braces
+        are expressions: in ``block1-{i}`` the - is part of the name."""
         if not isinstance(text, (str, int)) or isinstance(text, bool):
             raise locate(SpecError(f"'{clip(key)}' must be a name, got {brief(text)}"), self.file, where, key, layer)
         text = str(text)
@@ -82,8 +83,10 @@ class Values:
         result = text
         if "{" in text:
             result = _TEMPLATE.sub(lambda match: str(self.value(match.group(1), env, where=where, layer=layer, key=key)), text)
-        if not result or len(result) > MAX_NAME_LENGTH or not _NAME.fullmatch(result):
-            raise locate(SpecError(f"layer name '{clip(result)}' may only hold letters, digits, _ and - (not first)"
+        parts = result.split(".") if dotted else [result]
+        if not result or len(result) > MAX_NAME_LENGTH or not all(_NAME.fullmatch(part) for part in parts):
+            what = "a reference's names" if dotted else "layer name"
+            raise locate(SpecError(f"{what} '{clip(result)}' may only hold letters, digits, _ and - (not first)"
                                    f"{'' if len(result) <= MAX_NAME_LENGTH else f' (at most {MAX_NAME_LENGTH})'}"),
                          self.file, where, key, layer)
         return result

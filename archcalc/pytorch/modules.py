@@ -94,8 +94,21 @@ def torch_classes() -> dict:
             return total.reshape(-1, *([1] * len(self.shape))).expand(-1, *self.shape)
 
 
+    class Shared(nn.Module):
+        """A layer that reuses another's module (``shares``): it runs the owner's forward with the
+        owner's parameters, holding none itself. The owner is kept outside ``_modules`` (so its
+        parameters count once) and its forward is called directly, not through ``__call__``, so
+        FlopCounterMode charges this use to this module's name, not the owner's."""
+
+        def __init__(self, owner):
+            super().__init__()
+            self.__dict__["owner"] = owner
+
+        def forward(self, *inputs):
+            return type(self.owner).forward(self.owner, *inputs)
+
     return {JOIN: Join, "archcalc.SumPool": SumPool, "archcalc.Spread": Spread, "archcalc.SpreadTo": SpreadTo,
-            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, **copied_classes()}
+            "archcalc.SnappedBilinear": SnappedBilinear, "Group": Group, "Shared": Shared, **copied_classes()}
 
 
 def instantiate(call: ModuleCall):

@@ -79,9 +79,15 @@ def build_module(graph: Graph, *, geometric: bool = False):
     shapes = {id(n): r.output for n, r in zip(graph.nodes, report.rows)}
     shapes[None] = tuple(report.input)
     net = type(_class_name(graph.name), (_net_base(torch_classes()["Group"]),), {"__doc__": f"PyTorch twin of spec '{graph.name}'."})()
+    calls = node_calls(graph, shapes, geometric)
+    # a layer sharing another's module (``shares``) runs it through Shared; the probe twin gives
+    # each use its own copy (positive weights, the same field)
+    shared = {node.name for node in graph.nodes if node.shares is not None and not geometric}
+    built = {node.name: _instantiate(call, node, graph.file) for node, call in zip(graph.nodes, calls)
+             if node.name not in shared}
     plan = []
-    for node, call in zip(graph.nodes, node_calls(graph, shapes, geometric)):
-        module = _instantiate(call, node, graph.file)
+    for node in graph.nodes:
+        module = torch_classes()["Shared"](built[node.shares.name]) if node.name in shared else built[node.name]
         if geometric:
             with torch.no_grad():  # positive averaging weights: 1 / the taps one output reads
                 for param in module.parameters(recurse=False):
@@ -90,10 +96,28 @@ def build_module(graph: Graph, *, geometric: bool = False):
         elif not node.trainable:
             module.requires_grad_(False)
         attach(net, node.name, module, torch_classes()["Group"])
-        plan.append((node.name, module, tuple(None if p is None else p.name for p in node.inputs)))
+        # a declared input beyond the first reads the tensor forward receives for it
+        sources = (INPUT_KEY + node.name,) if is_net_input(node) else tuple(None if p is None else p.name for p in node.inputs)
+        plan.append((node.name, module, sources))
     extras = [(node.name, mode) for node, mode in graph.outputs[1:] if node is not None]
     net._set_plan(plan, None if graph.output is None else graph.output.name, {} if geometric else only_in(graph), extras)
+    net._input_keys = [INPUT_KEY + node.name for node in graph.nodes if is_net_input(node)]
     return net.double() if geometric else net
+
+
+INPUT_KEY = "<input>"  # values of the declared inputs; no layer name holds '<'
+
+
+def is_net_input(node) -> bool:
+    """A declared input beyond the first (spec 'inputs'), fed from forward's arguments."""
+    return getattr(node.layer, "net_input", False)
+
+
+def input_tensors(graph: Graph, batch: int, device) -> list:
+    """Zero tensors for the declared inputs beyond the first, in forward's order."""
+    import torch
+
+    return [torch.zeros((batch, *node.args["shape"]), device=device) for node in graph.nodes if is_net_input(node)]
 
 
 def _instantiate(call: ModuleCall, node, file: str):
@@ -130,10 +154,13 @@ def _net_base(group):
                           for i, (name, module, sources) in enumerate(plan)]
             self._output, self._extras = output, list(extras)
 
-        def forward(self, x, until: str | None = None):
+        def forward(self, x, *others, until: str | None = None):
             """The net's output; with ``until``, stop once that node has run (and return it).
-            A layer of one mode only (an auxiliary head) runs only in that mode."""
-            values = {None: x}
+            A layer of one mode only (an auxiliary head) runs only in that mode. ``others``: the
+            tensors of the spec's other declared inputs, in order."""
+            if len(others) != len(self._input_keys):
+                raise TypeError(f"the net takes {1 + len(self._input_keys)} input tensor(s), got {1 + len(others)}")
+            values = {None: x, **dict(zip(self._input_keys, others))}
             for name, module, sources, done, training in self._plan:
                 if training is None or training == self.training:
                     values[name] = module(*[values[s] for s in sources])

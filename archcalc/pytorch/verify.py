@@ -41,6 +41,7 @@ class Verification:
     batch: int
     checks: list[Check] = field(default_factory=list)
     backward: bool = False  # the backward pass was run and checked too
+    mode: str = "eval"  # the mode the twin ran in (module.train() or .eval()), as the analysis's --mode
 
     @property
     def ok(self) -> bool:
@@ -56,7 +57,7 @@ class Verification:
 
     def as_json(self) -> dict[str, Any]:
         return {"name": self.name, "device": self.device, "input": list(self.input), "batch": self.batch,
-                "backward": self.backward, "ok": self.ok, "checks": [c.as_json() for c in self.checks],
+                "mode": self.mode, "backward": self.backward, "ok": self.ok, "checks": [c.as_json() for c in self.checks],
                 "mismatches": sorted({c.layer for c in self.mismatches})}
 
 
@@ -121,35 +122,43 @@ def check_memory(report, device: str, backward: bool = False) -> None:
 
 
 def verify(graph: Graph, *, device: str = "cpu", input_shape=None, batch: int = 1, rf: bool = True,
-           progress: Callable[[str, int, int], None] | None = None, backward: bool = False) -> Verification:
+           progress: Callable[[str, int, int], None] | None = None, backward: bool = False,
+           mode: str = "eval") -> Verification:
     """Run the twin and compare every layer with the analysis; with ``backward``, also run
     loss.backward() on loss = output.sum() and compare each layer's backward FLOPs and whether
-    its input needs a gradient. ``progress(stage, done, total)`` is called as work proceeds."""
+    its input needs a gradient. ``mode`` ('eval' or 'train'): the twin runs in that mode and the
+    analysis counts that mode's layers (an aux head runs in train). ``progress(stage, done, total)``
+    is called as work proceeds."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's performance hints are no concern of the user's
-        return _verify(graph, device, input_shape, batch, rf, progress, backward)
+        return _verify(graph, device, input_shape, batch, rf, progress, backward, mode)
 
 
-def _verify(graph, device, input_shape, batch, rf, progress, backward) -> Verification:
+def _verify(graph, device, input_shape, batch, rf, progress, backward, mode="eval") -> Verification:
     check_device(device)
     if input_shape is not None:
         graph = replace(graph, input_shape=tuple(input_shape))
-    report = analyze(graph, batch=batch)
+    report = analyze(graph, batch=batch, mode=mode)
     check_memory(report, device, backward)
-    result = Verification(graph.name, device, tuple(report.input), report.batch, backward=backward)
+    result = Verification(graph.name, device, tuple(report.input), report.batch, backward=backward, mode=mode)
     progress = progress or (lambda stage, done, total: None)
-    net, shapes, counter, grads = _run_twin(graph, report, device, progress, backward)
+    net, shapes, counter, grads = _run_twin(graph, report, device, progress, backward, mode)
     modules = dict(net.named_modules())
     counts = counter.get_flop_counts()
     prefix = type(net).__name__ + "."
     rf_results = {}
     if rf:
-        from .rfprobe import probe
+        from .rfprobe import RFResult, probe
+        from .twin import is_net_input
 
-        rf_results = {r.name: r for r in probe(graph, report, progress)}
+        if any(is_net_input(node) for node in graph.nodes):  # the probe twin takes one input tensor
+            why = "skipped: the gradient probe feeds one input (the spec declares several)"
+            rf_results = {r.name: RFResult(r.name, True, None, None, why, True) for r in report.rows}
+        else:
+            rf_results = {r.name: r for r in probe(graph, report, progress)}
     for row in report.rows:
         flops = sum(counts.get(prefix + row.name, {}).values())
-        result.checks += _layer_checks(row, modules[row.name], shapes.get(row.name), flops, rf_results.get(row.name))
+        result.checks += _layer_checks(row, modules[row.name], shapes.get(row.name), flops, rf_results.get(row.name), mode)
         if grads is not None and row.active:  # a layer of train-mode outputs only runs no backward in eval
             result.checks += _backward_checks(row, *grads)
     total = counter.get_total_flops()
@@ -161,7 +170,7 @@ def _verify(graph, device, input_shape, batch, rf, progress, backward) -> Verifi
     return result
 
 
-def _run_twin(graph, report, device, progress, backward=False):
+def _run_twin(graph, report, device, progress, backward=False, mode="eval"):
     """Build the twin and run one forward pass under FlopCounterMode, keeping every layer's
     output shape; with ``backward``, the forward pass keeps the autograd graph and loss.backward()
     follows (archcalc.pytorch.backward). Returns (net, shapes by layer name, the forward counter,
@@ -170,12 +179,12 @@ def _run_twin(graph, report, device, progress, backward=False):
     from torch.utils.flop_counter import FlopCounterMode
 
     from .backward import GradientRecord, run_backward
-    from .twin import build_module
+    from .twin import build_module, input_tensors
 
     progress("building the PyTorch twin", 0, 1)
     with torch.device(device):
         net = build_module(graph)
-    net.eval()
+    net.train(mode == "train")
     progress("building the PyTorch twin", 1, 1)
     modules = dict(net.named_modules())
     shapes: dict[str, tuple[int, ...]] = {}
@@ -197,12 +206,16 @@ def _run_twin(graph, report, device, progress, backward=False):
     try:
         x = torch.zeros((report.batch, *report.input), device=device)
         with torch.set_grad_enabled(backward), counter:
-            output = net(x)
+            output = net(x, *input_tensors(graph, report.batch, device))
         if record is not None:
             progress(f"backward pass on {device} (FlopCounterMode)", 0, 1)
             return net, shapes, counter, (record, run_backward(output, record))
-    except (RuntimeError, MemoryError) as exc:  # MemoryError: an allocation past a ulimit or cgroup
+    # MemoryError: an allocation past a ulimit or cgroup; ValueError: batch norm in train mode
+    # with one value per channel (batch 1 on a 1x1 map), which torch refuses
+    except (RuntimeError, MemoryError, ValueError) as exc:
         reason = str(exc).splitlines()[0] if str(exc) else "out of memory"
+        if isinstance(exc, ValueError) and mode == "train":
+            reason += " (batch norm in train mode: verify with --batch 2 or more)"
         raise ArchcalcError(f"PyTorch could not run the net on {device}: {reason[:300]}") from None
     finally:
         for h in hooks:
@@ -210,15 +223,15 @@ def _run_twin(graph, report, device, progress, backward=False):
     return net, shapes, counter, None
 
 
-def _layer_checks(row, module, shape, flops: int, probe_result) -> list[Check]:
+def _layer_checks(row, module, shape, flops: int, probe_result, mode: str = "eval") -> list[Check]:
     """One layer's checks: output shape, parameters and buffers per tensor, FLOPs, receptive field."""
     want_p = {t.name: t.count for t in row.param_tensors}
     got_p = {n: p.numel() for n, p in module.named_parameters(recurse=False)}
     want_b = {t.name: t.count for t in row.buffer_tensors}
     got_b = {n: b.numel() for n, b in module.named_buffers(recurse=False)}
     output = Check(row.name, "output", tuple(row.output), shape, tuple(row.output) == shape)
-    if shape is None and not row.active:  # it ran not in eval mode, as the analysis says (analysis.modes)
-        output = Check(row.name, "output", tuple(row.output), None, True, "skipped: runs only in train mode", True)
+    if shape is None and not row.active:  # it ran not in this mode, as the analysis says (analysis.modes)
+        output = Check(row.name, "output", tuple(row.output), None, True, f"skipped: runs only in {'eval' if mode == 'train' else 'train'} mode", True)
     checks = [
         output,
         Check(row.name, "params", row.params, sum(got_p.values()), want_p == got_p, _tensors(want_p, got_p)),

@@ -128,7 +128,7 @@ def test_markdown_and_csv_mark_idle_rows(tmp_path):
     ("outputs: [fc, {name: aux.fc2, mode: test}]", ["net.yaml:15", "output 2: mode must be train or eval, got 'test'"]),
     ("outputs: [{name: fc, mode: train}]", ["the first output is the net's main output"]),
     ("outputs: [fc, {mode: train}]", ["output 2: no 'name'"]),
-    ("outputs: [fc, {name: aux, when: train}]", ["output 2: unknown key 'when'"]),
+    ("outputs: [fc, {name: aux, during: train}]", ["output 2: unknown key 'during'"]),
     ("outputs: [fc, aux.fc3]", ["output 'aux.fc3' is not a layer", "did you mean 'aux.fc2'"]),
     ("outputs: [fc, 3]", ["output 2 must be a layer name, got 3"]),
     ("outputs: [fc]\noutput: fc", ["give 'output' or 'outputs', not both"]),

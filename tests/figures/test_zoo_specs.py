@@ -16,6 +16,10 @@ EXPECTED = {
     "densenet121": (7_978_856, (1000,)),
     "densenet169": (14_149_480, (1000,)),
     "fcn32s": (136_152_917, (21, 224, 224)),
+    # torchvision's segmentation nets without their aux heads (aux_loss=None, its default)
+    "fcn_resnet50": (32_957_013, (21, 520, 520)),
+    "deeplabv3_resnet50": (39_638_869, (21, 520, 520)),
+    "lraspp_mobilenet_v3_large": (3_221_538, (21, 520, 520)),
     "googlenet": (13_004_888, (1000,)),  # with its auxiliary heads, as torchvision builds it
     "inception_v3": (27_161_264, (1000,)),
     "lenet5": (61_706, (10,)),

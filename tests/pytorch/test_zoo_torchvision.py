@@ -38,6 +38,14 @@ TORCHVISION_NETS = {
     "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
     "efficientnet_b7": {}, "efficientnet_v2_s": {}, "efficientnet_v2_m": {}, "efficientnet_v2_l": {},
     "r3d_18": {},  # a video net: CxTxHxW clips, 3-D convolutions
+    # segmentation nets: no backbone weights either; aux_loss as torchvision's default (no aux head)
+    "fcn_resnet50": {"weights_backbone": None}, "deeplabv3_resnet50": {"weights_backbone": None},
+    "lraspp_mobilenet_v3_large": {"weights_backbone": None},
+}
+# the same nets with other constructor arguments: test id -> (bundled name, --set values, torchvision's)
+VARIANT_NETS = {
+    "fcn_resnet50-aux": ("fcn_resnet50", {"aux_loss": True}, {"weights_backbone": None, "aux_loss": True}),
+    "deeplabv3_resnet50-aux": ("deeplabv3_resnet50", {"aux_loss": True}, {"weights_backbone": None, "aux_loss": True}),
 }
 
 
@@ -55,11 +63,12 @@ def cpu_factories():
         torch.arange, torch.tensor = saved
 
 
-def measure(name: str, input_shape: tuple[int, ...], batch: int):
+def measure(name: str, input_shape: tuple[int, ...], batch: int, kwargs: dict | None = None):
     """torchvision's figures per leaf module: parameters, buffers, output shape (last call) and
-    FLOPs, plus the totals."""
+    FLOPs, plus the totals. A segmentation net returns a dict of outputs: only its leaves'
+    outputs are read."""
     with torch.device("meta"), cpu_factories():
-        model = torchvision_model(name, **TORCHVISION_NETS[name]).eval()
+        model = torchvision_model(name, **(TORCHVISION_NETS[name] if kwargs is None else kwargs)).eval()
     leaves = {n: m for n, m in model.named_modules() if n and not list(m.children())}
     shapes = {}
     for leaf_name, leaf in leaves.items():
@@ -86,6 +95,18 @@ def measure(name: str, input_shape: tuple[int, ...], batch: int):
 def test_bundled_spec_equals_torchvision_module_by_module(name):
     report = archcalc.analyze(name, batch=2)
     per_module, totals = measure(name, report.input, batch=2)
+    check_equal(report, per_module, totals)
+
+
+@pytest.mark.parametrize("case", VARIANT_NETS)
+def test_bundled_spec_with_settings_equals_torchvision(case):
+    name, settings, kwargs = VARIANT_NETS[case]
+    report = archcalc.analyze(name, batch=1, args=settings)
+    per_module, totals = measure(name, report.input, batch=1, kwargs=kwargs)
+    check_equal(report, per_module, totals)
+
+
+def check_equal(report, per_module, totals):
     rows = {row.name: row for row in report.rows}
     missing = [n for n in per_module if n not in rows]
     assert not missing, f"torchvision modules without a row of the same name: {missing[:5]}"
@@ -111,3 +132,13 @@ def test_aux_heads_exist_but_do_not_run_in_eval():
     report = archcalc.analyze("googlenet", batch=1)
     aux = [row for row in report.rows if row.name.startswith("aux1.")]
     assert aux and all(not row.active and row.flops == 0 for row in aux) and sum(r.params for r in aux) > 0
+
+
+@pytest.mark.parametrize("name", ["fcn_resnet50", "lraspp_mobilenet_v3_large"])
+def test_segmentation_nets_follow_the_input_size(name):
+    """The logits are resized back to the input (and LR-ASPP's high-level map to its low-level
+    one) at any input size, odd ones included, as torchvision's F.interpolate does."""
+    report = archcalc.analyze(name, input_shape=(3, 97, 131), batch=1)
+    per_module, totals = measure(name, report.input, batch=1)
+    check_equal(report, per_module, totals)
+    assert tuple(report.output) == (21, 97, 131)
