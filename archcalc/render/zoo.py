@@ -83,6 +83,20 @@ INTRODUCTION = [
     "variants of `architectures/resnet.yaml`, `vgg11` ... `vgg19` of `vgg.yaml`; `archcalc params resnet50 --set num_classes=10` changes an argument).",
     "",
 ]
+# What the zoo leaves out, and why (issue 9): said once, here, so docs/zoo.md stays generated.
+NOT_BUNDLED = [
+    "## Not bundled",
+    "",
+    "- torchvision's vision transformers (`vit_*`, `swin_*`, `swin_v2_*`, `maxvit_t`): archcalc analyses",
+    "  convolutional nets; attention (token mixing through matrix products of the input with itself,",
+    "  class tokens, relative position tables) is not in its layer vocabulary, and a transformer's",
+    "  receptive field is the whole input after its first attention layer.",
+    "- `convnext_tiny`, `convnext_small`, `convnext_base`, `convnext_large`: not yet. Their blocks",
+    "  permute the map to channels-last for a LayerNorm and two Linear layers; archcalc's analysis",
+    "  does not yet track which axes of a permuted map are spatial.",
+    "",
+]
+
 COMPARISONS = [
     "## Bundled comparisons",
     "",
@@ -105,6 +119,7 @@ def as_markdown(entries: list[ZooEntry], pairs: list[ZooEntry] = ()) -> str:
     """The whole of docs/zoo.md: regenerate it with ZOO_DOC_COMMAND, never edit it by hand."""
     lines = INTRODUCTION + markdown_table(HEADERS, NUMERIC, [cells(e) for e in entries])
     lines += ["", "## What each spec is", ""] + _descriptions(entries, "architectures/")
+    lines += [""] + NOT_BUNDLED[:-1]
     if pairs:
         lines += [""] + COMPARISONS + markdown_table(HEADERS, NUMERIC, [cells(e) for e in pairs])
         lines += [""] + _descriptions(pairs, "architectures/compare/")
