@@ -10,7 +10,6 @@ a net added to the zoo is checked against every peer tool as soon as it is bundl
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import re
 import warnings
@@ -23,6 +22,8 @@ from archcalc.pytorch.torchvision_models import torchvision_model, torchvision_m
 from archcalc.spec.bundled import bundled
 
 torch = pytest.importorskip("torch")
+
+from archcalc.pytorch.fx_sources import meta_construction  # noqa: E402  (after the skip: it imports torch)
 # torchvision first: calflops (through transformers) and ptflops import it, and a plain import
 # fails on this torch build
 torchvision_models()
@@ -63,20 +64,6 @@ def input_size(name: str, batch: int) -> tuple[int, ...]:
     return (batch, *spec_report(name, 1).input)
 
 
-@contextlib.contextmanager
-def _cpu_factories():
-    """torch.arange and torch.tensor on the CPU while a model is built on the meta device:
-    RegNet's BlockParams computes its widths with tensors and reads them back (.tolist()), which
-    a meta tensor cannot do. Modules still get meta parameters."""
-    saved = torch.arange, torch.tensor
-    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
-    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
-    try:
-        yield
-    finally:
-        torch.arange, torch.tensor = saved
-
-
 def build_args(name: str) -> dict:
     """torchvision's constructor arguments for the net as the tools measure it: _BUILD_ARGS, and
     weights_backbone=None wherever the builder takes one (segmentation and detection nets would
@@ -91,7 +78,7 @@ def build_args(name: str) -> dict:
 
 @functools.lru_cache(maxsize=4)  # the tests go net by net (grouped by net: see conftest's ordering)
 def meta_model(name: str):
-    with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
+    with warnings.catch_warnings(), meta_construction():
         warnings.simplefilter("ignore")
         return torchvision_model(name, **build_args(name)).eval()
 
@@ -100,7 +87,7 @@ def meta_model(name: str):
 def cpu_model(name: str):
     """The model on the CPU with zeroed storage (uninitialised memory could hold denormals,
     which are slow; the counts never read a value)."""
-    with warnings.catch_warnings(), torch.device("meta"), _cpu_factories():
+    with warnings.catch_warnings(), meta_construction():
         warnings.simplefilter("ignore")
         net = torchvision_model(name, **build_args(name)).eval()
     net = net.to_empty(device="cpu")

@@ -5,7 +5,6 @@ TorchScript's at opset 17 with constant folding off, in eval mode with training=
 that BatchNormalization stays a node (folding it into the convolutions would change the
 parameters) and the ops are plain ONNX ones."""
 
-import contextlib
 import importlib.util
 import os
 
@@ -19,6 +18,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archcalc  # noqa: E402
 from archcalc.importing.onnx_reader import analyze_onnx, spec_from_onnx, spec_text  # noqa: E402
+from archcalc.pytorch.fx_sources import meta_construction  # noqa: E402
 from archcalc.pytorch.torchvision_models import torchvision_model  # noqa: E402
 
 # the TorchScript exporter warns that it is deprecated (dynamo's folds BatchNormalization into the
@@ -47,22 +47,9 @@ def all_bundled():
 NETS = all_bundled() if os.environ.get("ARCHCALC_ONNX_ALL") else REPRESENTATIVE
 
 
-@contextlib.contextmanager
-def cpu_factories():
-    """RegNet computes its widths with tensors it reads back: those stay on the cpu while the
-    model is built on the meta device."""
-    saved = torch.arange, torch.tensor
-    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
-    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
-    try:
-        yield
-    finally:
-        torch.arange, torch.tensor = saved
-
-
 def export(name: str, input_shape, path):
     """The module's own figures (on meta) and its ONNX export (uninitialised cpu weights)."""
-    with torch.device("meta"), cpu_factories():
+    with meta_construction():
         model = torchvision_model(name, **NO_AUX.get(name, {})).eval()
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         output = model(torch.empty(1, *input_shape, device="meta"))

@@ -4,7 +4,6 @@ same parameters, buffers, output shape and FlopCounterMode FLOPs, and the totals
 reference is torchvision itself, built on the meta device (no memory, no arithmetic, no weights),
 never a published number."""
 
-import contextlib
 import importlib.util
 
 import pytest
@@ -16,6 +15,7 @@ import torch  # noqa: E402
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 import archcalc  # noqa: E402
+from archcalc.pytorch.fx_sources import meta_construction  # noqa: E402
 from archcalc.pytorch.torchvision_models import torchvision_model  # noqa: E402
 
 # bundled name -> torchvision constructor arguments (GoogLeNet and Inception-v3 with their aux
@@ -49,25 +49,11 @@ VARIANT_NETS = {
 }
 
 
-@contextlib.contextmanager
-def cpu_factories():
-    """torch.arange and torch.tensor on the cpu while a model is built on the meta device: RegNet's
-    BlockParams.from_init_params computes its widths with tensors and reads them back (.tolist()),
-    which a meta tensor, having no data, cannot do. Modules still get meta parameters."""
-    saved = torch.arange, torch.tensor
-    torch.arange = lambda *args, **kwargs: saved[0](*args, **{"device": "cpu", **kwargs})
-    torch.tensor = lambda *args, **kwargs: saved[1](*args, **{"device": "cpu", **kwargs})
-    try:
-        yield
-    finally:
-        torch.arange, torch.tensor = saved
-
-
 def measure(name: str, input_shape: tuple[int, ...], batch: int, kwargs: dict | None = None):
     """torchvision's figures per leaf module: parameters, buffers, output shape (last call) and
     FLOPs, plus the totals. A segmentation net returns a dict of outputs: only its leaves'
     outputs are read."""
-    with torch.device("meta"), cpu_factories():
+    with meta_construction():
         model = torchvision_model(name, **(TORCHVISION_NETS[name] if kwargs is None else kwargs)).eval()
     leaves = {n: m for n, m in model.named_modules() if n and not list(m.children())}
     shapes = {}
