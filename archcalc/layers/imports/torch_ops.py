@@ -33,6 +33,25 @@ def _with_children(first: Rule, *children: str) -> Rule:
     return rule
 
 
+
+def pooling_modules(dims: int) -> dict:
+    """torch.nn's max, average and adaptive pools over ``dims`` spatial axes, read alike."""
+    def adaptive_max(c):
+        if c.module.return_indices:
+            return maxpool(0, 0, 0, 0, 0, True)
+        return adaptive("max", dims)(c, c.module.output_size)
+
+    return {
+        f"torch.nn.MaxPool{dims}d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding,
+                                                      c.module.dilation, c.module.ceil_mode, c.module.return_indices,
+                                                      dims=dims),
+        f"torch.nn.AvgPool{dims}d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding,
+                                                      c.module.ceil_mode, c.module.count_include_pad, dims=dims),
+        f"torch.nn.AdaptiveAvgPool{dims}d": lambda c: adaptive("avg", dims)(c, c.module.output_size),
+        f"torch.nn.AdaptiveMaxPool{dims}d": adaptive_max,
+    }
+
+
 MODULES: dict[str, Rule] = {
     "torch.nn.Conv2d": lambda c: conv(c.module),
     "torch.nn.ConvTranspose2d": lambda c: conv(c.module, transposed=True),
@@ -50,27 +69,7 @@ MODULES: dict[str, Rule] = {
     "torch.nn.LayerNorm": layernorm,
     "torch.nn.LocalResponseNorm": lambda c: one("local_response_norm", size=c.module.size, alpha=c.module.alpha,
                                                  beta=c.module.beta, k=c.module.k),
-    "torch.nn.MaxPool2d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.dilation,
-                                             c.module.ceil_mode, c.module.return_indices),
-    "torch.nn.AvgPool2d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.ceil_mode,
-                                             c.module.count_include_pad),
-    "torch.nn.AdaptiveAvgPool2d": lambda c: adaptive("avg")(c, c.module.output_size),
-    "torch.nn.AdaptiveMaxPool2d": lambda c: adaptive("max")(c, c.module.output_size)
-    if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
-    "torch.nn.MaxPool1d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.dilation,
-                                             c.module.ceil_mode, c.module.return_indices, dims=1),
-    "torch.nn.AvgPool1d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.ceil_mode,
-                                             c.module.count_include_pad, dims=1),
-    "torch.nn.AdaptiveAvgPool1d": lambda c: adaptive("avg", 1)(c, c.module.output_size),
-    "torch.nn.AdaptiveMaxPool1d": lambda c: adaptive("max", 1)(c, c.module.output_size)
-    if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
-    "torch.nn.MaxPool3d": lambda c: maxpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.dilation,
-                                             c.module.ceil_mode, c.module.return_indices, dims=3),
-    "torch.nn.AvgPool3d": lambda c: avgpool(c.module.kernel_size, c.module.stride, c.module.padding, c.module.ceil_mode,
-                                             c.module.count_include_pad, dims=3),
-    "torch.nn.AdaptiveAvgPool3d": lambda c: adaptive("avg", 3)(c, c.module.output_size),
-    "torch.nn.AdaptiveMaxPool3d": lambda c: adaptive("max", 3)(c, c.module.output_size)
-    if not c.module.return_indices else maxpool(0, 0, 0, 0, 0, True),
+    **{key: rule for dims in (1, 2, 3) for key, rule in pooling_modules(dims).items()},
     "torch.nn.ReLU": activation("relu", "inplace"),
     "torch.nn.ReLU6": activation("relu6", "inplace"),
     "torch.nn.LeakyReLU": activation("leaky_relu", "negative_slope", "inplace"),
