@@ -6,9 +6,8 @@ into spec text. Every command that takes a SPEC goes through ``import_source`` f
 - ``path/to/file.py:ClassOrFactory`` or ``file.py:Net(width=64)``: the file is run as a module
   and the object called (a module instance is taken as it is); the arguments are Python
   literals, read with ast.literal_eval, never evaluated as code;
-- ``model.onnx``: an ONNX file (archcalc.importing.onnx_reader); ``model.pt2`` (a saved
-  torch.export program) is recognised and refused with a clear message: its ATen-level graph is
-  not read yet.
+- ``model.onnx``: an ONNX file (archcalc.importing.onnx_reader); ``model.pt2``: a program saved
+  with torch.export.save, read through the ATen table (archcalc.pytorch.pt2_source).
 
 An existing file that is not ``.pt2``/``.onnx`` is a spec, and a name that is not one of these
 forms goes on to the bundled nets, as before. Nothing here imports torch; the PyTorch side is
@@ -119,12 +118,14 @@ def import_source(source: Source, input_shape=None, partial: bool = False) -> Im
     """Import a model source into spec text (``input_shape``: CxHxW, or the source's default)."""
     if source.kind == "onnx":
         return _import_onnx(source, input_shape)
-    if source.kind == "pt2":  # its graph is ATen ops, which need a table of their own (docs/import.md)
-        raise UsageError("importing a saved torch.export program (.pt2) is not available in this version; import "
-                         "the module itself (file.py:Class)")
     from ..pytorch.verify import require_torch
 
     require_torch()
+    if source.kind == "pt2":
+        from ..pytorch.pt2_source import import_pt2
+
+        result = import_pt2(source, input_shape, partial)
+        return ImportedSpec(source, result.text, list(result.not_counted), result)
     from ..pytorch.fx_sources import import_torch_source
 
     result = import_torch_source(source, input_shape, partial)

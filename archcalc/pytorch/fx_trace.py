@@ -23,6 +23,10 @@ class ImportError_(ArchcalcError):
     """The module cannot be traced or imported (one line)."""
 
 
+class FxCannotTrace(ImportError_):
+    """torch.fx cannot follow the module's code (the importer then tries torch.export)."""
+
+
 
 
 def function_key(function) -> str:
@@ -221,7 +225,7 @@ def trace(module: torch.nn.Module, input_shape: tuple[int, ...], batch: int = 1)
         except ArchcalcError:
             raise
         except Exception as exc:  # noqa: BLE001  fx raises many kinds for code it cannot follow
-            raise ImportError_(f"torch.fx cannot trace {type(module).__name__}: {_reason(exc)}") from None
+            raise FxCannotTrace(f"torch.fx cannot trace {type(module).__name__}: {_reason(exc)}") from None
     return Traced(graph, module, tracer.values, tuple(input_shape), batch)
 
 

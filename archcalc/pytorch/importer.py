@@ -14,7 +14,7 @@ from ..importing.check import check_rows
 from ..importing.layout import ImportedNet, compact, to_spec
 from ..importing.yaml_writer import write_yaml
 from .fx_import import UnsupportedOp, read_graph
-from .fx_trace import ImportError_, trace
+from .fx_trace import FxCannotTrace, ImportError_, trace
 
 
 @dataclass
@@ -79,13 +79,16 @@ def trace_for_import(module: torch.nn.Module, input_shape, batch: int = 1):
 
 def import_module(module: torch.nn.Module, input_shape, *, name: str = "imported", batch: int = 1,
                   partial: bool = False, blocks: bool = True, description: str = "") -> Imported:
-    from ..analysis import analyze
-    from ..graph import load_graph
-
     if not isinstance(module, torch.nn.Module):
         raise ImportError_(f"expected a torch.nn.Module, got {type(module).__name__}")
     input_shape = tuple(int(v) for v in input_shape)
-    traced, train_outputs = trace_for_import(module, input_shape, batch)
+    try:
+        traced, train_outputs = trace_for_import(module, input_shape, batch)
+    except FxCannotTrace as cannot:  # code fx cannot follow: torch.export and the ATen table (pt2_source)
+        from .pt2_source import import_by_export
+
+        return import_by_export(module, input_shape, cannot, name=name, batch=batch, partial=partial, blocks=blocks,
+                                description=description)
     net = read_graph(traced, input_shape, name, partial=partial)
     net.description = description
     if train_outputs:
@@ -97,6 +100,16 @@ def import_module(module: torch.nn.Module, input_shape, *, name: str = "imported
         if not partial:
             raise UnsupportedOp(f"module {message}; `--partial` analyses the rest")
         net.not_counted.append(message)
+    return finish_import(net, name, blocks)
+
+
+def finish_import(net: ImportedNet, name: str, blocks: bool = True) -> Imported:
+    """An importer's net -> spec data (nested, blocks folded, defaults left out), its YAML, and the
+    check of the analysis of that YAML against the traced shapes and held tensors."""
+    from ..analysis import analyze
+    from ..graph import load_graph
+
+    description = net.description
     data = to_spec(net)
     if blocks:
         data = fold_blocks(data, net)

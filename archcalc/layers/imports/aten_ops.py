@@ -1,0 +1,124 @@
+"""ATen ops (the graph of a ``torch.export`` program, saved as ``.pt2`` or exported where torch.fx
+cannot trace) -> archcalc layer types: one entry per op, keyed by the op's name without its
+overload (``aten.conv2d``, ``aten.add``), like torch.utils.flop_counter's table. Both forms a
+program comes in are read: the one ``torch.export.export`` gives (conv2d, linear, batch_norm) and
+the core ATen set after ``run_decompositions()`` (convolution, addmm + permute,
+_native_batch_norm_legit_no_training). The importer (archcalc.pytorch.aten_import) never names a
+layer type. No torch."""
+
+from __future__ import annotations
+
+from .aten_rules import (Weight, adaptive_pool, addmm, avg_pool, batch_norm, cat, channel_shuffle, chunk,  # noqa: F401
+                         constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
+                         leaky_relu, linear, max_pool, mean, mm, mode_pad, narrow, reshape, softmax, split, tensor_slice,
+                         upsample)
+from .calls import Alias, Rule
+
+
+def _inplace(table: dict[str, Rule]) -> dict[str, Rule]:
+    """Each element-wise op with its in-place form (aten.relu_ computes what aten.relu does)."""
+    return {**table, **{f"{key}_": rule for key, rule in table.items()}}
+
+
+def _alias(call):
+    return Alias()
+
+
+ATEN_OPS: dict[str, Rule] = {
+    # convolutions and linear layers: their arguments from the weight's shape
+    "aten.convolution": convolution,
+    **{f"aten.conv{d}d": lambda c: convolution(c, transposed=False) for d in (1, 2, 3)},
+    **{f"aten.conv_transpose{d}d": lambda c: convolution(c, transposed=True) for d in (1, 2, 3)},
+    "aten.linear": linear,
+    "aten.addmm": addmm,
+    "aten.mm": mm,
+    # normalisation
+    "aten.batch_norm": batch_norm,
+    "aten._native_batch_norm_legit_no_training": batch_norm,
+    "aten._native_batch_norm_legit": batch_norm,
+    "aten._native_batch_norm_legit_functional": batch_norm,
+    "aten.native_batch_norm": batch_norm,
+    "aten.group_norm": group_norm,
+    # activations
+    **_inplace({
+        "aten.relu": elementwise("relu"), "aten.hardtanh": hardtanh, "aten.hardswish": elementwise("hardswish"),
+        "aten.hardsigmoid": elementwise("hardsigmoid"), "aten.silu": elementwise("silu"), "aten.gelu": gelu,
+        "aten.sigmoid": elementwise("sigmoid"), "aten.tanh": elementwise("tanh"), "aten.leaky_relu": leaky_relu,
+        "aten.elu": elu, "aten.add": join("add", 0), "aten.mul": join("mul", 1),
+    }),
+    "aten.softmax": softmax,
+    "aten._softmax": softmax,
+    # pools
+    **{f"aten.max_pool{d}d": max_pool for d in (1, 2, 3)},
+    **{f"aten.max_pool{d}d_with_indices": max_pool for d in (2, 3)},
+    **{f"aten.avg_pool{d}d": avg_pool for d in (1, 2, 3)},
+    **{f"aten.adaptive_avg_pool{d}d": adaptive_pool("avg") for d in (1, 2, 3)},
+    "aten._adaptive_avg_pool2d": adaptive_pool("avg"),
+    "aten._adaptive_avg_pool3d": adaptive_pool("avg"),
+    **{f"aten.adaptive_max_pool{d}d": adaptive_pool("max") for d in (1, 2, 3)},
+    "aten.mean": mean,
+    # joins, splits, shapes
+    "aten.cat": cat,
+    "aten.concat": cat,
+    "aten.split": split,
+    "aten.split_with_sizes": split,
+    "aten.chunk": chunk,
+    "aten.slice": tensor_slice,
+    "aten.narrow": narrow,
+    "aten.view": reshape,
+    "aten.reshape": reshape,
+    "aten._unsafe_view": reshape,
+    "aten.flatten": reshape,
+    "aten.unflatten": reshape,
+    "aten.upsample_nearest2d": upsample("nearest"),
+    "aten.upsample_bilinear2d": upsample("bilinear"),
+    "aten.constant_pad_nd": constant_pad,
+    "aten.reflection_pad2d": mode_pad("reflect"),
+    "aten.replication_pad2d": mode_pad("replicate"),
+    "aten.channel_shuffle": channel_shuffle,
+    "aten.native_channel_shuffle": channel_shuffle,
+    # inference no-ops: dropout is a layer (as nn.Dropout imports); copies and aliases pass the tensor on
+    "aten.dropout": dropout,
+    "aten.dropout_": dropout,
+    "aten.native_dropout": dropout,
+    "aten.clone": _alias,
+    "aten.alias": _alias,
+    "aten.contiguous": _alias,
+    "aten.detach": _alias,
+    "aten.detach_": _alias,
+    "aten.lift_fresh_copy": _alias,
+}
+
+# ops whose rules read parameters and buffers (``Weight`` arguments); any other op that reads one
+# (x * self.gamma, a weight standardised in forward) is refused naming it
+READS_WEIGHTS = frozenset({
+    "aten.convolution", *(f"aten.conv{d}d" for d in (1, 2, 3)), *(f"aten.conv_transpose{d}d" for d in (1, 2, 3)),
+    "aten.linear", "aten.addmm", "aten.mm", "aten.batch_norm", "aten._native_batch_norm_legit_no_training",
+    "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
+    "aten.group_norm",
+})
+
+# ops that only re-read a parameter (a linear layer's weight transposed for mm/addmm): the result
+# is the same Weight with the new shape, no layer
+WEIGHT_VIEWS = {
+    "aten.t": lambda shape, c: shape[::-1],
+    "aten.numpy_T": lambda shape, c: shape[::-1],
+    "aten.permute": lambda shape, c: tuple(shape[d] for d in c.kwargs["dims"]),
+    "aten.transpose": lambda shape, c: _swapped(shape, c.kwargs["dim0"], c.kwargs["dim1"]),
+}
+
+
+def _swapped(shape: tuple, a: int, b: int) -> tuple:
+    items = list(shape)
+    a, b = a % len(items), b % len(items)
+    items[a], items[b] = items[b], items[a]
+    return tuple(items)
+
+
+# ops that return several tensors: each element used (``getitem``) is read with ``part``
+MULTI_OUTPUT = frozenset({
+    "aten.split", "aten.split_with_sizes", "aten.chunk", "aten._native_batch_norm_legit_no_training",
+    "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
+    "aten.max_pool2d_with_indices", "aten.max_pool3d_with_indices", "aten.adaptive_max_pool1d",
+    "aten.adaptive_max_pool2d", "aten.adaptive_max_pool3d", "aten.native_dropout",
+})
