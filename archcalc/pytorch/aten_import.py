@@ -79,7 +79,7 @@ class _Program:
                 self.weights[spec.arg.name] = ({"PARAMETER": "parameter", "BUFFER": "buffer"}.get(kind, "constant"),
                                                spec.target)
         self.user_inputs = [s.arg.name for s in signature.input_specs if s.kind.name == "USER_INPUT"]
-        self.user_outputs = [getattr(s.arg, "name", None) for s in signature.output_specs if s.kind.name == "USER_OUTPUT"]
+        self.user_outputs = {getattr(s.arg, "name", None) for s in signature.output_specs if s.kind.name == "USER_OUTPUT"}
         self.sizes: dict[str, tuple[str, int]] = {}  # state_dict name -> (kind, elements)
         for node in self.graph.nodes:
             if node.op == "placeholder" and node.name in self.weights:
@@ -143,8 +143,11 @@ class _AtenImporter:
 
     def _call(self, node: fx.Node, value) -> None:
         key = op_key(node.target)
+        if key == "operator.getitem" and isinstance(self.producer.get(node.args[0]), _Uncounted):
+            self.producer[node] = self.producer[node.args[0]]  # --partial: a part of an op left out
+            return
         if key == "operator.getitem" and isinstance(self.producer.get(node.args[0]), _Multi):
-            if isinstance(value, torch.Tensor):
+            if isinstance(value, torch.Tensor) and (node.users or node.name in self.program.user_outputs):
                 self._convert(self.producer[node.args[0]].node, _static(value, node.name), part=node.args[1],
                               name_node=node)
             return
@@ -154,7 +157,8 @@ class _AtenImporter:
             if key in aten_ops.MULTI_OUTPUT:
                 self.producer[node] = _Multi(node)
             else:
-                self._unsupported(node, "returns several tensors", shape_kept=False)
+                self._unsupported(node, "returns several tensors" if key in aten_ops.ATEN_OPS
+                                  else "archcalc has no layer type for it", shape_kept=False)
         elif any(isinstance(a, fx.Node) and a in self.producer for a in node.all_input_nodes) and node.users:
             self._unsupported(node, "archcalc has no layer type for it", shape_kept=False)
         # else: an assertion or a size computation (no tensor, or read only as a number)
@@ -207,7 +211,7 @@ class _AtenImporter:
                     if isinstance(source, _Uncounted):
                         problems.append("reads the output of an operation not counted")
                     tensors.append(arg)
-                    return TensorArg(len(tensors) - 1, tuple(arg.meta["val"].shape[1:]))
+                    return TensorArg(len(tensors) - 1, tuple(getattr(arg.meta.get("val"), "shape", ())[1:]))
                 value = arg.meta.get("val")
                 return int(value) if isinstance(value, torch.SymInt) else value
             if isinstance(arg, (list, tuple)):
@@ -302,13 +306,13 @@ class _AtenImporter:
         return parts[:-1], parts[-1], True, expect
 
     def _held(self, path: str) -> tuple[int, int]:
-        params = buffers = 0
-        for name, (kind, size) in self.program.sizes.items():
-            if name.startswith(path + "."):
-                if kind == "parameter":
-                    params += size
-                else:
-                    buffers += size
+        """(parameters, buffer elements) of the tensors under a module path."""
+        if not hasattr(self, "_under"):
+            self._under: dict[str, list[int]] = {}
+            for name, (kind, size) in self.program.sizes.items():
+                for prefix in _prefixes(name):
+                    self._under.setdefault(prefix, [0, 0])[0 if kind == "parameter" else 1] += size
+        params, buffers = self._under.get(path, (0, 0))
         return params, buffers
 
     def _outputs(self, node: fx.Node) -> list[tuple[int, str]]:
@@ -330,12 +334,18 @@ class _AtenImporter:
         """The program's tensors no layer reads, by the module holding them."""
         owners: dict[str, list[int]] = {}
         for name, (kind, size) in self.program.sizes.items():
-            if name in self.read or any(name.startswith(p + ".") for p in self.held_by_module):
+            if name in self.read or any(p in self.held_by_module for p in _prefixes(name)):
                 continue
             owner = name.rpartition(".")[0]
             owners.setdefault(owner, [0, 0])[0 if kind == "parameter" else 1] += size
         return [f"{owner or 'the top level'}: forward never reads its tensors [{p + b:,} parameters and buffers "
                 "not counted]" for owner, (p, b) in owners.items()]
+
+
+def _prefixes(name: str):
+    """The module paths above a state_dict name: 'a.b.weight' -> 'a', 'a.b'."""
+    parts = name.split(".")
+    return (".".join(parts[:k]) for k in range(1, len(parts)))
 
 
 class _MissingType:
@@ -368,7 +378,11 @@ def read_program(program, name: str, partial: bool = False) -> ImportedNet:
                        scope_classes=importer.scope_classes, not_counted=importer.not_counted)
 
 
-def program_batch(program) -> int:
+def program_input(program) -> tuple[int, ...]:
+    """The shape (batch first) of the program's one tensor input."""
     wrapped = _Program(program)
-    example = next(n for n in wrapped.graph.nodes if n.op == "placeholder" and n.name in wrapped.user_inputs)
-    return int(example.meta["val"].shape[0])
+    found = [n for n in wrapped.graph.nodes if n.op == "placeholder" and n.name in wrapped.user_inputs]
+    if len(found) != 1:
+        raise ImportError_(f"the program takes {len(found)} tensors; archcalc imports models of one input")
+    value = _static(found[0].meta.get("val"), "the program's input")
+    return tuple(int(s) for s in value.shape)

@@ -8,6 +8,8 @@ through the ATen table (aten_import), then nested, folded, written and checked l
 from __future__ import annotations
 
 import contextlib
+import io
+import logging
 import warnings
 import zipfile
 from pathlib import Path
@@ -15,7 +17,7 @@ from pathlib import Path
 import torch
 
 from ..errors import SpecError, UsageError, clip
-from .aten_import import program_batch, read_program
+from .aten_import import program_input, read_program
 from .fx_trace import ImportError_, on_meta
 from .importer import Imported, finish_import
 
@@ -27,10 +29,16 @@ def _reason(exc: BaseException) -> str:
 
 @contextlib.contextmanager
 def _quiet():
-    """torch's deprecation chatter while it loads or exports (the user cannot act on it)."""
-    with warnings.catch_warnings():
+    """torch's deprecation chatter and logged errors while it loads or exports (the user cannot act
+    on them; a failure is reported as one line)."""
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):  # export prints the graph it failed on
         warnings.simplefilter("ignore")
-        yield
+        logging.disable(logging.CRITICAL)
+        try:
+            yield
+        finally:
+            logging.disable(logging.NOTSET)
 
 
 def load_program(file: str):
@@ -62,13 +70,13 @@ def load_program(file: str):
 def import_pt2(source, input_shape=None, partial: bool = False) -> Imported:
     """Import a .pt2 source: its input shape is the one it was exported for."""
     program = load_program(source.file)
-    result = import_program(program, name=source.name, partial=partial,
-                            description=f"imported from {Path(source.file).name}")
-    if input_shape and tuple(input_shape) != tuple(result.net.input_shape):
-        shape = "x".join(map(str, result.net.input_shape))
+    exported = program_input(program)
+    if input_shape and tuple(input_shape) != exported[1:]:
+        shape = "x".join(map(str, exported[1:]))
         raise UsageError(f"{source.file} was exported for a {shape} input; --input cannot change a saved program's "
                          "sizes (export it again at the size you want)")
-    return result
+    return import_program(program, name=source.name, partial=partial,
+                          description=f"imported from {Path(source.file).name}")
 
 
 def import_program(program, *, name: str, partial: bool = False, blocks: bool = True, description: str = "") -> Imported:
@@ -117,7 +125,7 @@ def import_by_export(module: torch.nn.Module, input_shape, cannot: ImportError_,
         program = export_module(module, input_shape, batch)
     except Exception as exc:  # noqa: BLE001  export raises many kinds for code it cannot follow
         raise ImportError_(f"{cannot}; torch.export cannot either: {_reason(exc)}") from None
-    if program_batch(program) != batch:
+    if program_input(program)[0] != batch:
         raise ImportError_(f"{name}: the exported program changed the batch size")
     result = import_program(program, name=name, partial=partial, blocks=blocks, description=description)
     result.notes.append(f"read through torch.export (torch.fx cannot trace {type(module).__name__})")

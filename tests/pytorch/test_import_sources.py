@@ -188,9 +188,9 @@ def test_onnx_without_its_reader_is_refused(models, monkeypatch):
     assert_clean_error(runner.invoke(app, ["params", "net.onnx"]), "ONNX import is not available in this version")
 
 
-def test_a_torch_export_program_is_refused_clearly(models):
-    (models / "net.pt2").write_bytes(b"PK")
-    assert_clean_error(runner.invoke(app, ["params", "net.pt2"]), "(.pt2) is not available in this version")
+def test_a_pt2_that_is_not_a_program_is_refused_clearly(models):
+    (models / "net.pt2").write_bytes(b"PK")  # more in tests/pytorch/test_import_pt2.py
+    assert_clean_error(runner.invoke(app, ["params", "net.pt2"]), "net.pt2", "not a saved torch.export program")
 
 
 def test_analyze_a_module_returns_the_report():

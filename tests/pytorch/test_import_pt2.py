@@ -1,0 +1,159 @@
+"""torch.export programs: a .pt2 file saved with torch.export.save imports through the ATen table
+(archcalc.layers.imports.aten_ops) with the module's parameters, buffers, FlopCounterMode FLOPs and
+output, and the fx import's layer names; bad .pt2 files are one line and exit 2; and where torch.fx
+cannot trace a module, the importer goes through torch.export instead."""
+
+import json
+import sys
+import textwrap
+import zipfile
+
+import pytest
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+from typer.testing import CliRunner
+
+import archcalc
+from archcalc.cli import app
+from archcalc.pytorch.torchvision_models import torchvision_models
+
+sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
+from cli_checks import assert_clean_error  # noqa: E402
+
+runner = CliRunner()
+SHAPE = (3, 64, 64)
+NETS = ["resnet18", "mobilenet_v3_small", "squeezenet1_1", "efficientnet_b0", "densenet121"]
+
+
+def measured(module, shape=SHAPE):
+    """The module's own figures: parameters, buffers, FlopCounterMode FLOPs, output shape."""
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out = module.eval()(torch.zeros(1, *shape))
+    return (sum(p.numel() for p in module.parameters()), sum(b.numel() for b in module.buffers()),
+            counter.get_total_flops(), list(out.shape[1:]))
+
+
+def figures(report):
+    return report.total.params, report.total.buffers, report.total.flops, list(report.output)
+
+
+def save(module, path, shape=SHAPE, decompose=False):
+    program = torch.export.export(module.eval(), (torch.zeros(1, *shape),))
+    torch.export.save(program.run_decompositions() if decompose else program, str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize("name", NETS)
+def test_saved_torchvision_program_equals_the_module(name, tmp_path):
+    module = torchvision_models().get_model(name, weights=None).eval()
+    report = archcalc.analyze(save(module, tmp_path / f"{name}.pt2"))
+    assert figures(report) == measured(module)
+    names = [row.name for row in report.rows]
+    fx_rows = archcalc.analyze(module, input_shape=SHAPE).rows
+    # the fx import's names; torchvision's StochasticDepth is no op at all in an eval-mode program
+    assert names == [row.name for row in fx_rows if row.name in set(names)]
+    assert {row.type for row in fx_rows if row.name not in set(names)} <= {"stochastic_depth"}
+
+
+def test_a_decomposed_program_and_the_written_spec(tmp_path, monkeypatch):
+    """The core ATen form (convolution, addmm + permute, _native_batch_norm_legit_no_training,
+    max_pool2d_with_indices) reads alike; `archcalc import` writes a spec with the same figures."""
+    monkeypatch.chdir(tmp_path)
+    module = torchvision_models().get_model("resnet18", weights=None).eval()
+    path = save(module, tmp_path / "resnet18.pt2", decompose=True)
+    result = runner.invoke(app, ["import", path, "-o", "net.yaml"])
+    assert result.exit_code == 0, result.output
+    spec = archcalc.analyze(archcalc.load("net.yaml"))
+    assert figures(spec) == measured(module)
+    assert "layer1.0.conv1" in {row.name for row in spec.rows}
+    flops = json.loads(runner.invoke(app, ["flops", path, "--format", "json"]).stdout)
+    assert flops["total"]["flops"] == spec.total.flops
+
+
+BAD = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+    class Sorts(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.head = nn.Conv2d(4, 4, 1)
+
+        def forward(self, x):
+            x = self.conv(x)
+            x = torch.sort(x, dim=1).values
+            return self.head(x)
+''')
+
+
+@pytest.fixture(scope="module")
+def sorts(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("pt2")
+    namespace: dict = {}
+    exec(compile(BAD, str(directory / "sorts.py"), "exec"), namespace)
+    return save(namespace["Sorts"](), directory / "sorts.pt2", shape=(3, 8, 8))
+
+
+def test_bad_pt2_files_are_one_line(tmp_path, sorts):
+    text = tmp_path / "text.pt2"
+    text.write_text("not an archive")
+    assert_clean_error(runner.invoke(app, ["params", str(text)]), "text.pt2", "not a saved torch.export program")
+    truncated = tmp_path / "truncated.pt2"
+    data = open(sorts, "rb").read()
+    truncated.write_bytes(data[: len(data) // 2])
+    assert_clean_error(runner.invoke(app, ["params", str(truncated)]), "truncated.pt2", "not a saved torch.export")
+    other = tmp_path / "other.pt2"
+    with zipfile.ZipFile(other, "w") as archive:
+        archive.writestr("notes.txt", "a zip, but no program")
+    assert_clean_error(runner.invoke(app, ["params", str(other)]), "other.pt2", "no serialized model")
+    assert_clean_error(runner.invoke(app, ["params", sorts]),
+                       "unsupported operation aten.sort at the top level (", "sorts.py:13)", "--partial")
+    assert_clean_error(runner.invoke(app, ["params", sorts, "--input", "3x9x9"]), "exported for a 3x8x8 input")
+
+
+def test_partial_lists_the_op_a_program_cannot_count(sorts):
+    result = runner.invoke(app, ["params", sorts, "--partial", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert any("aten.sort" in line for line in data["not_counted"])
+    assert any("head" in line for line in data["not_counted"])  # reads the sort's output: left out too
+
+
+FALLBACK = textwrap.dedent('''
+    import torch
+    import torch.nn as nn
+
+    class Branches(nn.Module):
+        """A loop over a tensor's parts: torch.fx cannot iterate a traced value, torch.export can."""
+
+        def __init__(self, sizes=(8, 8, 16)):
+            super().__init__()
+            self.sizes = list(sizes)
+            self.stem = nn.Conv2d(3, sum(sizes), 3, padding=1)
+            self.convs = nn.ModuleList(nn.Conv2d(s, s, 3, padding=1, groups=s // 8) for s in sizes)
+            self.bn = nn.BatchNorm2d(sum(sizes))
+            self.relu = nn.ReLU()
+
+        def forward(self, x):
+            x = self.stem(x)
+            parts = [conv(part) for conv, part in zip(self.convs, x.split(self.sizes, 1))]
+            return self.relu(self.bn(torch.cat(parts, 1)))
+''')
+
+
+def test_torch_export_reads_what_fx_cannot_trace(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "branches.py").write_text(FALLBACK)
+    namespace: dict = {}
+    exec(compile(FALLBACK, "branches.py", "exec"), namespace)
+    module = namespace["Branches"]().eval()
+    with pytest.raises(torch.fx.proxy.TraceError):
+        torch.fx.symbolic_trace(module)
+    report = archcalc.analyze(module, input_shape=(3, 16, 16))
+    assert figures(report) == measured(module, (3, 16, 16))
+    # the ModuleList reads three tensors, so its convolutions move up a level (importing.layout.fit_scopes)
+    assert [row.name.replace("convs_", "convs.") for row in report.rows] == [
+        "stem", "getitem", "getitem_1", "getitem_2", "convs.0", "convs.1", "convs.2", "cat", "bn", "relu"]
+    result = runner.invoke(app, ["params", "branches.py:Branches", "--input", "3x16x16"])
+    assert result.exit_code == 0 and "read through torch.export (torch.fx cannot trace Branches)" in result.stderr
