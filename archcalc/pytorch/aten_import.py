@@ -111,6 +111,10 @@ class _AtenImporter:
         self.calls: dict[str, list[str]] = {}  # module path -> its calls' stack keys, in order
         self.call_layers: Counter = Counter()  # stack key -> layers emitted for that call
         self.scope_classes: dict[tuple[str, ...], str] = {}
+        self.under: dict[str, list[int]] = {}  # module path -> [parameters, buffer elements] under it
+        for name, (kind, size) in program.sizes.items():
+            for prefix in _prefixes(name):
+                self.under.setdefault(prefix, [0, 0])[0 if kind == "parameter" else 1] += size
         for node in program.graph.nodes:
             for key, (path, kind) in (node.meta.get("nn_module_stack") or {}).items():
                 if path:
@@ -307,12 +311,7 @@ class _AtenImporter:
 
     def _held(self, path: str) -> tuple[int, int]:
         """(parameters, buffer elements) of the tensors under a module path."""
-        if not hasattr(self, "_under"):
-            self._under: dict[str, list[int]] = {}
-            for name, (kind, size) in self.program.sizes.items():
-                for prefix in _prefixes(name):
-                    self._under.setdefault(prefix, [0, 0])[0 if kind == "parameter" else 1] += size
-        params, buffers = self._under.get(path, (0, 0))
+        params, buffers = self.under.get(path, (0, 0))
         return params, buffers
 
     def _outputs(self, node: fx.Node) -> list[tuple[int, str]]:

@@ -1,34 +1,14 @@
-"""A torch.nn.Module -> an imported spec: trace (fx_trace), read the layers (fx_import), nest
-them into groups (importing.layout), fold repeated modules into blocks (importing.blocks), write
-YAML and check the analysis of that YAML against the traced shapes and the modules' parameters
-(importing.check)."""
+"""A torch.nn.Module -> an imported spec: trace (fx_trace), read the layers (fx_import), then nest,
+fold, write and check them (imported.finish_import). Where torch.fx cannot trace the module's
+code, torch.export and the ATen table read it instead (pt2_source.import_by_export)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import torch
 
-from ..importing.blocks import fold_blocks
-from ..importing.check import check_rows
-from ..importing.layout import ImportedNet, compact, to_spec
-from ..importing.yaml_writer import write_yaml
 from .fx_import import UnsupportedOp, read_graph
 from .fx_trace import FxCannotTrace, ImportError_, trace
-
-
-@dataclass
-class Imported:
-    """An imported module: the written spec (``text``), its data, the net as read, the Graph
-    analysed, and what was not counted (``--partial``)."""
-
-    text: str
-    data: dict
-    net: ImportedNet
-    graph: object = None
-    not_counted: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # how the source was read (shown on stderr)
-    module: object = None  # the module imported
+from .imported import Imported, finish_import  # noqa: F401  (Imported: the importer's result, named here too)
 
 
 def _uncalled_holders(traced, module: torch.nn.Module) -> list[str]:
@@ -101,21 +81,3 @@ def import_module(module: torch.nn.Module, input_shape, *, name: str = "imported
             raise UnsupportedOp(f"module {message}; `--partial` analyses the rest")
         net.not_counted.append(message)
     return finish_import(net, name, blocks)
-
-
-def finish_import(net: ImportedNet, name: str, blocks: bool = True) -> Imported:
-    """An importer's net -> spec data (nested, blocks folded, defaults left out), its YAML, and the
-    check of the analysis of that YAML against the traced shapes and held tensors."""
-    from ..analysis import analyze
-    from ..graph import load_graph
-
-    description = net.description
-    data = to_spec(net)
-    if blocks:
-        data = fold_blocks(data, net)
-    data = compact(data)
-    text = write_yaml(data, header=f"{name}: written by archcalc import" + (f", {description}" if description else ""))
-    graph = load_graph(f"<{name}>", text=text)
-    report = analyze(graph)
-    check_rows(net, report)
-    return Imported(text=text, data=data, net=net, graph=graph, not_counted=net.not_counted)

@@ -3,7 +3,7 @@
 is trusted like any pickle), and a module exported with ``torch.export.export`` where torch.fx
 cannot trace its code (a loop over a tensor's parts, ``torch.cond``). Either program is read
 through the ATen table (aten_import), then nested, folded, written and checked like an fx import
-(importer.finish_import), and its totals checked against the program's own tensors."""
+(imported.finish_import), and its totals checked against the program's own tensors."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ import torch
 from ..errors import SpecError, UsageError, clip
 from .aten_import import program_input, read_program
 from .fx_trace import ImportError_, on_meta
-from .importer import Imported, finish_import
+from .imported import Imported, finish_import
 
 
 def _reason(exc: BaseException) -> str:
