@@ -61,8 +61,10 @@ def module_class_key(kind) -> str:
 
 
 def _base_name(node: fx.Node) -> str:
-    """A node's name as the fx importer would have it: add__1 (aten.add_) -> add."""
-    return re.sub(r"_\d+$", "", node.name).rstrip("_") or node.name
+    """A node's name as the fx importer would have it: add__1 (aten.add_) -> add,
+    upsample_bilinear2d (F.interpolate) -> interpolate."""
+    base = re.sub(r"_\d+$", "", node.name).rstrip("_") or node.name
+    return aten_ops.FX_NODE_NAMES.get(base, base)
 
 
 class _Program:
@@ -267,10 +269,10 @@ class _AtenImporter:
         if isinstance(result, Alias):
             self.producer[name_node] = self.producer[tensors[result.index]]
             return
-        self._emit(node, name_node, result, tensors, out, weights)
+        self._emit(node, name_node, result, tensors, out, weights, part)
 
-    def _emit(self, node, name_node, emits, tensors, out, weights) -> None:
-        scope, local, is_module, expect = self._name(node, name_node)
+    def _emit(self, node, name_node, emits, tensors, out, weights, part) -> None:
+        scope, local, is_module, expect = self._name(node, name_node, part)
         origin = self._origin(node)
         first = len(self.entries)
         for k, emit in enumerate(emits):
@@ -288,12 +290,13 @@ class _AtenImporter:
             self.read[weight.name] = ".".join((*scope, local))
         self.producer[name_node] = first + len(emits) - 1
 
-    def _name(self, node: fx.Node, name_node: fx.Node):
-        """(scope, local name, whether it names a module, the module's (parameters, buffers))."""
+    def _name(self, node: fx.Node, name_node: fx.Node, part=None):
+        """(scope, local name, whether it names a module, the module's (parameters, buffers)); a
+        part of a call that returns several is named after the call (chunk0, chunk1)."""
         call = self._table_module(node)
         if call is None:
             scope = tuple(p for p in self._scope(node).split(".") if p)
-            return scope, _base_name(name_node), False, None
+            return scope, _base_name(name_node) if part is None else f"{_base_name(node)}{part}", False, None
         key, path = call
         parts = tuple(path.split("."))
         self.call_layers[key] += 1

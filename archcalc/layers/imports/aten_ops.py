@@ -8,7 +8,7 @@ layer type. No torch."""
 
 from __future__ import annotations
 
-from .aten_rules import (Weight, adaptive_pool, addmm, avg_pool, batch_norm, cat, channel_shuffle, chunk,  # noqa: F401
+from .aten_rules import (Weight, adaptive_pool, addmm, any_pad, avg_pool, batch_norm, cat, channel_shuffle, chunk,  # noqa: F401
                          constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
                          leaky_relu, linear, max_pool, mean, mm, mode_pad, narrow, reshape, softmax, split, tensor_slice,
                          upsample)
@@ -39,6 +39,7 @@ ATEN_OPS: dict[str, Rule] = {
     "aten._native_batch_norm_legit_functional": batch_norm,
     "aten.native_batch_norm": batch_norm,
     "aten.group_norm": group_norm,
+    "aten.native_group_norm": group_norm,
     # activations
     **_inplace({
         "aten.relu": elementwise("relu"), "aten.hardtanh": hardtanh, "aten.hardswish": elementwise("hardswish"),
@@ -73,6 +74,7 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.upsample_nearest2d": upsample("nearest"),
     "aten.upsample_bilinear2d": upsample("bilinear"),
     "aten.constant_pad_nd": constant_pad,
+    "aten.pad": any_pad,
     "aten.reflection_pad2d": mode_pad("reflect"),
     "aten.replication_pad2d": mode_pad("replicate"),
     "aten.channel_shuffle": channel_shuffle,
@@ -95,7 +97,7 @@ READS_WEIGHTS = frozenset({
     "aten.convolution", *(f"aten.conv{d}d" for d in (1, 2, 3)), *(f"aten.conv_transpose{d}d" for d in (1, 2, 3)),
     "aten.linear", "aten.addmm", "aten.mm", "aten.batch_norm", "aten._native_batch_norm_legit_no_training",
     "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
-    "aten.group_norm",
+    "aten.group_norm", "aten.native_group_norm",
 })
 
 # ops that only re-read a parameter (a linear layer's weight transposed for mm/addmm): the result
@@ -120,5 +122,13 @@ MULTI_OUTPUT = frozenset({
     "aten.split", "aten.split_with_sizes", "aten.chunk", "aten._native_batch_norm_legit_no_training",
     "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
     "aten.max_pool2d_with_indices", "aten.max_pool3d_with_indices", "aten.adaptive_max_pool1d",
-    "aten.adaptive_max_pool2d", "aten.adaptive_max_pool3d", "aten.native_dropout",
+    "aten.adaptive_max_pool2d", "aten.adaptive_max_pool3d", "aten.native_dropout", "aten.native_group_norm",
 })
+
+# an op's node name -> the name torch.fx gives the call it comes from (F.interpolate exports as
+# upsample_bilinear2d, x[:, a:b] as slice), so an op not in a module is named as the fx import names it
+FX_NODE_NAMES = {
+    "split_with_sizes": "split", "upsample_nearest2d": "interpolate", "upsample_bilinear2d": "interpolate",
+    "constant_pad_nd": "pad", "hardtanh": "relu6", "_softmax": "softmax", "slice": "getitem",
+    "_adaptive_avg_pool2d": "adaptive_avg_pool2d", "_unsafe_view": "view",
+}

@@ -130,9 +130,13 @@ def batch_norm(call: OpCall):
 
 
 def group_norm(call: OpCall):
+    """group_norm(num_groups), and native_group_norm(group) read for its output (part 0)."""
+    if call.part not in (None, 0):
+        raise Unsupported("the saved statistics of a group norm (archcalc reads its output)")
     weight = _weight(call, "weight")
     _weight(call, "bias", what="bias")
-    return one("groupnorm", num_groups=arg(call, "num_groups"), eps=arg(call, "eps", 1e-5), affine=weight is not None)
+    groups = arg(call, "num_groups", arg(call, "group"))
+    return one("groupnorm", num_groups=groups, eps=arg(call, "eps", 1e-5), affine=weight is not None)
 
 
 # -- activations, joins ----------------------------------------------------------------------------
@@ -327,6 +331,11 @@ def narrow(call: OpCall):
 def constant_pad(call: OpCall):
     """constant_pad_nd(pad=(left, right, top, bottom), value) of a map."""
     return _pad(call, arg(call, "pad"), "constant", arg(call, "value", 0.0))
+
+
+def any_pad(call: OpCall):
+    """aten.pad(pad, mode, value): F.pad as exported."""
+    return _pad(call, arg(call, "pad"), arg(call, "mode", "constant"), arg(call, "value") or 0.0)
 
 
 def mode_pad(mode: str):
