@@ -14,7 +14,6 @@ read, or the import stops (``--partial``: listed as not counted). Shapes come fr
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 
 import torch
@@ -111,7 +110,7 @@ class _AtenImporter:
         self.read: dict[str, str] = {}  # state_dict name -> the layer reading it
         self.held_by_module: set[str] = set()  # module paths named by a layer: all their tensors counted there
         self.calls: dict[str, list[str]] = {}  # module path -> its calls' stack keys, in order
-        self.call_layers: Counter = Counter()  # stack key -> layers emitted for that call
+        self.named_calls: set[str] = set()  # stack keys of module calls that have the module's name
         self.scope_classes: dict[tuple[str, ...], str] = {}
         self.under: dict[str, list[int]] = {}  # module path -> [parameters, buffer elements] under it
         for name, (kind, size) in program.sizes.items():
@@ -272,7 +271,7 @@ class _AtenImporter:
         self._emit(node, name_node, result, tensors, out, weights, part)
 
     def _emit(self, node, name_node, emits, tensors, out, weights, part) -> None:
-        scope, local, is_module, expect = self._name(node, name_node, part)
+        scope, local, is_module, expect = self._name(node, name_node, part, bool(weights))
         origin = self._origin(node)
         first = len(self.entries)
         for k, emit in enumerate(emits):
@@ -290,7 +289,7 @@ class _AtenImporter:
             self.read[weight.name] = ".".join((*scope, local))
         self.producer[name_node] = first + len(emits) - 1
 
-    def _name(self, node: fx.Node, name_node: fx.Node, part=None):
+    def _name(self, node: fx.Node, name_node: fx.Node, part=None, reads_weights: bool = False):
         """(scope, local name, whether it names a module, the module's (parameters, buffers)); a
         part of a call that returns several is named after the call (chunk0, chunk1)."""
         call = self._table_module(node)
@@ -299,11 +298,14 @@ class _AtenImporter:
             return scope, _base_name(name_node) if part is None else f"{_base_name(node)}{part}", False, None
         key, path = call
         parts = tuple(path.split("."))
-        self.call_layers[key] += 1
-        if self.call_layers[key] > 1:  # a second layer of one module call: named after the op
+        holds_parameters = self.under.get(path, (0, 0))[0] > 0
+        if key in self.named_calls or (holds_parameters and not reads_weights):
+            # another layer of one module call (timm's BatchNormAct2d: its act; Conv2dSame: its pad):
+            # named after the child module or the op; the layer reading the weights carries the module's name
             inner = self._scope(node)
             suffix = inner[len(path) + 1:] if inner.startswith(path + ".") else _base_name(name_node)
             return parts[:-1], f"{parts[-1]}_{suffix.replace('.', '_')}", False, None
+        self.named_calls.add(key)
         keys = self.calls[path]
         count = keys.index(key) + 1
         expect = self._held(path)
