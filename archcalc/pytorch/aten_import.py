@@ -335,12 +335,16 @@ class _AtenImporter:
         return result
 
     def unread(self) -> list[str]:
-        """The program's tensors no layer reads, by the module holding them."""
+        """The program's tensors no layer reads, by the outermost module none of whose tensors is read."""
+        missed = {name: kind_size for name, kind_size in self.program.sizes.items()
+                  if name not in self.read and not any(p in self.held_by_module for p in _prefixes(name))}
+        missed_under: dict[str, list[int]] = {}
+        for name, (kind, size) in missed.items():
+            for prefix in _prefixes(name):
+                missed_under.setdefault(prefix, [0, 0])[0 if kind == "parameter" else 1] += size
         owners: dict[str, list[int]] = {}
-        for name, (kind, size) in self.program.sizes.items():
-            if name in self.read or any(p in self.held_by_module for p in _prefixes(name)):
-                continue
-            owner = name.rpartition(".")[0]
+        for name, (kind, size) in missed.items():
+            owner = next((p for p in _prefixes(name) if missed_under[p] == self.under[p]), name.rpartition(".")[0])
             owners.setdefault(owner, [0, 0])[0 if kind == "parameter" else 1] += size
         return [f"{owner or 'the top level'}: forward never reads its tensors [{p + b:,} parameters and buffers "
                 "not counted]" for owner, (p, b) in owners.items()]

@@ -22,7 +22,10 @@ from cli_checks import assert_clean_error  # noqa: E402
 
 runner = CliRunner()
 SHAPE = (3, 64, 64)
-NETS = ["resnet18", "mobilenet_v3_small", "squeezenet1_1", "efficientnet_b0", "densenet121"]
+# GoogLeNet without its auxiliary heads: an eval-mode program never reads them (the import would
+# stop naming them, as test_a_module_forward_never_calls_stops_the_import shows on a small net)
+NETS = {"resnet18": {}, "mobilenet_v3_small": {}, "squeezenet1_1": {}, "efficientnet_b0": {},
+        "googlenet": {"aux_logits": False, "init_weights": False}}
 
 
 def measured(module, shape=SHAPE):
@@ -45,7 +48,7 @@ def save(module, path, shape=SHAPE, decompose=False):
 
 @pytest.mark.parametrize("name", NETS)
 def test_saved_torchvision_program_equals_the_module(name, tmp_path):
-    module = torchvision_models().get_model(name, weights=None).eval()
+    module = torchvision_models().get_model(name, weights=None, **NETS[name]).eval()
     report = archcalc.analyze(save(module, tmp_path / f"{name}.pt2"))
     assert figures(report) == measured(module)
     names = [row.name for row in report.rows]
@@ -104,6 +107,15 @@ BAD = textwrap.dedent('''
             x = self.conv(x)
             x = torch.sort(x, dim=1).values
             return self.head(x)
+
+    class Unused(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.spare = nn.Sequential(nn.Conv2d(4, 4, 1), nn.BatchNorm2d(4))
+
+        def forward(self, x):
+            return self.conv(x)
 ''')
 
 
@@ -112,7 +124,17 @@ def sorts(tmp_path_factory):
     directory = tmp_path_factory.mktemp("pt2")
     namespace: dict = {}
     exec(compile(BAD, str(directory / "sorts.py"), "exec"), namespace)
+    save(namespace["Unused"](), directory / "unused.pt2", shape=(3, 8, 8))
     return save(namespace["Sorts"](), directory / "sorts.pt2", shape=(3, 8, 8))
+
+
+def test_a_module_forward_never_calls_stops_the_import(sorts):
+    unused = sorts.replace("sorts.pt2", "unused.pt2")
+    assert_clean_error(runner.invoke(app, ["params", unused]), "module spare: forward never reads its tensors",
+                       "[37 parameters and buffers not counted]", "--partial")
+    data = json.loads(runner.invoke(app, ["params", unused, "--partial", "--format", "json"]).stdout)
+    assert data["total"]["params"] == 4 * 3 * 9 + 4
+    assert any("spare" in line and "37 parameters" in line for line in data["not_counted"])
 
 
 def test_bad_pt2_files_are_one_line(tmp_path, sorts):
@@ -223,3 +245,13 @@ def test_a_program_of_many_op_kinds(tmp_path):
             "avgpool2d", "leaky_relu", "flatten", "linear", "softmax"} <= types
     fx_names = [row.name for row in archcalc.analyze(module, input_shape=shape).rows]
     assert [row.name for row in report.rows] == fx_names
+
+
+def test_an_archive_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path, monkeypatch):
+    from archcalc.pytorch import pt2_source
+
+    monkeypatch.setattr(pt2_source, "_UNPACK_FREE", 1 << 16)  # the 1 GiB allowance, scaled down for the test
+    bomb = tmp_path / "bomb.pt2"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("model/models/model.json", b"\0" * (1 << 20))  # 1 MiB of zeros in about 1 KiB
+    assert_clean_error(runner.invoke(app, ["params", str(bomb)]), "bomb.pt2", "times its size; refused")
