@@ -81,11 +81,12 @@ class _Program:
                                                spec.target)
         self.user_inputs = [s.arg.name for s in signature.input_specs if s.kind.name == "USER_INPUT"]
         self.user_outputs = {getattr(s.arg, "name", None) for s in signature.output_specs if s.kind.name == "USER_OUTPUT"}
-        self.sizes: dict[str, tuple[str, int]] = {}  # state_dict name -> (kind, elements)
+        self.sizes: dict[str, tuple[str, int]] = {}  # parameter or buffer name -> (kind, elements)
         for node in self.graph.nodes:
             if node.op == "placeholder" and node.name in self.weights:
                 kind, name = self.weights[node.name]
-                self.sizes[name] = (kind, _numel(node.meta.get("val")))
+                if kind != "constant":  # a tensor made in forward and lifted: the module holds no such tensor
+                    self.sizes[name] = (kind, _numel(node.meta.get("val")))
 
 
 def _numel(value) -> int:

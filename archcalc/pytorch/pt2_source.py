@@ -99,7 +99,7 @@ def import_program(program, *, name: str, partial: bool = False, blocks: bool = 
 def _check_totals(program, report, name: str) -> None:
     """The analysis holds exactly the program's parameters and buffers (never a silent miscount)."""
     params = sum(int(t.numel()) for t in _placeholders(program, "PARAMETER"))
-    buffers = sum(int(t.numel()) for t in _placeholders(program, "BUFFER", "CONSTANT_TENSOR"))
+    buffers = sum(int(t.numel()) for t in _placeholders(program, "BUFFER"))
     if (report.total.params, report.total.buffers) != (params, buffers):
         raise ImportError_(f"{name}: the import holds {report.total.params:,} parameters and {report.total.buffers:,} "
                            f"buffer elements, the program {params:,} and {buffers:,}")
