@@ -159,7 +159,7 @@ def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Op
               partial: bool = False):
     """(graph, input shape) for a SPEC argument and a typed_input() result; ``resolve`` maps the
     argument to a file (default archcalc.spec.bundled.resolve_spec); ``settings``: the --set texts.
-    A model to import (torchvision:NAME, timm:NAME, file.py:Class, .onnx) is imported first
+    A model to import (torchvision:NAME, timm:NAME, file.py:Class, .onnx, .pt2) is imported first
     (archcalc.importing.sources); the graph then carries the import as ``graph.imported``."""
     from ..graph import load_graph
     from ..spec.bundled import resolve_spec
@@ -175,7 +175,7 @@ def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Op
     if partial:
         from ..errors import UsageError
 
-        raise UsageError("--partial applies to an imported model (torchvision:NAME, timm:NAME, file.py:Class, .onnx)")
+        raise UsageError("--partial applies to an imported model (torchvision:NAME, timm:NAME, file.py:Class, .onnx, .pt2)")
     return load_graph((resolve or resolve_spec)(spec), input_shape=shape, batch=batch, settings=values), shape
 
 

@@ -28,7 +28,7 @@ def import_(source: str = SourceArg, output: Optional[str] = typer.Option(None, 
         parsed = parse_source(source)
         if parsed is None:
             raise UsageError(f"'{source}' is a spec or a bundled net, not a model to import (torchvision:NAME, "
-                             "timm:NAME, file.py:Class, .onnx)")
+                             "timm:NAME, file.py:Class, .onnx, .pt2)")
         given = typed_input(input, layout)
         imported = import_source(parsed, given.shape if given is not None else None, partial)
         text = imported.text
