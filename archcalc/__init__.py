@@ -36,7 +36,7 @@ def load(spec, *, input_shape=None, batch=None, args=None, partial=False):
     returned as it is (with ``input_shape``/``batch`` applied). ``input_shape`` is CxHxW:
     '3x224x224' or (3, 224, 224); ``args`` replaces net arguments ({'num_classes': 10}, as --set;
     a text value is an expression over the net's other arguments). A torch.nn.Module, or a model
-    source ('torchvision:resnet50', 'timm:NAME', 'model.py:Net(width=64)', an .onnx file)
+    source ('torchvision:resnet50', 'timm:NAME', 'model.py:Net(width=64)', an .onnx or .pt2 file)
     is imported first (``partial``: leave out what archcalc cannot express, listed in
     ``graph.imported.not_counted``, instead of raising)."""
     from dataclasses import replace

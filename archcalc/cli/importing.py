@@ -1,5 +1,5 @@
 """`archcalc import SOURCE -o net.yaml`: a model (torchvision:NAME, timm:NAME, file.py:Class,
-an .onnx file) written as a readable spec."""
+an .onnx or .pt2 file) written as a readable spec."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import typer
 from .app import InputOpt, LayoutOpt, app, note, run_guarded, typed_input
 
 SourceArg = typer.Argument(..., show_default=False, help="torchvision:NAME, timm:NAME, path/to/file.py:Class (or "
-                           "'file.py:Net(width=64)') or an .onnx file.")
+                           "'file.py:Net(width=64)'), an .onnx file or a torch.export .pt2 file.")
 
 
 @app.command("import")
