@@ -101,20 +101,8 @@ READS_WEIGHTS = frozenset({
 })
 
 # ops that only re-read a parameter (a linear layer's weight transposed for mm/addmm): the result
-# is the same Weight with the new shape, no layer
-WEIGHT_VIEWS = {
-    "aten.t": lambda shape, c: shape[::-1],
-    "aten.numpy_T": lambda shape, c: shape[::-1],
-    "aten.permute": lambda shape, c: tuple(shape[d] for d in c.kwargs["dims"]),
-    "aten.transpose": lambda shape, c: _swapped(shape, c.kwargs["dim0"], c.kwargs["dim1"]),
-}
-
-
-def _swapped(shape: tuple, a: int, b: int) -> tuple:
-    items = list(shape)
-    a, b = a % len(items), b % len(items)
-    items[a], items[b] = items[b], items[a]
-    return tuple(items)
+# is the same Weight with the shape the op gives, no layer
+WEIGHT_VIEWS = frozenset({"aten.t", "aten.numpy_T", "aten.permute", "aten.transpose"})
 
 
 # ops that return several tensors: each element used (``getitem``) is read with ``part``
