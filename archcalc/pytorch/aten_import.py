@@ -273,6 +273,7 @@ class _AtenImporter:
 
     def _emit(self, node, name_node, emits, tensors, out, weights, part) -> None:
         scope, local, is_module, expect = self._name(node, name_node, part, bool(weights))
+        functional = self._table_module(node) is None  # as fx has it: a module call's layers are not functional
         origin = self._origin(node)
         first = len(self.entries)
         for k, emit in enumerate(emits):
@@ -284,7 +285,7 @@ class _AtenImporter:
             last = k == len(emits) - 1
             self.entries.append(Entry(
                 scope=scope, local=local if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type, args=emit.args,
-                inputs=inputs, functional=not is_module, shape=out if last else None, expect=expect if k == 0 else None,
+                inputs=inputs, functional=functional, shape=out if last else None, expect=expect if k == 0 else None,
                 origin=origin, module=is_module and k == 0))
         for weight in weights:
             self.read[weight.name] = ".".join((*scope, local))

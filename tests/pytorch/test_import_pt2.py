@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 
 import archcalc
 from archcalc.cli import app
+from archcalc.importing.sources import import_source, parse_source
+from archcalc.pytorch.importer import import_module
 from archcalc.pytorch.torchvision_models import torchvision_models
 
 sys.path.insert(0, str(__import__("pathlib").Path(__file__).resolve().parents[1]))
@@ -49,13 +51,22 @@ def save(module, path, shape=SHAPE, decompose=False):
 @pytest.mark.parametrize("name", NETS)
 def test_saved_torchvision_program_equals_the_module(name, tmp_path):
     module = torchvision_models().get_model(name, weights=None, **NETS[name]).eval()
-    report = archcalc.analyze(save(module, tmp_path / f"{name}.pt2"))
+    imported = import_source(parse_source(save(module, tmp_path / f"{name}.pt2")))
+    report = archcalc.analyze(imported.result.graph)
     assert figures(report) == measured(module)
     names = [row.name for row in report.rows]
-    fx_rows = archcalc.analyze(module, input_shape=SHAPE).rows
+    fx_import = import_module(module, SHAPE, name=name)
+    fx_rows = archcalc.analyze(fx_import.graph).rows
     # the fx import's names; torchvision's StochasticDepth is no op at all in an eval-mode program
     assert names == [row.name for row in fx_rows if row.name in set(names)]
     assert {row.type for row in fx_rows if row.name not in set(names)} <= {"stochastic_depth"}
+    if len(names) == len(fx_rows):  # and the same spec, but that the program says which F.relu runs in place
+        assert spec_body(imported.text).replace(", inplace: true", "") == \
+            spec_body(fx_import.text).replace(", inplace: true", "")
+
+
+def spec_body(text: str) -> str:
+    return text[text.index("\nblocks:"):]
 
 
 class SmallResidual(torch.nn.Module):

@@ -12,12 +12,20 @@ from .aten_rules import (Weight, adaptive_pool, addmm, any_pad, avg_pool, batch_
                          constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
                          leaky_relu, linear, max_pool, mean, mm, mode_pad, narrow, reshape, softmax, split, tensor_slice,
                          upsample)
-from .calls import Alias, Rule
+from .calls import Alias, Emit, Rule
 
 
-def _inplace(table: dict[str, Rule]) -> dict[str, Rule]:
-    """Each element-wise op with its in-place form (aten.relu_ computes what aten.relu does)."""
-    return {**table, **{f"{key}_": rule for key, rule in table.items()}}
+def _inplace(table: dict[str, Rule], flag: bool = True) -> dict[str, Rule]:
+    """Each element-wise op with its in-place form (aten.relu_ computes what aten.relu does, in
+    place: ``flag`` says the layer type has an ``inplace`` argument to say so)."""
+    def in_place(rule: Rule) -> Rule:
+        def read(call):
+            result = rule(call)
+            if not flag or isinstance(result, Alias):
+                return result
+            return [Emit(e.type, {**e.args, "inplace": True}, e.inputs, e.suffix) for e in result]
+        return read
+    return {**table, **{f"{key}_": in_place(rule) for key, rule in table.items()}}
 
 
 def _alias(call):
@@ -45,8 +53,9 @@ ATEN_OPS: dict[str, Rule] = {
         "aten.relu": elementwise("relu"), "aten.hardtanh": hardtanh, "aten.hardswish": elementwise("hardswish"),
         "aten.hardsigmoid": elementwise("hardsigmoid"), "aten.silu": elementwise("silu"), "aten.gelu": gelu,
         "aten.sigmoid": elementwise("sigmoid"), "aten.tanh": elementwise("tanh"), "aten.leaky_relu": leaky_relu,
-        "aten.elu": elu, "aten.add": join("add", 0), "aten.mul": join("mul", 1),
+        "aten.elu": elu,
     }),
+    **_inplace({"aten.add": join("add", 0), "aten.mul": join("mul", 1)}, flag=False),
     "aten.softmax": softmax,
     "aten._softmax": softmax,
     # pools
