@@ -27,14 +27,18 @@ class Imported:
     module: object = None  # the module imported
 
 
-def finish_import(net: ImportedNet, name: str, blocks: bool = True) -> Imported:
+def finish_import(net: ImportedNet, name: str, blocks: bool = True, batch: int = 1) -> Imported:
     """An importer's net -> spec data (nested, blocks folded, defaults left out), its YAML, and the
-    check of the analysis of that YAML against the traced shapes and held tensors."""
+    check of the analysis of that YAML against the traced shapes and held tensors. ``batch``: the
+    batch a saved program was exported for, written when it is not 1."""
     from ..analysis import analyze
     from ..graph import load_graph
 
     description = net.description
     data = to_spec(net)
+    if batch != 1:  # written after the input, where a spec states it
+        data = {k: v for key, value in data.items()
+                for k, v in ([(key, value), ("batch", batch)] if key == "input" else [(key, value)])}
     if blocks:
         data = fold_blocks(data, net)
     data = compact(data)

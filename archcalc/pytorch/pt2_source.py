@@ -90,7 +90,7 @@ def import_program(program, *, name: str, partial: bool = False, blocks: bool = 
 
     net = read_program(program, name, partial=partial)
     net.description = description
-    result = finish_import(net, name, blocks)
+    result = finish_import(net, name, blocks, batch=program_input(program)[0])
     if not partial:
         _check_totals(program, analyze(result.graph), name)
     return result

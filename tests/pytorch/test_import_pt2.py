@@ -104,6 +104,16 @@ def test_a_decomposed_program_and_the_written_spec(tmp_path, monkeypatch):
     assert flops["total"]["flops"] == spec.total.flops
 
 
+def test_a_program_exported_for_a_batch_counts_that_batch(tmp_path):
+    module = SmallResidual().eval()
+    program = torch.export.export(module, (torch.zeros(3, 3, 32, 32),))
+    torch.export.save(program, str(tmp_path / "batch3.pt2"))
+    report = archcalc.analyze(str(tmp_path / "batch3.pt2"))
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        module(torch.zeros(3, 3, 32, 32))
+    assert (report.batch, report.total.flops) == (3, counter.get_total_flops())
+
+
 BAD = textwrap.dedent('''
     import torch
     import torch.nn as nn
