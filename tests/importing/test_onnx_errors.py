@@ -116,10 +116,10 @@ def test_a_dynamic_shape_without_an_input_shape(tmp_path):
     assert "does not fit" in error_of(path, (3, 10))  # CxL, a valid shape, but not this model's
 
 
-def test_two_inputs_and_a_five_d_input(tmp_path):
+def test_two_inputs_and_a_six_d_input(tmp_path):
     second = helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3, 4, 4])
     assert "2 inputs" in error_of(save(tmp_path, model([N("Add", ["x", "z"], ["y"])], [1, 3, 4, 4], extra_inputs=[second])))
-    assert "5-d" in error_of(save(tmp_path, model([N("Relu", ["x"], ["y"])], [1, 3, 4, 4, 4]), "b.onnx"))
+    assert "6-d" in error_of(save(tmp_path, model([N("Relu", ["x"], ["y"])], [1, 3, 4, 4, 4, 4]), "b.onnx"))
 
 
 def test_an_invalid_graph_is_reported_by_the_checker_in_one_line(tmp_path):
