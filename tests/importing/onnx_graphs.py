@@ -91,3 +91,36 @@ def split_to_sequence(x: str, outputs, split=None, positions=None, axis: int = 1
         inits.append(ints(f"{prefix}/at{index}", position))
         nodes.append(N("SequenceAt", [f"{prefix}/seq", f"{prefix}/at{index}"], [output], name=f"{prefix}/at{index}"))
     return nodes, inits
+
+
+def convnext_block(x: str, y: str, channels: int, prefix: str = "block", expansion: int = 4):
+    """(nodes, initializers): torchvision's ConvNeXt block as TorchScript exports it: a depthwise 7x7
+    conv, Transpose to channels last, LayerNormalization over the last axis, MatMul by a transposed
+    weight + Add (Linear), an Erf-written GELU, MatMul + Add, Transpose back, Mul by the learnable
+    C x 1 x 1 layer scale, and the residual Add."""
+    N = helper.make_node
+    hidden = channels * expansion
+
+    def name(part: str) -> str:
+        return f"{prefix}/{part}"
+
+    gelu, inits = erf_gelu(name("fc1"), name("act"), "torchscript", prefix=name("gelu"))
+    inits += [weight(name("dw.w"), channels, 1, 7, 7), weight(name("dw.b"), channels), weight(name("ln.w"), channels),
+              weight(name("ln.b"), channels), weight(name("fc1.w"), hidden, channels), weight(name("fc1.b"), hidden),
+              weight(name("fc2.w"), channels, hidden), weight(name("fc2.b"), channels),
+              weight(name("scale"), channels, 1, 1, value=1e-6)]
+    nodes = [N("Conv", [x, name("dw.w"), name("dw.b")], [name("dw")], group=channels, pads=[3, 3, 3, 3], name=name("Conv")),
+             N("Transpose", [name("dw")], [name("nhwc")], perm=[0, 2, 3, 1], name=name("Transpose")),
+             N("LayerNormalization", [name("nhwc"), name("ln.w"), name("ln.b")], [name("ln")], axis=-1, epsilon=1e-6,
+               name=name("LayerNormalization")),
+             N("Transpose", [name("fc1.w")], [name("fc1.wt")], perm=[1, 0], name=name("Transpose_w1")),
+             N("MatMul", [name("ln"), name("fc1.wt")], [name("mm1")], name=name("MatMul")),
+             N("Add", [name("fc1.b"), name("mm1")], [name("fc1")], name=name("Add_b1")),
+             *gelu,
+             N("Transpose", [name("fc2.w")], [name("fc2.wt")], perm=[1, 0], name=name("Transpose_w2")),
+             N("MatMul", [name("act"), name("fc2.wt")], [name("mm2")], name=name("MatMul_1")),
+             N("Add", [name("fc2.b"), name("mm2")], [name("fc2")], name=name("Add_b2")),
+             N("Transpose", [name("fc2")], [name("nchw")], perm=[0, 3, 1, 2], name=name("Transpose_1")),
+             N("Mul", [name("scale"), name("nchw")], [name("scaled")], name=name("Mul")),
+             N("Add", [name("scaled"), x], [y], name=name("Add"))]
+    return nodes, inits

@@ -41,8 +41,10 @@ def test_the_command_line_says_one_line_and_exits_2(tmp_path, capsys):
 
 @pytest.mark.parametrize(("nodes", "inits", "words"), [
     ([N("Erf", ["x"], ["y"], name="e1")], [], ["node 'e1' (Erf)", "unsupported ONNX op 'Erf'"]),
-    ([N("Div", ["x", "k"], ["y"], name="half")], [floats("k", [2.0])], ["node 'half' (Div)", "unsupported ONNX op 'Div' on computed"]),
-    ([N("Transpose", ["x"], ["y"], perm=[0, 2, 3, 1], name="nhwc")], [], ["node 'nhwc' (Transpose)", "channels-last"]),
+    ([N("Div", ["x", "k"], ["y"], name="half")], [floats("k", [2.0])], ["node 'half' (Div)", "Div of a computed tensor"]),
+    ([N("Transpose", ["x"], ["y"], perm=[1, 0, 2, 3], name="nchw")], [], ["node 'nchw' (Transpose)", "batch"]),
+    ([N("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1], name="nhwc"), N("Conv", ["t", "w"], ["y"], name="c")],
+     [weight("w", 2, 4, 1, 1)], ["channels first", "permute it back"]),
     ([N("Concat", ["x", "x"], ["y"], axis=2, name="c")], [], ["node 'c' (Concat)", "axis 1"]),
     ([N("Add", ["x", "k"], ["y"], name="plus")], [floats("k", [3.0])], ["node 'plus' (Add)", "constant operand"]),
     ([N("Clip", ["x", "lo", "hi"], ["y"], name="clamp")], [floats("lo", -1), floats("hi", 1)], ["[-1.0, 1.0]"]),

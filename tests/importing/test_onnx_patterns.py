@@ -110,3 +110,38 @@ def test_a_sequence_read_otherwise_is_refused(tmp_path):
     nodes.append(N("ConcatFromSequence", ["split/seq"], ["y"], axis=1))
     text = error_of(tmp_path, model(nodes, [1, 6, 3, 3], inits, opset=18))
     assert "node 'split' (SplitToSequence)" in text and "ConcatFromSequence" in text and "SequenceAt" in text
+
+
+CONVNEXT_BLOCK = """  - {type: conv2d, out_channels: C, kernel_size: 7, padding: 3, groups: C}
+  - {type: permute, dims: [0, 2, 3, 1]}
+  - {type: layernorm, over: last, eps: 1.0e-6}
+  - {type: linear, out_features: H}
+  - gelu
+  - {type: linear, out_features: C}
+  - {type: permute, dims: [0, 3, 1, 2]}
+  - {name: scale, type: layer_scale, channels: C}
+  - {type: add, inputs: [scale, input]}
+"""
+
+
+@pytest.mark.parametrize("channels", [8, 160])  # 160: the weights (160 x 640) are counted by their shape alone
+def test_a_convnext_block_channels_last(tmp_path, channels):
+    """Transpose to channels last, LayerNormalization and MatMul + Add on the last axis, GELU,
+    Transpose back, the C x 1 x 1 layer scale: torchvision's ConvNeXt block, layer for layer."""
+    from onnx_graphs import convnext_block
+
+    nodes, inits = convnext_block("x", "y", channels)
+    spec, report = imported(tmp_path, model(nodes, [1, channels, 6, 5], inits))
+    assert [layer["type"] for layer in spec["layers"]] == ["conv2d", "permute", "layernorm", "linear", "gelu", "linear",
+                                                           "permute", "layer_scale", "add"]
+    assert report.rows[2].output == (6, 5, channels) and report.rows[-1].output == (channels, 6, 5)
+    hand = CONVNEXT_BLOCK.replace("H", str(4 * channels)).replace("C", str(channels))
+    expected = archcalc.analyze_text(f"input: {channels}x6x5\nlayers:\n{hand}")
+    assert rows(report) == rows(expected)
+    assert report.total.params == sum(onnx.numpy_helper.to_array(t).size for t in inits if "gelu" not in t.name)
+
+
+def test_a_transpose_of_the_batch_or_a_layer_norm_over_channels_first_is_refused(tmp_path):
+    nodes = [N("LayerNormalization", ["x", "s"], ["y"], axis=1, name="ln")]
+    text = error_of(tmp_path, model(nodes, [1, 4, 3, 3], [weight("s", 4, 3, 3)]))
+    assert "node 'ln' (LayerNormalization)" in text and "last dimension" in text

@@ -228,11 +228,12 @@ def linear(op) -> Mapped:
 
 def matmul(op) -> Mapped:
     """MatMul by a constant K x N matrix, and the Add of a constant N-vector after it, as one
-    linear layer (how torch exports a Linear on some paths)."""
-    x = _map_input(op, 2)
+    linear layer over the last dimension (torch's Linear as some paths export it; on a
+    channels-last map, ConvNeXt's pointwise layers)."""
+    x = _map_input(op, ANY_RANK)
     weight = op.weight_shape(1, rank=2)
-    if weight[0] != x[1]:
-        op.fail(f"weight {weight} does not fit {x[1]} input features")
+    if weight[0] != x[-1]:
+        op.fail(f"weight {weight} does not fit the last dimension of the input {x}")
     add = op.sole_consumer(0)
     covers, params, produces = [], op.const_size(1), op.output(0)
     if add is not None and add.op_type == "Add" and add.input_count() == 2:
@@ -241,3 +242,21 @@ def matmul(op) -> Mapped:
             covers, params, produces = [add], params + add.const_size(other), add.output(0)
     return _one("linear", op, {"in_features": weight[0], "out_features": weight[1], "bias": bool(covers)},
                 params=params, produces=produces, covers=covers)
+
+
+def layer_norm(op) -> Mapped:
+    """LayerNormalization over the last dimension (torch's LayerNorm(C): a vector's features, or
+    the channels of a channels-last map); the mean and 1/std outputs unused."""
+    x = _map_input(op, ANY_RANK)
+    if _axis(op, op.attr("axis", -1), len(x)) != len(x) - 1:
+        op.fail(f"only a normalisation over the last dimension is supported, got axis {op.attr('axis', -1)} of a "
+                f"{len(x)}-d tensor")
+    if op.output_used(1) or op.output_used(2):
+        op.fail("its mean or inverse standard deviation output is used; archcalc models only the first")
+    features = x[-1]
+    has_bias = op.has_input(2) and not op.is_computed_zero(2)
+    params = op.weight_size(1, expect=(features,)) + (op.weight_size(2, expect=(features,)) if has_bias else 0)
+    args = {"num_channels": features, "eps": _real(op.attr("epsilon", 1e-5)), "bias": has_bias}
+    if len(x) > 2:
+        args["over"] = "last"
+    return _one("layernorm", op, args, params=params)

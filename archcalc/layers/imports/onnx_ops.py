@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Callable
 
 from .onnx_compute import (GLOBAL_AVERAGE, GLOBAL_MAX, activation, average_pool, batch_norm, clip, conv, conv_transpose,
-                           gated, linear, lrn, matmul, max_pool, reduce_to_global, softmax)
+                           gated, layer_norm, linear, lrn, matmul, max_pool, reduce_to_global, softmax)
 from .onnx_mapping import Emit, Mapped
 from .onnx_patterns import divide, scaled, split_to_sequence
 from .onnx_structure import (concat, dropout, flatten, identity, join, pad, reshape, resize, slice_channels, split,
@@ -43,6 +43,7 @@ ONNX_OPS: dict[str, Callable] = {
     "ReduceMean": reduce_to_global(GLOBAL_AVERAGE),
     "ReduceMax": reduce_to_global(GLOBAL_MAX),
     "BatchNormalization": batch_norm,
+    "LayerNormalization": layer_norm,
     "LRN": lrn,
     "Relu": activation("relu"),
     "Tanh": activation("tanh"),

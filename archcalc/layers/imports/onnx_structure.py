@@ -156,11 +156,16 @@ def reshape(op) -> Mapped:
 
 
 def transpose(op) -> Mapped:
+    """Transpose of a computed tensor keeping the batch first: a ``permute`` (ConvNeXt's channels
+    last and back); the identity permutation is nothing. A constant's Transpose is computed at
+    import (archcalc.importing.onnx_reader)."""
     x = _map_input(op, ANY_RANK)
     perm = list(op.attr("perm", list(range(len(x)))[::-1]))
     if perm == list(range(len(x))):
         return Mapped(alias=(op.output(0), op.input(0)))
-    op.fail(f"Transpose {perm} is not expressible (channels-last tensors are not represented)")
+    if sorted(perm) != list(range(len(x))) or perm[0] != 0:
+        op.fail(f"Transpose {perm} of a {len(x)}-d tensor moves the batch dimension; archcalc keeps it first")
+    return _one("permute", op, {"dims": perm})
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
