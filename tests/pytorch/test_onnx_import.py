@@ -121,6 +121,28 @@ def test_an_exported_torchvision_net_imports_with_the_modules_figures(name, tmp_
             file.unlink()
 
 
+# ConvNeXt (channels last inside each block: Transpose, LayerNormalization and MatMul on the last
+# axis, Erf-written GELU) against the module; against the bundled spec too once one is bundled
+CONVNEXT = ["convnext_tiny", *(["convnext_small", "convnext_base", "convnext_large"] if EVERY else [])]
+
+
+@pytest.mark.parametrize("name", CONVNEXT)
+def test_convnext_imports_with_the_modules_figures(name, tmp_path):
+    from archcalc.spec.bundled import bundled as bundled_nets
+
+    path = tmp_path / f"{name}.onnx"
+    module = export(name, (3, 64, 64), path)
+    report = analyze_onnx(path)
+    ours = {"params": report.total.params, "buffers": float_buffers(report), "flops": report.total.flops,
+            "output": tuple(report.rows[-1].output)}
+    assert ours == module
+    assert sum(row.type == "permute" for row in report.rows) > 0 and sum(row.type == "gelu" for row in report.rows) > 0
+    if name in bundled_nets():
+        spec = archcalc.analyze(name, input_shape=(3, 64, 64))
+        assert (report.total.params, report.total.macs, report.total.flops) == (
+            spec.total.params, spec.total.macs, spec.total.flops)
+
+
 def test_the_imported_spec_is_a_spec(tmp_path):
     """The spec data written as YAML analyses to the same rows; batch and input shape apply."""
     path = tmp_path / "squeezenet1_1.onnx"
