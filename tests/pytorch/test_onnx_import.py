@@ -6,6 +6,7 @@ that BatchNormalization stays a node (folding it into the convolutions would cha
 parameters) and the ops are plain ONNX ones."""
 
 import importlib.util
+import math
 import os
 
 import pytest
@@ -141,6 +142,47 @@ def test_convnext_imports_with_the_modules_figures(name, tmp_path):
         spec = archcalc.analyze(name, input_shape=(3, 64, 64))
         assert (report.total.params, report.total.macs, report.total.flops) == (
             spec.total.params, spec.total.macs, spec.total.flops)
+
+
+class PlainCode(torch.nn.Module):
+    """What plain model code exports to: torch.chunk and torch.split (Split, Slice chains, or the
+    dynamo exporter's SplitToSequence), nn.GELU and a GELU written out with torch.erf."""
+
+    def __init__(self):
+        super().__init__()
+        self.stem = torch.nn.Conv2d(3, 12, 3, padding=1)
+        self.gelu = torch.nn.GELU()
+        self.head = torch.nn.Conv2d(12, 5, 1)
+
+    def forward(self, x):
+        x = self.stem(x)
+        a, b = x.chunk(2, dim=1)
+        c, d = torch.split(b, [2, 4], dim=1)
+        written = a * 0.5 * (1.0 + torch.erf(a / math.sqrt(2.0)))
+        return self.head(torch.cat([self.gelu(c), d, written], 1))
+
+
+@pytest.mark.parametrize("dynamo", [False, True])
+def test_plain_code_exports_import_with_the_modules_figures(dynamo, tmp_path):
+    model = PlainCode().eval()
+    x = torch.zeros(1, 3, 8, 8)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        output = model(x)
+    path = tmp_path / "plain.onnx"
+    with torch.no_grad():
+        if dynamo:  # without its optimiser the exporter writes the chunk and split as sequences
+            torch.onnx.export(model, (x,), str(path), dynamo=True, opset_version=18, optimize=False)
+        else:
+            torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=17, do_constant_folding=False)
+    import onnx
+
+    written = {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
+    assert "Erf" in written and ("SplitToSequence" in written) == dynamo
+    report = analyze_onnx(path)
+    assert (report.total.params, report.total.flops, tuple(report.rows[-1].output)) == (
+        sum(p.numel() for p in model.parameters()), counter.get_total_flops(), tuple(output.shape[1:]))
+    assert [row.type for row in report.rows].count("gelu") == 2
+    assert [row.type for row in report.rows].count("slice") == 4
 
 
 def test_the_imported_spec_is_a_spec(tmp_path):
