@@ -67,10 +67,12 @@ def erf_gelu(x: str, y: str, order: str = "torchscript", prefix: str = "gelu", h
     erf = [scale, N("Erf", [name("s")], [name("e")], name=name("Erf")),
            N("Add", [name("e"), name("one")], [name("a")], name=name("Add"))]
     if order in ("torchscript", "reciprocal"):
-        rest = [N("Mul", [x, name("a")], [name("m")], name=name("Mul")), N("Mul", [name("m"), name("half")], [y], name=name("Mul_1"))]
+        rest = [N("Mul", [x, name("a")], [name("m")], name=name("Mul")),
+                N("Mul", [name("m"), name("half")], [y], name=name("Mul_1"))]
         return erf + rest, inits
     if order == "dynamo":
-        rest = [N("Mul", [name("half"), name("a")], [name("m")], name=name("Mul")), N("Mul", [x, name("m")], [y], name=name("Mul_1"))]
+        rest = [N("Mul", [name("half"), name("a")], [name("m")], name=name("Mul")),
+                N("Mul", [x, name("m")], [y], name=name("Mul_1"))]
         return erf + rest, inits
     halved = N("Mul", [x, name("half")], [name("h")], name=name("Mul_half"))
     last = N("Mul", [name("h"), name("a")], [y], name=name("Mul"))

@@ -45,7 +45,8 @@ def test_a_1d_net(tmp_path):
     spec, report = imported(tmp_path, model(nodes, [1, 4, 64], inits))
     assert types(spec) == ["conv1d", "batchnorm1d", "relu", "maxpool1d", "avgpool1d", "conv_transpose1d",
                            "adaptive_avgpool1d", "flatten"]
-    assert_same(report, "  - {type: conv1d, out_channels: 8, kernel_size: 5, stride: 2, padding: 2, dilation: 2, groups: 2}\n"
+    assert_same(report, "  - {type: conv1d, out_channels: 8, kernel_size: 5, stride: 2, padding: 2, dilation: 2,"
+                        " groups: 2}\n"
                         "  - batchnorm1d\n  - relu\n  - {type: maxpool1d, kernel_size: 3, stride: 2, padding: 1}\n"
                         "  - {type: avgpool1d, kernel_size: 2, stride: 1, count_include_pad: true}\n"
                         "  - {type: conv_transpose1d, out_channels: 6, kernel_size: 3, stride: 2, padding: 1,"

@@ -35,11 +35,13 @@ def test_an_erf_written_gelu_is_one_gelu_layer(tmp_path, order):
     """conv -> GELU -> conv: three layers, the figures of the same spec written by hand."""
     gelu, inits = erf_gelu("c", "g", order)
     nodes = [N("Conv", ["x", "w1"], ["c"], name="conv1"), *gelu, N("Conv", ["g", "w2"], ["y"], name="conv2")]
-    spec, report = imported(tmp_path, model(nodes, [1, 3, 8, 8], [*inits, weight("w1", 4, 3, 3, 3), weight("w2", 2, 4, 1, 1)]))
+    inits += [weight("w1", 4, 3, 3, 3), weight("w2", 2, 4, 1, 1)]
+    spec, report = imported(tmp_path, model(nodes, [1, 3, 8, 8], inits))
     assert [layer["type"] for layer in spec["layers"]] == ["conv2d", "gelu", "conv2d"]
     assert spec["layers"][1]["approximate"] == "none"
     assert "inputs" not in spec["layers"][2]  # reads the gelu, the layer before it
-    expected = archcalc.analyze_text("input: 3x8x8\nlayers:\n  - {type: conv2d, out_channels: 4, kernel_size: 3, bias: false}\n"
+    expected = archcalc.analyze_text("input: 3x8x8\nlayers:\n"
+                                     "  - {type: conv2d, out_channels: 4, kernel_size: 3, bias: false}\n"
                                      "  - gelu\n  - {type: conv2d, out_channels: 2, kernel_size: 1, bias: false}")
     assert rows(report) == rows(expected)
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .onnx_mapping import ANY_RANK, MAPS, Emit, Mapped, _activations, _axis, _ints, _map_input, _one, _pair, _real, _single_output, _text_attr
+from .onnx_mapping import (ANY_RANK, MAPS, Emit, Mapped, _activations, _axis, _ints, _map_input, _one, _pair, _real,
+                           _single_output, _text_attr)
 
 
 def join(type_name: str, scale_type: str | None = None) -> Callable:
