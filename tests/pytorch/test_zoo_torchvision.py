@@ -37,6 +37,7 @@ TORCHVISION_NETS = {
     "regnet_x_32gf": {}, "efficientnet_b0": {}, "efficientnet_b1": {}, "efficientnet_b2": {},
     "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
     "efficientnet_b7": {}, "efficientnet_v2_s": {}, "efficientnet_v2_m": {}, "efficientnet_v2_l": {},
+    "convnext_tiny": {}, "convnext_small": {}, "convnext_base": {}, "convnext_large": {},
     "r3d_18": {},  # a video net: CxTxHxW clips, 3-D convolutions
     # segmentation nets: no backbone weights either; aux_loss as torchvision's default (no aux head)
     "fcn_resnet50": {"weights_backbone": None}, "deeplabv3_resnet50": {"weights_backbone": None},
