@@ -76,6 +76,8 @@ class _Importer:
                     self.producer[node] = ("parameter", node.target)
             elif node.op == "call_function" and isinstance(node.target, type) and issubclass(node.target, tuple):
                 self.packs[node] = (node.args, node.kwargs)  # a namedtuple of outputs (GoogLeNetOutputs)
+            elif isinstance(value, torch.Tensor) and self._parameter_view(node):
+                self.producer[node] = self.producer[node.args[0]]
             elif isinstance(value, torch.Tensor):
                 self._call(node, value)
             elif isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
@@ -169,6 +171,12 @@ class _Importer:
         args = tuple(convert(a) for a in node.args)
         kwargs = {k: convert(v) for k, v in node.kwargs.items()}
         return args, kwargs, tensors, problem
+
+    def _parameter_view(self, node: fx.Node) -> bool:
+        """A parameter reshaped or viewed (timm's ``gamma.reshape(1, -1, 1, 1)``) is still that
+        parameter, read in its new shape by the call that uses it."""
+        return (node.op == "call_method" and node.target in ("reshape", "view") and bool(node.args)
+                and isinstance(self.producer.get(node.args[0]), tuple))
 
     def _reads_parameters(self, node: fx.Node) -> bool:
         key, _ = self._key(node)

@@ -101,6 +101,8 @@ MODULES: dict[str, Rule] = {
         lambda c: one("groupnorm", num_groups=c.module.num_groups, eps=c.module.eps, affine=c.module.affine),
         "drop", "act"),
     "timm.layers.linear.Linear": linear,
+    "timm.layers.norm.LayerNorm": layernorm,
+    "timm.layers.norm.LayerNorm2d": layernorm2d,
     "timm.layers.conv2d_same.Conv2dSame": lambda c: conv(c.module, padding="tf_same"),
     "timm.layers.std_conv.StdConv2d": lambda c: conv(c.module, padding="tf_same" if getattr(c.module, "same_pad", False)
                                                       else None),

@@ -148,11 +148,11 @@ def method_permute(call: OpCall):
 
 
 def scale_by_parameter(call: OpCall, param: ParamArg):
-    """``gamma * x`` with a C x 1 x 1 parameter of the calling module: ConvNeXt's layer scale,
-    named after the parameter."""
+    """``gamma * x`` with a C x 1 x 1 parameter of the calling module (or timm's C-vector viewed as
+    1 x C x 1 x 1): ConvNeXt's layer scale, named after the parameter."""
     _tensor_count(call, 1, "a product with a parameter")
     shape = call.in_shape
-    if len(shape) != 3 or param.shape != (shape[0], 1, 1):
+    if len(shape) != 3 or param.shape not in ((shape[0], 1, 1), (1, shape[0], 1, 1)):
         raise Unsupported(f"a product with the parameter '{param.path}' of shape {list(param.shape)} (archcalc's "
                           f"layer_scale is C x 1 x 1 times a CxHxW map)")
     return [Emit("layer_scale", name=param.local)]
