@@ -175,7 +175,7 @@ class _Importer:
     def _parameter_view(self, node: fx.Node) -> bool:
         """A parameter reshaped or viewed (timm's ``gamma.reshape(1, -1, 1, 1)``) is still that
         parameter, read in its new shape by the call that uses it."""
-        return (node.op == "call_method" and node.target in ("reshape", "view") and bool(node.args)
+        return (node.op == "call_method" and f"method:{node.target}" in torch_ops.PARAMETER_VIEWS and bool(node.args)
                 and isinstance(self.producer.get(node.args[0]), tuple))
 
     def _reads_parameters(self, node: fx.Node) -> bool:

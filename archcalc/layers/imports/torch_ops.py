@@ -182,6 +182,8 @@ WRAPPED_FUNCTIONS = ("torchvision.models.shufflenetv2.channel_shuffle",)
 # calls that may read a parameter of the calling module directly (ConvNeXt's ``self.layer_scale *
 # x``): the rule sees it as a ParamArg; any other call reading a parameter is refused
 READS_PARAMETERS = ("function:operator.mul", "function:torch.mul", "method:mul")
+# a parameter passed through these is still that parameter in a new shape (timm's gamma.reshape(1, -1, 1, 1))
+PARAMETER_VIEWS = ("method:reshape", "method:view")
 
 # calls that return several tensors: each element used (``getitem``) is read with ``part``, and the
 # call itself is no layer
