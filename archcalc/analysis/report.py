@@ -93,6 +93,9 @@ class Row(TrainingFigures):
     input_needs_grad: bool = False
     # False: the layer runs only in the other mode (archcalc.analysis.modes): parameters, no work
     active: bool = True
+    # which input spatial axis each output dimension runs along, None for channels
+    # (archcalc.layers.layout); empty for a folded group
+    layout: tuple = ()
 
     @property
     def weights(self) -> int:

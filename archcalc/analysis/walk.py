@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from ..errors import ArchcalcError, ShapeError, SpecError
 from ..graph import Graph, Node
-from ..layers import FieldRule, Identity, Merge, Unknown, Whole, Windows
+from ..layers import IDENTITY, FieldRule, Identity, Merge, Unknown, Whole, Windows
 from ..layers.base import elements, is_map, shape_text
+from ..layers.layout import check_permuted_input, is_standard, standard
 from ..spec.shapes import MAX_DIM
 from .backward import gradient_flow
 from .coverage import reads_nothing
@@ -101,6 +104,25 @@ def _infer(node: Node, in_shapes: list[tuple[int, ...]], file: str):
     return result
 
 
+def _reads_permuted(node: Node, in_shapes, in_layouts, spatial_axes: int, file: str) -> bool:
+    """Whether the node reads a permuted tensor (archcalc.layers.layout); one located line when
+    its type does not accept the layout it gets."""
+    try:
+        return check_permuted_input(node.layer, node.args, in_shapes, in_layouts, spatial_axes)
+    except ArchcalcError as exc:
+        raise exc.located(file=file, line=node.line, column=node.column, layer=node.name)
+
+
+def _layout(node: Node, result, in_layouts, permuted: bool):
+    """The output's layout, and the result with the field rule it has in the net input's axis
+    order: a layer that reads or makes a permuted tensor acts on each spatial position on its
+    own (only such layers accept one), so it keeps every field."""
+    layout = node.layer.output_layout(node.args, in_layouts, len(result.output))
+    if permuted or not is_standard(layout):
+        result = replace(result, rf=IDENTITY)
+    return layout, result
+
+
 def _row(node: Node, result, field_out: ReceptiveField, notes: list[str], batch: int) -> Row:
     params = result.param_count
     return Row(
@@ -149,6 +171,8 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     shapes: dict[int, tuple[int, ...]] = {}
     fields: dict[int, ReceptiveField] = {}
     reaches: dict[int, object] = {}
+    layouts: dict[int, tuple] = {}
+    net_layout = standard(len(input_shape))
     net_field = _input_field(input_shape)
     net_reach = tuple((0, size - 1) for size in input_shape[1:]) if is_map(input_shape) else True
     budget = RfBudget()
@@ -156,7 +180,10 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     results = []
     for node in graph.nodes:
         in_shapes = [input_shape if p is None else shapes[id(p)] for p in node.inputs]
+        in_layouts = [net_layout if p is None else layouts[id(p)] for p in node.inputs]
+        permuted = _reads_permuted(node, in_shapes, in_layouts, len(input_shape) - 1, graph.file)
         result = _infer(node, in_shapes, graph.file)
+        layouts[id(node)], result = _layout(node, result, in_layouts, permuted)
         shapes[id(node)] = result.output
         results.append(result)
         in_fields = [net_field if p is None else fields[id(p)] for p in node.inputs]
@@ -166,6 +193,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
         field_out, notes = _node_field(node, result, in_fields, in_shapes[0], reach, budget)
         fields[id(node)] = field_out
         rows.append(_row(node, own_tensors(node, result), field_out, notes, batch))
+        rows[-1].layout = layouts[id(node)]
         if id(node) in plan.inactive:
             _idle(rows[-1], inactive_note(plan))
     check_sharing(graph, results)

@@ -203,9 +203,9 @@ def _fix_input(graph, input_shape, weights, file: str) -> tuple[str, tuple[int, 
                         "archcalc imports nets with one input", file=file)
     value = inputs[0]
     dims = _dims(value)
-    if len(dims) not in (2, 4):
-        raise SpecError(f"input '{clip(value.name)}' is {len(dims)}-d; archcalc takes N x C x H x W maps or N x F "
-                        "vectors", file=file)
+    if len(dims) not in (2, 3, 4, 5):
+        raise SpecError(f"input '{clip(value.name)}' is {len(dims)}-d; archcalc takes N x F vectors and N x C x L, "
+                        "N x C x H x W or N x C x T x H x W maps", file=file)
     if input_shape is not None:
         if len(input_shape) != len(dims) - 1:
             raise UsageError(f"the input shape {'x'.join(map(str, input_shape))} does not fit the model's "

@@ -6,6 +6,7 @@ onnx.shape_inference's, its parameters and buffers against the initializers it r
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -103,6 +104,8 @@ class OnnxImport:
             return False
         if node.op_type == "Shape":
             return node.input[0] in self.constants or node.input[0] in self.loaded.shapes
+        if node.op_type == "Transpose":  # a weight transposed (torch's Linear as MatMul(x, W^T))
+            return node.input[0] in self.constants
         present = [name for name in node.input if name][:LEADING_CONSTANTS.get(node.op_type, len(node.input))]
         return node.op_type in FOLDED_OPS and all(name in self.constants for name in present) and (
             bool(present) or node.op_type == "Constant")
@@ -114,11 +117,31 @@ class OnnxImport:
         elif node.op_type == "Identity":  # the same tensor (exports alias equal initializers so)
             self.constants[node.output[0]] = self.constants[node.input[0]]
             return
+        elif node.op_type == "Transpose":
+            self.constants[node.output[0]] = self._transposed(node, label)
+            return
         else:
             values = [self.value(name, node) if name in self.constants else None for name in node.input]
             results = fold(node, values, lambda tensor: tensor_value(tensor, self.loaded), self.file, label)
         for name, array in zip(node.output, results):
             self.constants[name] = Constant(tuple(array.shape), array=array, computed=node.op_type != "Constant")
+
+    def _transposed(self, node, label: str) -> Constant:
+        """A constant transposed: a stored weight still (its elements are parameters where a
+        layer reads it), by its shape alone when it is too large to read."""
+        import numpy as np
+
+        from .onnx_fold import attribute
+        from .onnx_load import MAX_VALUE_ELEMENTS
+
+        source = self.constants[node.input[0]]
+        perm = list(attribute(node, "perm", range(len(source.shape))[::-1]))
+        if sorted(perm) != list(range(len(source.shape))):
+            raise SpecError(f"node {label}: perm {perm} does not fit a {len(source.shape)}-d tensor", file=self.file)
+        shape = tuple(source.shape[axis] for axis in perm)
+        if source.array is None and math.prod(source.shape) > MAX_VALUE_ELEMENTS:
+            return Constant(shape, computed=source.computed)
+        return Constant(shape, array=np.transpose(self.value(node.input[0], node), perm), computed=source.computed)
 
     def _shape_of(self, node, label: str):
         import numpy as np

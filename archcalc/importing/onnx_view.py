@@ -104,6 +104,17 @@ class NodeView:
     def out_shape(self, index: int) -> tuple[int, ...] | None:
         return self.walk.loaded.shapes.get(self.node.output[index])
 
+    def readers(self, tensor: str) -> "list[NodeView]":
+        """Every node reading ``tensor`` (an input of this node, for patterns that start there)."""
+        return [NodeView(self.walk, reader) for reader in self.walk.consumers.get(tensor, [])]
+
+    def readers_of_output(self, index: int) -> "list[NodeView]":
+        """Every node reading output ``index``; refused when it is also a graph output."""
+        name = self.node.output[index]
+        if name in self.walk.graph_outputs:
+            self.fail(f"its output '{clip(name)}' is a graph output, which archcalc cannot read as a layer's")
+        return self.readers(name)
+
     def sole_consumer(self, index: int) -> "NodeView | None":
         """The one node reading output ``index``, when nothing else (no other node, no graph
         output) reads it."""

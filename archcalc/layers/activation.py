@@ -6,6 +6,7 @@ from ..errors import ShapeError
 from .args import Arg, choice, nonneg_int, number, number_in
 from .base import LayerResult, LayerType, ModuleCall, elements, register
 from .fieldrules import IDENTITY, Windows
+from .layout import ELEMENTWISE
 from .memrules import MASK, PASS_THROUGH, Kept, MemoryRule
 from .windows import IDENTITY_WINDOW, whole_axis_window
 
@@ -40,6 +41,7 @@ class Activation(LayerType):
     ops_per_element: int = 1
     torch_class: str = ""
     probe_passthrough = True
+    on_permuted = ELEMENTWISE
 
     @classmethod
     def infer(cls, args, inputs):
@@ -125,6 +127,7 @@ class Dropout(LayerType):
     args = (Arg("p", number_in(0, 1), 0.5, (), "drop probability, 0 to 1"), Arg("inplace", lambda v: bool(v), False))
     torch_defaults = dict(p=0.5)
     probe_passthrough = True
+    on_permuted = ELEMENTWISE
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
@@ -149,6 +152,7 @@ class Identity(LayerType):
     family = "structure"
     summary = "Passes its input through (torch.nn.Identity)."
     probe_passthrough = True
+    on_permuted = ELEMENTWISE
     memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)
 
     @classmethod

@@ -10,6 +10,7 @@ from typing import Any, Callable, ClassVar, NamedTuple, Sequence
 from ..errors import ShapeError, SpecError, clip, near_miss
 from .args import Arg
 from .fieldrules import IDENTITY, FieldRule
+from .layout import REFUSES, Layout, standard
 from .memrules import NEW_OUTPUT, MemoryRule
 
 Shape = tuple[int, ...]
@@ -169,6 +170,22 @@ class LayerType:
     @classmethod
     def infer(cls, args: dict[str, Any], inputs: Sequence[Shape]) -> LayerResult:
         raise NotImplementedError
+
+    # ------------------------------------------------------------------ layouts (layers/layout.py)
+    # how the layer treats a permuted tensor (channels not first, as ConvNeXt's HxWxC): REFUSES,
+    # ELEMENTWISE or LAST_AXIS; a layer that accepts one acts on each spatial position on its own
+    on_permuted: ClassVar[str] = REFUSES
+
+    @classmethod
+    def permuted_use(cls, args: dict[str, Any]) -> str:
+        return cls.on_permuted
+
+    @classmethod
+    def output_layout(cls, args: dict[str, Any], in_layouts: Sequence[Layout], out_rank: int) -> Layout:
+        """The output's layout: the input's where the layer keeps its rank, else the standard one."""
+        if in_layouts and len(in_layouts[0]) == out_rank:
+            return in_layouts[0]
+        return standard(out_rank)
 
     # ------------------------------------------------------------------ the PyTorch side
     # Plain data read by archcalc.pytorch (twin, verify, probe, export); torch is never imported here.

@@ -6,6 +6,7 @@ from __future__ import annotations
 from .args import Arg, choice, number, number_in, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
+from .layout import ELEMENTWISE
 from .memrules import PASS_THROUGH, Kept, MemoryRule
 from .norm import check_count
 
@@ -65,6 +66,7 @@ class StochasticDepth(LayerType):
     rf_rule = "unchanged (an identity at inference)"
     torch_defaults = dict(mode="row")
     probe_passthrough = True
+    on_permuted = ELEMENTWISE
 
     @classmethod
     def infer(cls, args, inputs):

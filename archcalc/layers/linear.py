@@ -7,6 +7,7 @@ from .windows import IDENTITY_WINDOW, whole_axis_window
 from .args import Arg, boolean, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, fmt_int, register
 from .fieldrules import WHOLE, Windows
+from .layout import LAST_AXIS
 from .memrules import MemoryRule
 
 
@@ -31,8 +32,10 @@ class Linear(LayerType):
     ops_rule = "2 x MACs, + outputs for the bias"
     backward_rule = ("two aten.mm: gradient w.r.t. the input (output gradient x weight) = FLOPs; w.r.t. the weights "
                      "(input transposed x output gradient) = FLOPs; the bias gradient (a sum) counts 0")
-    rf_rule = "whole input on a flat vector; on a CxHxW map (acting on W): H unchanged, every output sees all of W (effective stride 0 along W)"
+    rf_rule = ("whole input on a flat vector; on a CxHxW map (acting on W): H unchanged, every output sees all of W "
+               "(effective stride 0 along W); on a channels-last map (after permute) it mixes the channels: unchanged")
 
+    on_permuted = LAST_AXIS  # on a channels-last map it mixes the channels at each position
     autocast_output = "half"  # autocast runs convolutions and matrix products in half precision
 
     @classmethod

@@ -5,9 +5,10 @@ instance norm."""
 from __future__ import annotations
 
 from ..errors import ShapeError
-from .args import Arg, boolean, number, number_in, optional, positive_int
+from .args import Arg, boolean, choice, number, number_in, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
+from .layout import LAST_AXIS, REFUSES
 from .memrules import FLOAT32, NEW_OUTPUT, Kept, MemoryRule
 
 
@@ -188,7 +189,8 @@ class LayerNorm(LayerType):
     aliases = ("layer_norm", "layernorm2d")
     family = "normalisation"
     summary = ("Layer normalisation over the channels at each position of a CxHxW map (torchvision's LayerNorm2d, as in "
-               "ConvNeXt) or over the features of a flat vector (torch.nn.LayerNorm).")
+               "ConvNeXt) or over the features of a flat vector (torch.nn.LayerNorm); with over: last, over the last "
+               "dimension of any tensor, as torch.nn.LayerNorm(C) on ConvNeXt's channels-last HxWxC map.")
     title = "layer normalisation"
     args = (
         Arg("num_channels", optional(positive_int), None, ("normalized_shape", "channels", "num_features"),
@@ -196,20 +198,30 @@ class LayerNorm(LayerType):
         _EPS,
         Arg("elementwise_affine", boolean, True, ("affine",), "learnable weight (and bias), C each"),
         Arg("bias", boolean, True, (), "the learnable shift (with elementwise_affine)"),
+        Arg("over", choice("channels", "last"), "channels", (), "channels: dimension 0 (LayerNorm2d on a map); last: "
+            "the last dimension (torch.nn.LayerNorm; the channels of a channels-last map)"),
     )
-    params_rule = "2 x C (weight and bias, named as torch names them) if elementwise_affine; C without bias"
-    ops_rule = STATS_OPS_RULE + "; a group is one position's C channels (a vector's features)"
-    rf_rule = "unchanged on a map (each position is normalised over its own channels)"
+    params_rule = ("2 x C (weight and bias, named as torch names them) if elementwise_affine; C without bias; C = the "
+                   "normalised dimension")
+    ops_rule = STATS_OPS_RULE + "; a group is one position's C channels (a vector's features; with over: last, one line " \
+                                "along the last dimension)"
+    rf_rule = ("unchanged on a map (each position is normalised over its own channels; over the last dimension of a "
+               "channels-first map the statistics are left out of the field, as group norm's)")
     torch_defaults = dict(eps=1e-5, elementwise_affine=True, bias=True)
     probe_passthrough = True
 
     @classmethod
     def infer(cls, args, inputs):
         shape = inputs[0]
-        if len(shape) not in (1, 3):
-            raise ShapeError(f"layernorm needs a CxHxW map or a flat vector, got {len(shape)} dimensions")
-        channels = shape[0]
-        check_count(args["num_channels"], channels, "num_channels", "channels" if len(shape) == 3 else "features")
+        if args["over"] == "last":
+            channels = shape[-1]
+            check_count(args["num_channels"], channels, "num_channels", "elements in the last dimension")
+        else:
+            if len(shape) not in (1, 3):
+                raise ShapeError(f"layernorm needs a CxHxW map or a flat vector, got {len(shape)} dimensions "
+                                 f"(over: last normalises the last dimension of any tensor)")
+            channels = shape[0]
+            check_count(args["num_channels"], channels, "num_channels", "channels" if len(shape) == 3 else "features")
         count = elements(shape)
         params = affine_tensors(channels, args["elementwise_affine"], args["bias"])
         return LayerResult(output=shape, params=params, ops=stats_ops(count, count // channels, len(params)), rf=IDENTITY)
@@ -219,13 +231,24 @@ class LayerNorm(LayerType):
         # native_layer_norm returns a mean and 1/std per normalised group (a position of a map,
         # a vector) beside the output; backward keeps the input and both. A map is normalised
         # through permuted views (LayerNorm2d): no copy.
-        stats = (Kept(2 * elements(in_shapes[0]) // in_shapes[0][0]),)
+        stats = (Kept(2 * elements(in_shapes[0]) // in_shapes[0][cls._normalised(args)]),)
         return MemoryRule(saves_input=True, kept=stats, transient=stats)
+
+    @classmethod
+    def _normalised(cls, args) -> int:
+        """The dimension normalised: 0 (channels, a vector's features) or -1 (the last)."""
+        return -1 if args["over"] == "last" else 0
+
+    @classmethod
+    def permuted_use(cls, args):
+        return LAST_AXIS if args["over"] == "last" else REFUSES
 
     @classmethod
     def torch_module(cls, args, in_shapes):
         kwargs = dict(eps=args["eps"], elementwise_affine=args["elementwise_affine"], bias=args["bias"])
-        return ModuleCall("archcalc.LayerNorm2d" if len(in_shapes[0]) == 3 else "LayerNorm", (in_shapes[0][0],), kwargs)
+        channels_of_map = len(in_shapes[0]) == 3 and args["over"] == "channels"
+        return ModuleCall("archcalc.LayerNorm2d" if channels_of_map else "LayerNorm",
+                          (in_shapes[0][cls._normalised(args)],), kwargs)
 
     @classmethod
     def axis_args(cls, args, axis):

@@ -1,4 +1,4 @@
-"""Layers that move data without learning: flatten, reshape and upsample."""
+"""Layers that move data without learning: flatten, reshape, permute and upsample."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from .windows import bilinear_upsample_window, nearest_upsample_window
 from .args import Arg, boolean, choice, nonneg_int, optional, pair, positive_int
 from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, shape_text, spatial
 from .fieldrules import IDENTITY, WHOLE, Unknown, Windows
+from .layout import ELEMENTWISE
 from .memrules import PASS_THROUGH, MemoryRule
 
 
@@ -81,6 +82,51 @@ class Reshape(LayerType):
         if len(out_shape) == 1:
             return ModuleCall("Identity")
         return ModuleCall("archcalc.SpreadTo", (), dict(shape=(1, *out_shape[1:])))
+
+
+def permutation(value):
+    """torch's dims of a permute, the batch dimension 0 included and kept first: [0, 2, 3, 1]."""
+    if not isinstance(value, (list, tuple)) or not 2 <= len(value) <= 5:
+        raise SpecError("must be a list of 2 to 5 dimensions with the batch first, e.g. [0, 2, 3, 1]")
+    dims = tuple(nonneg_int(item) for item in value)
+    if sorted(dims) != list(range(len(dims))):
+        raise SpecError(f"must be a permutation of 0..{len(dims) - 1}, got {list(dims)}")
+    if dims[0] != 0:
+        raise SpecError(f"must keep the batch dimension first (0), got {list(dims)}")
+    return dims
+
+
+@register
+class Permute(LayerType):
+    name = "permute"
+    family = "structure"
+    summary = ("Reorders the dimensions of a tensor: a view (torchvision.ops.Permute, torch.permute). dims are "
+               "torch's, batch included: ConvNeXt's [0, 2, 3, 1] makes a CxHxW map channels last (HxWxC), [0, 3, 1, 2] "
+               "makes it channels first again. Only layers that act on each position on their own (element-wise, or "
+               "on the last dimension when that is the channels: linear, layernorm over: last) accept a permuted tensor.")
+    args = (Arg("dims", permutation, help="torch's dims with the batch first, e.g. [0, 2, 3, 1]"),)
+    shape_rule = "dimension i of the output is dimension dims[i+1] - 1 of the input (batch left out)"
+    rf_rule = ("unchanged: a field is kept per axis of the net input whatever the dimension order, and the layers a "
+               "permuted tensor meets act on each position on their own")
+    on_permuted = ELEMENTWISE  # only reorders: it accepts any layout
+    # a view; its backward permutes the gradient back, again a view
+    memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)
+
+    @classmethod
+    def infer(cls, args, inputs):
+        shape, dims = inputs[0], args["dims"]
+        if len(dims) != len(shape) + 1:
+            raise ShapeError(f"dims {list(dims)} has {len(dims)} dimensions but the input {shape_text(shape)} has "
+                             f"{len(shape) + 1} with the batch")
+        return LayerResult(output=tuple(shape[d - 1] for d in dims[1:]), rf=IDENTITY)
+
+    @classmethod
+    def output_layout(cls, args, in_layouts, out_rank):
+        return tuple(in_layouts[0][d - 1] for d in args["dims"][1:])
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.Permute", (list(args["dims"]),))
 
 
 @register

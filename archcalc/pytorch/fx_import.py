@@ -15,7 +15,7 @@ import torch.fx as fx
 
 from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import torch_ops
-from ..layers.imports.torch_ops import Alias, OpCall, TensorArg, Unsupported
+from ..layers.imports.torch_ops import Alias, OpCall, ParamArg, TensorArg, Unsupported
 from .fx_trace import ImportError_, Traced, class_key, function_key, line_of
 
 
@@ -76,6 +76,8 @@ class _Importer:
                     self.producer[node] = ("parameter", node.target)
             elif node.op == "call_function" and isinstance(node.target, type) and issubclass(node.target, tuple):
                 self.packs[node] = (node.args, node.kwargs)  # a namedtuple of outputs (GoogLeNetOutputs)
+            elif isinstance(value, torch.Tensor) and self._parameter_view(node):
+                self.producer[node] = self.producer[node.args[0]]
             elif isinstance(value, torch.Tensor):
                 self._call(node, value)
             elif isinstance(value, (tuple, list)) and value and all(isinstance(v, torch.Tensor) for v in value):
@@ -149,6 +151,8 @@ class _Importer:
                 if arg in self.producer:
                     source = self.producer[arg]
                     if isinstance(source, tuple):
+                        if self._reads_parameters(node):
+                            return ParamArg(source[1], tuple(self.traced.values[arg].shape))
                         problem.append(f"reads the parameter '{source[1]}' directly")
                     if isinstance(source, _Uncounted):
                         problem.append("reads the output of an operation not counted")
@@ -167,6 +171,17 @@ class _Importer:
         args = tuple(convert(a) for a in node.args)
         kwargs = {k: convert(v) for k, v in node.kwargs.items()}
         return args, kwargs, tensors, problem
+
+    def _parameter_view(self, node: fx.Node) -> bool:
+        """A parameter reshaped or viewed (timm's ``gamma.reshape(1, -1, 1, 1)``) is still that
+        parameter, read in its new shape by the call that uses it."""
+        return (node.op == "call_method" and f"method:{node.target}" in torch_ops.PARAMETER_VIEWS and bool(node.args)
+                and isinstance(self.producer.get(node.args[0]), tuple))
+
+    def _reads_parameters(self, node: fx.Node) -> bool:
+        key, _ = self._key(node)
+        kind = {"call_method": "method", "call_function": "function"}.get(node.op)
+        return f"{kind}:{key}" in torch_ops.READS_PARAMETERS
 
     def _convert(self, node: fx.Node, value, part=None, name_node=None) -> None:
         name_node = name_node or node
@@ -203,6 +218,8 @@ class _Importer:
             else:
                 inputs = [len(self.entries) - 1]
             last = k == len(emits) - 1
+            if k == 0 and emit.name:
+                local = emit.name
             self.entries.append(Entry(
                 scope=scope, local=local if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type,
                 args=emit.args, inputs=inputs, functional=node.op != "call_module", shape=out if last else None,

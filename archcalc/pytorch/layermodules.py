@@ -1,5 +1,5 @@
 """The twin's own modules for layer types that torch.nn has no class for (ConvNeXt's LayerNorm2d,
-layer scale and stochastic depth as torchvision writes them; a channel slice). A layer type names
+layer scale, stochastic depth and Permute as torchvision writes them; a channel slice). A layer type names
 one as ``ModuleCall("archcalc.CLASS", ...)``; the twin builds it from here and export copies the
 class's source into the exported file, so the two cannot disagree. Each class uses only ``torch``
 and ``nn`` (the names an exported file imports) and stays TorchScript-able.
@@ -73,5 +73,19 @@ class Slice(nn.Module):
         return f"start={self.start}, end={self.end}"
 
 
+class Permute(nn.Module):
+    """The dimensions reordered, a view (torchvision.ops.Permute: dims with the batch first)."""
+
+    def __init__(self, dims: list[int]):
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.permute(x, self.dims)
+
+    def extra_repr(self) -> str:
+        return f"dims={self.dims}"
+
+
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, Permute)}

@@ -87,7 +87,16 @@ def exported_program(graph: Graph, batch: int):
     except Exception as exc:  # the exporter's failures come in many types; each is one line here
         reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise ArchcalcError(f"torch.onnx.export could not export {graph.name}: {reason[:300]}", file=graph.file) from None
+    # parameters stay initializers under their names: the folder leaves alone what reads a graph
+    # input, so they are inputs while it runs (a Linear on a channels-last map exports as MatMul of
+    # the transposed weight, which it would fold into a new, unnamed initializer)
+    graph = program.model.graph
+    parameters = {name for name, _ in net.named_parameters()}
+    protected = [value for name, value in graph.initializers.items() if name in parameters and not value.is_graph_input()]
+    graph.inputs.extend(protected)
     onnxscript.optimizer.fold_constants(program.model)
+    for value in protected:
+        graph.inputs.remove(value)
     passes.RemoveUnusedNodesPass()(program.model)
     return net, program
 

@@ -26,15 +26,17 @@ class _Probe:
     measured: list = field(default_factory=list)  # per axis (first, last) or None
 
 
-def axis_graph(graph: Graph, axis: int, input_shape) -> Graph:
+def axis_graph(graph: Graph, axis: int, input_shape, as_is: frozenset[str] = frozenset()) -> Graph:
     """The graph with every layer's geometry kept along ``axis`` (0 rows, 1 columns; or of a
     CxL or CxTxHxW net its one or three axes) and made trivial (kernel 1, stride 1, no padding)
-    along the others; widths left to the input."""
+    along the others; widths left to the input. The layers named in ``as_is`` keep their
+    arguments: they read a permuted tensor (archcalc.layers.layout), on each position on its
+    own, and have no geometry to trim."""
 
     made: dict[str, Node] = {}
     nodes = []
     for node in graph.nodes:
-        args = node.layer.axis_args(node.args, axis)
+        args = node.args if node.name in as_is else node.layer.axis_args(node.args, axis)
         copy = replace(node, args=args, inputs=[None if p is None else made[p.name] for p in node.inputs])
         made[node.name] = copy
         nodes.append(copy)

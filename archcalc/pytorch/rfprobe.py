@@ -36,6 +36,7 @@ from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import Identity, Merge, Whole, Windows
 from ..layers.base import is_map
+from ..layers.layout import canonical_sizes, is_standard, standard
 from .rfmeasure import ALL, axis_graph, measure
 
 MAX_SIDE = 16384  # largest probe input side (probed one axis at a time: cheap)
@@ -125,15 +126,20 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
     sides = graph.input_shape[1:]
     masks: dict[object, tuple[bytearray, bytearray]] = {None: tuple(bytearray(b"\x01") * n for n in sides)}
     shapes: dict[object, tuple[int, ...]] = {None: graph.input_shape}
+    layouts: dict[object, tuple] = {None: standard(len(graph.input_shape))}
     for node in graph.nodes:
         in_shapes = [shapes[None if p is None else id(p)] for p in node.inputs]
+        in_layouts = [layouts[None if p is None else id(p)] for p in node.inputs]
         result = node.layer.infer(node.args, in_shapes)
         shapes[id(node)] = result.output
+        layouts[id(node)] = node.layer.output_layout(node.args, in_layouts, len(result.output))
         if not is_map(result.output) or not all(is_map(shape) for shape in in_shapes):
             continue
         ins = [masks[None if p is None else id(p)] for p in node.inputs]
         rule, sizes = result.rf, result.output[1:]
-        if isinstance(rule, Windows):
+        if not all(map(is_standard, (*in_layouts, layouts[id(node)]))):
+            mask = ins[0]  # a permuted tensor: each position on its own (archcalc.layers.layout), masks per input axis
+        elif isinstance(rule, Windows):
             mask = tuple(_window_mask(window, mask_in, size) for window, mask_in, size in zip(rule.axes, ins[0], sizes))
         elif isinstance(rule, Merge):
             # an input repeated along an axis (size 1 there) is clean where its one position is
@@ -181,7 +187,7 @@ def _probe_fields(graph, report, field_rows, progress) -> dict[str, RFResult]:
     plan = _plan_fields(graph, report, field_rows)
     results = dict(plan.skipped)
     if plan.spots:
-        results.update(_compare_fields(plan, _measure_spots(graph, plan, progress)))
+        results.update(_compare_fields(plan, _measure_spots(graph, plan, _reading_permuted(graph, report), progress)))
     return results
 
 
@@ -252,7 +258,15 @@ def _misfit_reason(name: str, fitting: bool, scaling: set[str]) -> str:
 AXIS_NAMES = {1: ("positions",), 2: ("rows", "columns"), 3: ("frames", "rows", "columns")}
 
 
-def _measure_spots(graph, plan: _FieldPlan, progress) -> dict[str, list]:
+def _reading_permuted(graph: Graph, report: Report) -> frozenset[str]:
+    """The layers whose input is a permuted tensor (archcalc.layers.layout); layouts do not
+    depend on the input size, so the report's hold at any probe size."""
+    layouts = {row.name: row.layout for row in report.rows}
+    return frozenset(node.name for node in graph.nodes
+                     if any(p is not None and not is_standard(layouts[p.name]) for p in node.inputs))
+
+
+def _measure_spots(graph, plan: _FieldPlan, as_is: frozenset[str], progress) -> dict[str, list]:
     """(first, last) input row and column (frame, position) reached from each planned output
     position, one axis at a time: a twin that keeps the rows' geometry on a one-column input,
     then the columns' on a one-row input (every layer acts on its axes separately)."""
@@ -261,7 +275,7 @@ def _measure_spots(graph, plan: _FieldPlan, progress) -> dict[str, list]:
     per_axis = []
     for axis, what in enumerate(AXIS_NAMES[len(sides)]):
         line = tuple(side if a == axis else 1 for a, side in enumerate(sides))
-        twin = axis_graph(probe_graph, axis, (channels, *line))
+        twin = axis_graph(probe_graph, axis, (channels, *line), as_is)
         wanted = {n: [(0, *(o if a == axis else 0 for a, o in enumerate(spot))) for spot in s]
                   for n, s in plan.spots.items()}
         per_axis.append(measure(twin, twin.input_shape, wanted, progress, f"receptive fields: {what}"))
@@ -351,7 +365,7 @@ def _probe_whole(graph, report, whole_rows, progress) -> dict[str, RFResult]:
     wanted = {}
     for r in whole_rows:
         out = r.output
-        centre = tuple(d // 2 for d in out[1:]) if is_map(out) else None
+        centre = tuple(d // 2 for d in canonical_sizes(out, r.layout)) if is_map(out) else None
         wanted[r.name] = [(0, *centre) if centre else None, ALL]
     sub = _subgraph(graph, names | _ancestors(graph, names), shape)
     measured = measure(sub, shape, wanted, progress, "receptive fields: whole input")

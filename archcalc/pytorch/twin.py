@@ -16,6 +16,9 @@ dependence is the same for every channel: the union over all output channels of 
 dense convolution reads exactly the union over all input channels of each tap, so groups and
 widths cannot change the receptive field (the union over channels that the analysis reports).
 For the same reason every join sums its inputs in the probe (a concat, a product gate).
+The probe holds every tensor channels first in the net input's axis order: a layer that reads
+or makes a permuted tensor (archcalc.layers.layout: ConvNeXt's channels-last linears) acts on
+each position on its own, so in the one-channel probe it is an identity.
 """
 
 from __future__ import annotations
@@ -26,14 +29,18 @@ from ..errors import ArchcalcError
 from ..graph import Graph
 from ..layers import ModuleCall
 from ..layers.base import elements, is_map
+from ..layers.layout import canonical_sizes, is_standard
 from .modules import instantiate, torch_classes
 
 
-def node_calls(graph: Graph, shapes: dict[int, tuple[int, ...]], geometric: bool = False) -> list[ModuleCall]:
+def node_calls(graph: Graph, shapes: dict[int, tuple[int, ...]], geometric: bool = False,
+               layouts: dict | None = None) -> list[ModuleCall]:
     """Each node's module (``shapes``: output shape by node id, the net input under None); with
-    ``geometric``, the probe twin's, whose one-channel shapes are worked out on the way."""
+    ``geometric``, the probe twin's, whose one-channel shapes are worked out on the way
+    (``layouts``: each output's layout by node id, archcalc.layers.layout)."""
     calls = []
     probe_shapes = {None: _probe_input(shapes[None])}
+    layouts = layouts or {}
     for node in graph.nodes:
         in_shapes = [shapes[None if p is None else id(p)] for p in node.inputs]
         if not geometric:
@@ -41,6 +48,11 @@ def node_calls(graph: Graph, shapes: dict[int, tuple[int, ...]], geometric: bool
             continue
         probe_in = [probe_shapes[None if p is None else id(p)] for p in node.inputs]
         out = shapes[id(node)]
+        touched = [layouts[id(n)] for n in (node, *node.inputs) if n is not None and id(n) in layouts]
+        if not all(map(is_standard, touched)):  # reads or makes a permuted tensor: per position
+            calls.append(ModuleCall("Identity"))
+            probe_shapes[id(node)] = (1, *canonical_sizes(out, layouts[id(node)]))
+            continue
         calls.append(node.layer.probe_module(node.args, in_shapes, out, probe_in))
         probe_shapes[id(node)] = node.layer.probe_shape(node.args, out, probe_in)
     return calls
@@ -78,8 +90,9 @@ def build_module(graph: Graph, *, geometric: bool = False):
     report = analyze(graph)
     shapes = {id(n): r.output for n, r in zip(graph.nodes, report.rows)}
     shapes[None] = tuple(report.input)
+    layouts = {id(n): r.layout for n, r in zip(graph.nodes, report.rows)}
     net = type(_class_name(graph.name), (_net_base(torch_classes()["Group"]),), {"__doc__": f"PyTorch twin of spec '{graph.name}'."})()
-    calls = node_calls(graph, shapes, geometric)
+    calls = node_calls(graph, shapes, geometric, layouts)
     # a layer sharing another's module (``shares``) runs it through Shared; the probe twin gives
     # each use its own copy (positive weights, the same field)
     shared = {node.name for node in graph.nodes if node.shares is not None and not geometric}

@@ -91,9 +91,6 @@ NOT_BUNDLED = [
     "  convolutional nets; attention (token mixing through matrix products of the input with itself,",
     "  class tokens, relative position tables) is not in its layer vocabulary, and a transformer's",
     "  receptive field is the whole input after its first attention layer.",
-    "- `convnext_tiny`, `convnext_small`, `convnext_base`, `convnext_large`: not yet. Their blocks",
-    "  permute the map to channels-last for a LayerNorm and two Linear layers; archcalc's analysis",
-    "  does not yet track which axes of a permuted map are spatial.",
     "",
 ]
 

@@ -71,7 +71,9 @@ EXPECTED = {
     "regnet_y_32gf": (145_046_770, (1000,)),
     "regnet_y_3_2gf": (19_436_338, (1000,)),
     "regnet_y_400mf": (4_344_144, (1000,)),
-    "r3d_18": (33_371_472, (400,)),  # published; a video net over 3x16x112x112 clips
+    "r3d_18": (33_371_472, (400,)),
+    "convnext_tiny": (28_589_128, (1000,)), "convnext_small": (50_223_688, (1000,)),
+    "convnext_base": (88_591_464, (1000,)), "convnext_large": (197_767_336, (1000,)),  # published; a video net over 3x16x112x112 clips
     "regnet_y_800mf": (6_432_512, (1000,)),
     "regnet_y_8gf": (39_381_472, (1000,)),
     "resnext101_32x8d": (88_791_336, (1000,)),

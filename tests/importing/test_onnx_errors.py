@@ -41,8 +41,10 @@ def test_the_command_line_says_one_line_and_exits_2(tmp_path, capsys):
 
 @pytest.mark.parametrize(("nodes", "inits", "words"), [
     ([N("Erf", ["x"], ["y"], name="e1")], [], ["node 'e1' (Erf)", "unsupported ONNX op 'Erf'"]),
-    ([N("Div", ["x", "k"], ["y"], name="half")], [floats("k", [2.0])], ["node 'half' (Div)", "unsupported ONNX op 'Div' on computed"]),
-    ([N("Transpose", ["x"], ["y"], perm=[0, 2, 3, 1], name="nhwc")], [], ["node 'nhwc' (Transpose)", "channels-last"]),
+    ([N("Div", ["x", "k"], ["y"], name="half")], [floats("k", [2.0])], ["node 'half' (Div)", "Div of a computed tensor"]),
+    ([N("Transpose", ["x"], ["y"], perm=[1, 0, 2, 3], name="nchw")], [], ["node 'nchw' (Transpose)", "batch"]),
+    ([N("Transpose", ["x"], ["t"], perm=[0, 2, 3, 1], name="nhwc"), N("Conv", ["t", "w"], ["y"], name="c")],
+     [weight("w", 2, 4, 1, 1)], ["channels first", "permute it back"]),
     ([N("Concat", ["x", "x"], ["y"], axis=2, name="c")], [], ["node 'c' (Concat)", "axis 1"]),
     ([N("Add", ["x", "k"], ["y"], name="plus")], [floats("k", [3.0])], ["node 'plus' (Add)", "constant operand"]),
     ([N("Clip", ["x", "lo", "hi"], ["y"], name="clamp")], [floats("lo", -1), floats("hi", 1)], ["[-1.0, 1.0]"]),
@@ -116,10 +118,10 @@ def test_a_dynamic_shape_without_an_input_shape(tmp_path):
     assert "does not fit" in error_of(path, (3, 10))  # CxL, a valid shape, but not this model's
 
 
-def test_two_inputs_and_a_five_d_input(tmp_path):
+def test_two_inputs_and_a_six_d_input(tmp_path):
     second = helper.make_tensor_value_info("z", TensorProto.FLOAT, [1, 3, 4, 4])
     assert "2 inputs" in error_of(save(tmp_path, model([N("Add", ["x", "z"], ["y"])], [1, 3, 4, 4], extra_inputs=[second])))
-    assert "5-d" in error_of(save(tmp_path, model([N("Relu", ["x"], ["y"])], [1, 3, 4, 4, 4]), "b.onnx"))
+    assert "6-d" in error_of(save(tmp_path, model([N("Relu", ["x"], ["y"])], [1, 3, 4, 4, 4, 4]), "b.onnx"))
 
 
 def test_an_invalid_graph_is_reported_by_the_checker_in_one_line(tmp_path):

@@ -3,6 +3,8 @@ gates and scales, channel plumbing. Shapes, parameters (named as PyTorch names t
 and receptive fields against hand-computed values (tests/pytorch/test_verify.py proves the same
 against PyTorch)."""
 
+import re
+
 import pytest
 from conftest import row
 
@@ -153,3 +155,89 @@ def test_reshape_a_vector_to_a_map(spec):
     with pytest.raises(ArchcalcError, match=r"must be \[C, H, W\], \[C, L\], \[C, T, H, W\] or \[features\]"):
         one(spec, "[12]", "type: reshape, shape: [3, 1, 2, 1, 2]")
     assert one(spec, "[12]", "type: reshape, shape: [3, 4]").output == (3, 4)  # a CxL sequence
+
+
+# --------------------------------------------------------------------------- permuted tensors
+CNBLOCK = """
+name: cnblock
+input: 96x14x10
+layers:
+  - {name: dw, type: conv2d, out_channels: 96, kernel_size: 7, padding: 3, groups: 96}
+  - {name: last, type: permute, dims: [0, 2, 3, 1]}
+  - {name: norm, type: layernorm, eps: 1.0e-6, over: last}
+  - {name: up, type: linear, out_features: 384}
+  - {name: act, type: gelu}
+  - {name: down, type: linear, out_features: 96}
+  - {name: first, type: permute, dims: [0, 3, 1, 2]}
+  - {name: gamma, type: layer_scale}
+"""
+
+
+def test_a_permuted_block_keeps_torch_shapes_and_every_field():
+    from archcalc import analyze_text
+
+    report = analyze_text(CNBLOCK)
+    rows = {r.name: r for r in report.rows}
+    assert rows["last"].output == (14, 10, 96) and rows["last"].layout == (0, 1, None)
+    assert rows["up"].output == (14, 10, 384) and rows["up"].params == 96 * 384 + 384
+    assert rows["up"].flops == 2 * 14 * 10 * 96 * 384
+    assert rows["norm"].params == 192 and rows["norm"].ops == 5 * 14 * 10 * 96 + 2 * 14 * 10 + 2 * 14 * 10 * 96
+    assert rows["first"].output == (96, 14, 10) and rows["first"].layout == (None, 0, 1)
+    # the linears mix the channels at each position: the 7x7 field of the depthwise conv is kept
+    assert all(rows[n].rf.axes[0].size == 7 and rows[n].rf.axes[1].size == 7 for n in ("up", "down", "gamma"))
+
+
+def test_a_layer_norm_over_the_last_dimension_of_a_map_normalises_its_rows():
+    from archcalc import analyze_text
+
+    report = analyze_text("name: w\ninput: 4x6x5\nlayers:\n  - {type: layernorm, over: last}\n")
+    row = report.rows[0]
+    assert row.params == 2 * 5 and row.ops == 5 * 120 + 2 * 24 + 2 * 120
+
+
+@pytest.mark.parametrize("layer, message", [
+    ("{type: conv2d, out_channels: 4, kernel_size: 3}", "conv2d needs its input channels first (CxHxW), got a permuted "
+                                                        "6x5x4 tensor (HxWxC); permute it back first"),
+    ("{type: layernorm}", "layernorm needs its input channels first"),
+    ("{type: layer_scale}", "layer_scale needs its input channels first"),
+])
+def test_a_layer_that_reads_channels_first_refuses_a_permuted_tensor(layer, message):
+    from archcalc import analyze_text
+    from archcalc.errors import ShapeError
+
+    text = f"name: p\ninput: 4x6x5\nlayers:\n  - {{type: permute, dims: [0, 2, 3, 1]}}\n  - {layer}\n"
+    with pytest.raises(ShapeError, match=re.escape(message)):
+        analyze_text(text)
+
+
+def test_a_linear_on_a_permuted_tensor_must_act_on_the_channels():
+    from archcalc import analyze_text
+    from archcalc.errors import ShapeError
+
+    text = "name: p\ninput: 4x6x5\nlayers:\n  - {type: permute, dims: [0, 3, 1, 2]}\n  - {type: linear, out_features: 3}\n"
+    with pytest.raises(ShapeError, match="acts on the last dimension, which in a permuted 5x4x6 tensor"):
+        analyze_text(text)
+
+
+@pytest.mark.parametrize("dims, message", [
+    ("[0, 2, 1]", "has 3 dimensions but the input 4x6x5 has 4 with the batch"),
+    ("[1, 0, 2, 3]", "must keep the batch dimension first"),
+    ("[0, 1, 1, 2]", "must be a permutation of 0..3"),
+    ("7", "must be a list of 2 to 5 dimensions"),
+])
+def test_permute_arguments_are_checked(dims, message):
+    from archcalc import analyze_text
+    from archcalc.errors import ArchcalcError
+
+    with pytest.raises(ArchcalcError, match=re.escape(message)):
+        analyze_text(f"name: p\ninput: 4x6x5\nlayers:\n  - {{type: permute, dims: {dims}}}\n")
+
+
+def test_a_sequence_and_a_volume_permute_too():
+    from archcalc import analyze_text
+
+    seq = analyze_text("name: s\ninput: 8x20\nlayers:\n  - {type: permute, dims: [0, 2, 1]}\n"
+                       "  - {type: linear, out_features: 3}\n  - {type: permute, dims: [0, 2, 1]}\n")
+    assert [r.output for r in seq.rows] == [(20, 8), (20, 3), (3, 20)] and seq.rows[0].layout == (0, None)
+    vol = analyze_text("name: v\ninput: 2x3x4x5\nlayers:\n  - {type: permute, dims: [0, 2, 3, 4, 1]}\n")
+    assert vol.rows[0].output == (3, 4, 5, 2) and vol.rows[0].layout == (0, 1, 2, None)

@@ -36,7 +36,7 @@ TORCHVISION_NETS = tuple(name for name in bundled() if name in set(torchvision_m
 BATCH_2_NETS = tuple(name for name in ("alexnet", "vgg11_bn", "resnet18", "resnext50_32x4d", "densenet121",
                                        "googlenet", "inception_v3", "mobilenet_v2", "mobilenet_v3_small",
                                        "mnasnet0_5", "squeezenet1_1", "shufflenet_v2_x0_5", "regnet_x_400mf",
-                                       "regnet_y_400mf", "efficientnet_b0", "efficientnet_v2_s", "r3d_18",
+                                       "regnet_y_400mf", "efficientnet_b0", "efficientnet_v2_s", "convnext_tiny", "r3d_18",
                                        "lraspp_mobilenet_v3_large")
                      if name in TORCHVISION_NETS)
 

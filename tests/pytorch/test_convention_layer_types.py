@@ -107,7 +107,16 @@ layers:
   - {name: adaptive_max3d, type: adaptive_maxpool3d, output_size: 1}
   - {name: vol_out, type: flatten}
   - {name: unflat_out, type: flatten, inputs: unflat}
-  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out]}
+  - {name: cl_in, type: conv2d, out_channels: 6, kernel_size: 1, inputs: cat}
+  - {name: to_last, type: permute, dims: [0, 2, 3, 1]}
+  - {name: ln_last, type: layernorm, over: last, eps: 1.0e-6}
+  - {name: fc_last, type: linear, out_features: 12}
+  - {name: gelu_last, type: gelu}
+  - {name: fc_last2, type: linear, out_features: 6, bias: false}
+  - {name: to_first, type: permute, dims: [0, 3, 1, 2]}
+  - {name: ln_rows, type: layernorm, over: last}
+  - {name: cl_out, type: flatten}
+  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, cl_out]}
 """
 
 

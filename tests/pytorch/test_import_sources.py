@@ -70,7 +70,7 @@ MODELS = textwrap.dedent('''
                 return x
             return -x
 
-    class Permutes(nn.Module):
+    class Differences(nn.Module):
         def __init__(self):
             super().__init__()
             self.conv = nn.Conv2d(3, 4, 3)
@@ -78,7 +78,7 @@ MODELS = textwrap.dedent('''
 
         def forward(self, x):
             x = self.conv(x)
-            x = x.permute(0, 2, 3, 1)
+            x = x.diff(dim=2)
             return x
 ''')
 
@@ -151,7 +151,7 @@ def test_compare_takes_sources(models):
     ("models.py:Net(width=__import__('os'))", ["Python literals", "nothing is evaluated"]),
     ("models.py:Net(**{'width': 3})", ["plain values"]),
     ("nowhere.py:Net", ["nowhere.py", "file not found"]),
-    ("models.py:Permutes", ["unsupported operation Tensor.permute at the top level (", "models.py:", "--partial"]),
+    ("models.py:Differences", ["unsupported operation Tensor.diff at the top level (", "models.py:", "--partial"]),
     ("torchvision:resnet_fifty", ["torchvision has no model 'resnet_fifty'"]),
     ("torchvision:resnet18(weights='DEFAULT')", ["never loads weights"]),
     ("missing.onnx", ["missing.onnx", "file not found"]),
@@ -166,16 +166,16 @@ def test_a_file_that_is_not_python_is_one_line(models):
 
 
 def test_partial_lists_what_was_not_counted_above_the_totals(models):
-    result = runner.invoke(app, ["params", "models.py:Permutes", "--partial", "--input", "3x8x8"])
+    result = runner.invoke(app, ["params", "models.py:Differences", "--partial", "--input", "3x8x8"])
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    marked = [i for i, line in enumerate(lines) if line.startswith("not counted: Tensor.permute")]
+    marked = [i for i, line in enumerate(lines) if line.startswith("not counted: Tensor.diff")]
     totals_at = next(i for i, line in enumerate(lines) if line.startswith("Parameters:"))
     assert marked and marked[0] < totals_at
     assert "models.py:" in lines[marked[0]]
-    data = json.loads(runner.invoke(app, ["params", "models.py:Permutes", "--partial", "--format", "json", "-i", "3x8x8"]).stdout)
+    data = json.loads(runner.invoke(app, ["params", "models.py:Differences", "--partial", "--format", "json", "-i", "3x8x8"]).stdout)
     assert data["not_counted"][1] == "head (Conv2d): forward never calls it [20 parameters and buffers not counted]"
-    assert data["total"]["params"] == 4 * 3 * 9 + 4 and data["output"] == [4, 6, 6]  # the conv before the permute
+    assert data["total"]["params"] == 4 * 3 * 9 + 4 and data["output"] == [4, 6, 6]  # the conv before the difference
 
 
 def test_partial_needs_an_imported_model():

@@ -46,6 +46,14 @@ def test_stochastic_depth_is_torchvisions(cnblock, mode):
     assert torch.equal(got, theirs.train()(x))
 
 
+def test_permute_is_torchvisions(cnblock):
+    x = torch.randn(2, 4, 5, 3)
+    for dims in ([0, 2, 3, 1], [0, 3, 1, 2], [0, 1, 3, 2]):
+        ours, theirs = own.Permute(dims), type(cnblock.block[1])(dims)
+        assert torch.equal(ours(x), theirs(x)) and ours(x).data_ptr() == x.data_ptr()  # a view
+    assert torch.equal(torch.jit.script(own.Permute([0, 2, 3, 1]))(x), x.permute(0, 2, 3, 1))
+
+
 def test_slice_is_a_view_of_channels():
     x = torch.randn(2, 10, 3, 3)
     assert torch.equal(own.Slice(5, 10)(x), x.chunk(2, dim=1)[1])
@@ -70,8 +78,8 @@ layers:
 
 
 def test_a_convnext_block_written_channels_first_has_torchvisions_params_and_flops(cnblock):
-    """Without a channels-last tensor, ConvNeXt's CNBlock (dwconv, Permute, LayerNorm, Linear,
-    GELU, Linear, Permute, layer scale, stochastic depth, add) is LayerNorm2d and 1x1 convs: the
+    """Written channels first, ConvNeXt's CNBlock (dwconv, Permute, LayerNorm, Linear, GELU,
+    Linear, Permute, layer scale, stochastic depth, add) is LayerNorm2d and 1x1 convs: the
     same parameter tensors (a 1x1 conv's weight has the Linear's elements) and the same
     FlopCounterMode FLOPs (2 x H x W x C_in x C_out for the convolution as for the addmm)."""
     import textwrap

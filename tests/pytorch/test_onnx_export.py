@@ -116,6 +116,50 @@ def test_asymmetric_padding_joins_and_two_outputs_compute_what_the_twin_computes
         np.testing.assert_allclose(mine, theirs.numpy(), rtol=1e-5, atol=1e-5)
 
 
+CNBLOCK = """name: cnblock
+input: 3x13x11
+layers:
+  - {name: stem, type: conv2d, out_channels: 8, kernel_size: 2, stride: 2}
+  - name: block
+    layers:
+      - {type: conv2d, out_channels: 8, kernel_size: 7, padding: 3, groups: 8}
+      - {type: permute, dims: [0, 2, 3, 1]}
+      - {type: layernorm, over: last, eps: 1.0e-6}
+      - {type: linear, out_features: 32}
+      - {type: gelu}
+      - {type: linear, out_features: 8}
+      - {type: permute, dims: [0, 3, 1, 2]}
+  - {name: gamma, type: layer_scale, init: 0.5}
+  - {name: res, type: add, inputs: [gamma, stem]}
+  - {name: pool, type: global_avgpool2d}
+  - {name: flat, type: flatten}
+  - {name: fc, type: linear, out_features: 5}
+"""
+
+
+def test_a_permuted_block_keeps_every_weight_named_and_computes_what_the_twin_computes(tmp_path):
+    """ConvNeXt's channels-last stretch (Transpose, LayerNormalization over the last axis, MatMul
+    with the linears' weights): the weights stay initializers under their names (the folder would
+    otherwise fold their transposes into new, unnamed ones) and the reference runtime agrees."""
+    from onnx.reference import ReferenceEvaluator
+
+    spec = tmp_path / "permuted.yaml"
+    spec.write_text(CNBLOCK)
+    path, note = export(tmp_path, str(spec))
+    model = check(path, str(spec))
+    ops = [n.op_type for n in model.graph.node]
+    assert ops.count("MatMul") == 2 and ops.count("Transpose") >= 2 and "LayerNormalization" in ops
+    report = analyze(load(str(spec)))
+    assert f"{report.total.params:,} parameters" in note
+    twin = _twin(str(spec)).eval()
+    twin.load_state_dict({i.name: torch.from_numpy(onnx.numpy_helper.to_array(i).copy()) for i in model.graph.initializer
+                          if i.name in twin.state_dict()}, strict=False)
+    x = np.random.default_rng(0).standard_normal((1, *report.input)).astype(np.float32)
+    (got,) = ReferenceEvaluator(model).run(None, {"input": x})
+    with torch.no_grad():
+        np.testing.assert_allclose(got, twin(torch.from_numpy(x)).numpy(), rtol=1e-4, atol=1e-5)
+
+
 def test_input_and_set_apply(tmp_path):
     path, _ = export(tmp_path, "lenet5", "--set", "num_classes=7", "--input", "1x36x36", "--batch", "3")
     model = onnx.load(str(path))

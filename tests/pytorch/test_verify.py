@@ -172,6 +172,36 @@ layers:
   - {name: head, type: conv2d, out_channels: 4, kernel_size: 1}
 """
 
+# Permuted tensors (archcalc.layers.layout): ConvNeXt's CNBlock (channels last around a layer norm
+# over the last dimension and two linears, every per-position layer on the way), a swap of the
+# rows and columns and back, and a layer norm over the last dimension of a channels-first map (W).
+PERMUTED = """
+name: permuted
+input: 8x11x9
+layers:
+  - {name: stem, type: conv2d, out_channels: 16, kernel_size: 3, stride: 2, padding: 1}
+  - name: block
+    layers:
+      - {name: dw, type: conv2d, out_channels: 16, kernel_size: 7, padding: 3, groups: 16}
+      - {name: last, type: permute, dims: [0, 2, 3, 1]}
+      - {name: norm, type: layernorm, eps: 1.0e-6, over: last}
+      - {name: up, type: linear, out_features: 32}
+      - {name: act, type: gelu}
+      - {name: drop, type: dropout, p: 0.1}
+      - {name: down, type: linear, out_features: 16, bias: false}
+      - {name: same, type: identity}
+      - {name: first, type: permute, dims: [0, 3, 1, 2]}
+      - {name: gamma, type: layer_scale}
+      - {name: sd, type: stochastic_depth, p: 0.2}
+  - {name: res, type: add, inputs: [block, stem]}
+  - {name: swap, type: permute, dims: [0, 1, 3, 2]}
+  - {name: relu, type: relu}
+  - {name: back, type: permute, dims: [0, 1, 3, 2]}
+  - {name: conv, type: conv2d, out_channels: 8, kernel_size: 3}
+  - {name: wnorm, type: layernorm, over: last, elementwise_affine: false}
+  - {name: wfc, type: linear, out_features: 5}
+"""
+
 # Per-side and TensorFlow-style padding (odd sizes too: 'SAME' pads differently there), and the
 # pad layer in every mode; the fields follow the top/left side.
 PADDING = """
@@ -237,7 +267,7 @@ layers:
 
 INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES, "flat": FLAT,
           "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB,
-          "sequence": SEQUENCE, "volume": VOLUME}
+          "sequence": SEQUENCE, "volume": VOLUME, "permuted": PERMUTED}
 
 
 @pytest.mark.parametrize("text", INLINE.values(), ids=list(INLINE))

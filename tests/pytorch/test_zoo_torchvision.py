@@ -37,6 +37,7 @@ TORCHVISION_NETS = {
     "regnet_x_32gf": {}, "efficientnet_b0": {}, "efficientnet_b1": {}, "efficientnet_b2": {},
     "efficientnet_b3": {}, "efficientnet_b4": {}, "efficientnet_b5": {}, "efficientnet_b6": {},
     "efficientnet_b7": {}, "efficientnet_v2_s": {}, "efficientnet_v2_m": {}, "efficientnet_v2_l": {},
+    "convnext_tiny": {}, "convnext_small": {}, "convnext_base": {}, "convnext_large": {},
     "r3d_18": {},  # a video net: CxTxHxW clips, 3-D convolutions
     # segmentation nets: no backbone weights either; aux_loss as torchvision's default (no aux head)
     "fcn_resnet50": {"weights_backbone": None}, "deeplabv3_resnet50": {"weights_backbone": None},
@@ -128,3 +129,16 @@ def test_segmentation_nets_follow_the_input_size(name):
     per_module, totals = measure(name, report.input, batch=1)
     check_equal(report, per_module, totals)
     assert tuple(report.output) == (21, 97, 131)
+
+
+def test_convnext_follows_the_input_size_with_its_permuted_blocks():
+    """ConvNeXt at an odd, non-square size: the channels-last shapes inside every CNBlock
+    (HxWxC after the Permute) and every count still equal torchvision's, and the field stays the
+    net input's (rows and columns in its order)."""
+    report = archcalc.analyze("convnext_tiny", input_shape=(3, 97, 131), batch=1)
+    per_module, totals = measure("convnext_tiny", report.input, batch=1)
+    check_equal(report, per_module, totals)
+    rows = {row.name: row for row in report.rows}
+    assert rows["features.1.0.block.3"].output == (24, 32, 384) and rows["features.1.0.block.6"].output == (96, 24, 32)
+    first = rows["features.1.0.add"].rf.axes
+    assert (first[0].size, first[0].stride, first[1].size) == (4 + 6 * 4, 4, 4 + 6 * 4)  # the stem, then a 7x7

@@ -50,7 +50,6 @@ TIMM_MODELS = [
 REFUSED = {
     **dict.fromkeys(["ecaresnet26t", "ecaresnet50d", "ecaresnetlight"], "Tensor.view"),
     **dict.fromkeys(["gcresnet33ts", "gcresnext26ts"], "Tensor.reshape"),
-    **dict.fromkeys(["convnext_atto", "convnext_femto", "convnext_pico", "convnext_nano", "convnext_tiny"], "Tensor.permute"),
     "densenetblur121d": "torch.conv2d",
     "inception_resnet_v2": "operator.mul",
     **dict.fromkeys(["nfnet_f0", "nfnet_l0", "dm_nfnet_f0", "eca_nfnet_l0", "nf_resnet26", "nf_resnet50", "nf_regnet_b0"],

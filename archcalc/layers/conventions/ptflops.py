@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .base import Convention, LayerFacts, Rule, hooked, patched, register_convention, zero
-from .tally import (conv_weight_numel, exact_class, has_bias, in_channels, in_positions, is_affine, is_map,
+from .tally import (conv_weight_numel, exact_class, has_bias, in_channels, in_positions, is_affine, is_layernorm2d,
                     kernel_area, linear_in_features, linear_rows, out_positions, padded_input_numel)
 
 TOOL = "ptflops 0.7.5"
@@ -66,7 +66,7 @@ def hook_layernorm(facts: LayerFacts) -> int:
     """bn_flops_counter_hook on nn.LayerNorm (a vector): the input's elements once, as nn.LayerNorm
     has no ``affine`` attribute (elementwise_affine is not read). The twin's LayerNorm2d (a map) is
     a subclass, not in MODULES_MAPPING (looked up by exact type): 0."""
-    return 0 if is_map(facts) else facts.input_numel
+    return 0 if is_layernorm2d(facts) else facts.input_numel
 
 
 def hook_output(facts: LayerFacts) -> int:

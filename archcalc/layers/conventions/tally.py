@@ -92,12 +92,19 @@ def exact_class(rule):
     return counted_if_the_class_is_torchs
 
 
+def normalised_size(facts: LayerFacts) -> int:
+    """The size of the dimension a layer norm normalises: C (dimension 0), or the last with
+    ``over: last`` (nn.LayerNorm on ConvNeXt's channels-last map)."""
+    return facts.inputs[0][-1 if facts.args.get("over") == "last" else 0]
+
+
 def norm_numel_rows(facts: LayerFacts) -> tuple[int, int]:
-    """A layer norm's elements and rows (the groups of C it normalises: numel // C)."""
-    return facts.input_numel, facts.input_numel // facts.inputs[0][0]
+    """A layer norm's elements and rows (the groups it normalises: numel // their size)."""
+    return facts.input_numel, facts.input_numel // normalised_size(facts)
 
 
-def is_map(facts: LayerFacts) -> bool:
-    """The input is a C x H x W map (a layernorm on a map is the twin's LayerNorm2d, a subclass
-    of nn.LayerNorm; on a vector it is nn.LayerNorm itself)."""
-    return len(facts.inputs[0]) == 3
+def is_layernorm2d(facts: LayerFacts) -> bool:
+    """A layernorm over the channels of a C x H x W map: the twin's LayerNorm2d (torchvision's
+    too), a subclass of nn.LayerNorm; on a vector, or over the last dimension, it is
+    nn.LayerNorm itself."""
+    return len(facts.inputs[0]) == 3 and facts.args.get("over") != "last"

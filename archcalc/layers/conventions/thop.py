@@ -15,7 +15,7 @@ nn.LayerNorm and nn.InstanceNorm2d share BatchNorm's count_normalization; nn.Gro
 from math import prod
 
 from .base import Convention, LayerFacts, hooked, register_convention
-from .tally import exact_class, is_map
+from .tally import exact_class, is_layernorm2d
 
 
 def conv(facts: LayerFacts) -> int:
@@ -35,7 +35,7 @@ def layer_norm(facts: LayerFacts) -> int:
     """count_normalization on nn.LayerNorm (a vector): 2 x input elements, doubled when
     elementwise_affine. The twin's LayerNorm2d (a map) is a subclass thop's exact-class lookup
     does not find: 0."""
-    return 0 if is_map(facts) else facts.batch * 2 * facts.input_numel * (2 if facts.args["elementwise_affine"] else 1)
+    return 0 if is_layernorm2d(facts) else facts.batch * 2 * facts.input_numel * (2 if facts.args["elementwise_affine"] else 1)
 
 
 def linear(facts: LayerFacts) -> int:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from math import prod
 
 from .base import Convention, LayerFacts, Rule, hooked, register_convention, zero
-from .tally import adaptive_kernel, has_bias, in_channels, is_affine, linear_in_features, linear_rows
+from .tally import adaptive_kernel, has_bias, in_channels, is_affine, linear_in_features, linear_rows, norm_numel_rows
 
 
 def conv(facts: LayerFacts) -> int:
@@ -82,7 +82,7 @@ def layernorm(facts: LayerFacts) -> int:
     per element for a weight and one for a bias."""
     weight = bool(facts.args["elementwise_affine"])
     bias = weight and bool(facts.args["bias"])
-    return facts.input_numel * (6 + int(weight) + int(bias)) + 2 * (facts.input_numel // facts.inputs[0][0])
+    return facts.input_numel * (6 + int(weight) + int(bias)) + 2 * norm_numel_rows(facts)[1]
 
 
 def dropout(facts: LayerFacts) -> int:

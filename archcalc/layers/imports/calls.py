@@ -20,16 +20,33 @@ class TensorArg:
     shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ParamArg:
+    """A parameter the call reads directly (``self.layer_scale * x`` in ConvNeXt's CNBlock): its
+    path from the root module and its shape (all of it: a parameter has no batch). Only the calls
+    of torch_ops.READS_PARAMETERS see one; any other call reading a parameter is refused."""
+
+    path: str
+    shape: tuple[int, ...]
+
+    @property
+    def local(self) -> str:
+        return self.path.rsplit(".", 1)[-1]
+
+
 @dataclass
 class Emit:
     """One layer the call becomes: its type, arguments, and which of the call's tensors it reads
     (None: all of them for the first layer, the previous layer for the others). ``suffix`` names a
-    second or later layer of one call (``flatten`` after the global average of ``x.mean((2, 3))``)."""
+    second or later layer of one call (``flatten`` after the global average of ``x.mean((2, 3))``).
+    ``name`` names the first layer instead of the call's fx node (a layer holding a parameter of
+    the calling module is named after that parameter, as ``named_parameters()`` has it)."""
 
     type: str
     args: dict = field(default_factory=dict)
     inputs: tuple[int, ...] | None = None
     suffix: str | None = None
+    name: str | None = None
 
 
 @dataclass(frozen=True)

@@ -49,16 +49,28 @@ def _pair(values: list[int]) -> int | list[int]:
     return values[0] if len(set(values)) == 1 else list(values)
 
 
-def _map_input(op, rank: int | tuple[int, ...] = 4, x: int = 0) -> tuple[int, ...]:
+# the ranks of the tensors archcalc represents, batch first: N x C x L, N x C x H x W and
+# N x C x T x H x W maps; and N x F vectors
+MAPS = (3, 4, 5)
+ANY_RANK = (2, 3, 4, 5)
+_RANK_TEXT = {2: "N x F", 3: "N x C x L", 4: "N x C x H x W", 5: "N x C x T x H x W"}
+
+
+def _map_input(op, rank: int | tuple[int, ...] = MAPS, x: int = 0) -> tuple[int, ...]:
     """The activation input's ONNX shape, which must have the rank(s) archcalc represents here."""
     if not op.is_activation(x):
         op.fail(f"input {x + 1} must be computed by the net, not a constant")
     shape = op.shape(x)
     ranks = rank if isinstance(rank, tuple) else (rank,)
     if len(shape) not in ranks:
-        op.fail(f"needs a {' or '.join(f'{r}-d' for r in ranks)} input (N x C x H x W or N x F), "
-                f"got {len(shape)}-d {shape}")
+        op.fail(f"needs a {' or '.join(f'{r}-d' for r in ranks)} input "
+                f"({' or '.join(_RANK_TEXT.get(r, '?') for r in ranks)}), got {len(shape)}-d {shape}")
     return shape
+
+
+def _by_rank(shape: tuple[int, ...], types: tuple[str, str, str]) -> str:
+    """The layer type for a map of this rank: ``types`` for 1-D, 2-D and 3-D maps."""
+    return types[len(shape) - 3]
 
 
 def _axis(op, value: int, rank: int) -> int:

@@ -14,14 +14,21 @@ from __future__ import annotations
 
 from typing import Callable
 
-from .onnx_compute import (activation, average_pool, batch_norm, clip, conv, conv_transpose, gated, global_pool, linear,
-                           lrn, matmul, max_pool, reduce_to_global, softmax)
+from .onnx_compute import (GLOBAL_AVERAGE, GLOBAL_MAX, activation, average_pool, batch_norm, clip, conv, conv_transpose,
+                           gated, layer_norm, linear, lrn, matmul, max_pool, reduce_to_global, softmax)
 from .onnx_mapping import Emit, Mapped
+from .onnx_patterns import divide, scaled, split_to_sequence
 from .onnx_structure import (concat, dropout, flatten, identity, join, pad, reshape, resize, slice_channels, split,
                              transpose)
 
 __all__ = ["ONNX_OPS", "Emit", "Mapped"]
 
+_join_mul = join("mul", "layer_scale")
+
+
+def multiply(op) -> Mapped:
+    """Mul: the first node of an Erf-written GELU, else a join or a layer scale."""
+    return scaled(op) or _join_mul(op)
 
 
 ONNX_OPS: dict[str, Callable] = {
@@ -31,11 +38,12 @@ ONNX_OPS: dict[str, Callable] = {
     "MatMul": matmul,
     "MaxPool": max_pool,
     "AveragePool": average_pool,
-    "GlobalAveragePool": global_pool("global_avgpool2d"),
-    "GlobalMaxPool": global_pool("global_maxpool2d"),
-    "ReduceMean": reduce_to_global("global_avgpool2d"),
-    "ReduceMax": reduce_to_global("global_maxpool2d"),
+    "GlobalAveragePool": GLOBAL_AVERAGE,
+    "GlobalMaxPool": GLOBAL_MAX,
+    "ReduceMean": reduce_to_global(GLOBAL_AVERAGE),
+    "ReduceMax": reduce_to_global(GLOBAL_MAX),
     "BatchNormalization": batch_norm,
+    "LayerNormalization": layer_norm,
     "LRN": lrn,
     "Relu": activation("relu"),
     "Tanh": activation("tanh"),
@@ -49,9 +57,11 @@ ONNX_OPS: dict[str, Callable] = {
     "Softmax": softmax,
     "Add": join("add"),
     "Sum": join("add"),
-    "Mul": join("mul", "layer_scale"),
+    "Mul": multiply,
+    "Div": divide,
     "Concat": concat,
     "Split": split,
+    "SplitToSequence": split_to_sequence,
     "Slice": slice_channels,
     "Flatten": flatten,
     "Reshape": reshape,

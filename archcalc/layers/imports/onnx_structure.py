@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from .onnx_mapping import Emit, Mapped, _activations, _axis, _ints, _map_input, _one, _pair, _real, _single_output, _text_attr
+from .onnx_mapping import (ANY_RANK, MAPS, Emit, Mapped, _activations, _axis, _ints, _map_input, _one, _pair, _real,
+                           _single_output, _text_attr)
 
 
 def join(type_name: str, scale_type: str | None = None) -> Callable:
@@ -13,7 +14,7 @@ def join(type_name: str, scale_type: str | None = None) -> Callable:
     def handler(op) -> Mapped:
         computed = _activations(op)
         for i in computed:
-            _map_input(op, (2, 4), i)
+            _map_input(op, ANY_RANK, i)
         constants = [i for i in range(op.input_count()) if i not in computed]
         if not constants and len(computed) == 1:  # Sum of one tensor
             return Mapped(alias=(op.output(0), op.input(computed[0])))
@@ -33,7 +34,7 @@ def concat(op) -> Mapped:
     computed = _activations(op)
     if len(computed) != op.input_count():
         op.fail("concatenates a constant with computed tensors")
-    rank = len(_map_input(op, (2, 4), computed[0]))
+    rank = len(_map_input(op, ANY_RANK, computed[0]))
     if len(computed) == 1:  # torch.cat([x]) (DenseNet's first layer): x itself
         return Mapped(alias=(op.output(0), op.input(0)))
     if _axis(op, op.attr("axis", None), rank) != 1:
@@ -42,7 +43,7 @@ def concat(op) -> Mapped:
 
 
 def split(op) -> Mapped:
-    x = _map_input(op, (2, 4))
+    x = _map_input(op, ANY_RANK)
     if _axis(op, op.attr("axis", 0), len(x)) != 1:
         op.fail(f"only a split of the channels (axis 1) is supported, got axis {op.attr('axis', 0)}")
     count = op.output_count()
@@ -67,7 +68,7 @@ def split(op) -> Mapped:
 def slice_channels(op) -> Mapped:
     """Slice of the channels (x[:, a:b], torch.chunk / split as some exports write them); a
     slice of any other axis must keep it whole."""
-    x = _map_input(op, (2, 4))
+    x = _map_input(op, ANY_RANK)
     starts, ends = _ints(op, 1, "starts"), _ints(op, 2, "ends")
     if starts is None or ends is None or len(starts) != len(ends):
         op.fail("needs constant starts and ends")
@@ -89,10 +90,10 @@ def slice_channels(op) -> Mapped:
 
 
 def flatten(op) -> Mapped:
-    x = _map_input(op, (2, 4))
+    x = _map_input(op, ANY_RANK)
     if _axis(op, op.attr("axis", 1), len(x)) != 1:
         op.fail(f"only Flatten from axis 1 (keeping the batch) is supported, got axis {op.attr('axis', 1)}")
-    return _one("flatten", op) if len(x) == 4 else Mapped(alias=(op.output(0), op.input(0)))
+    return _one("flatten", op) if len(x) in MAPS else Mapped(alias=(op.output(0), op.input(0)))
 
 
 def _reshaped(op, source: tuple[int, ...], target: list[int], allow_zero: bool) -> tuple[int, ...]:
@@ -136,7 +137,7 @@ def _shuffle_chain(op, x, out) -> Mapped | None:
 
 
 def reshape(op) -> Mapped:
-    x = _map_input(op, (2, 4))
+    x = _map_input(op, ANY_RANK)
     if not op.is_constant(1):
         op.fail("the target shape is computed from data (not a constant or a Shape chain)")
     out = _reshaped(op, x, [int(d) for d in op.value(1).reshape(-1)], bool(op.attr("allowzero", 0)))
@@ -144,30 +145,35 @@ def reshape(op) -> Mapped:
         op.fail(f"reshapes across the batch: {x} -> {out}")
     if out == tuple(x):
         return Mapped(alias=(op.output(0), op.input(0)))
-    if len(out) == 2 and len(x) == 4:
+    if len(out) == 2 and len(x) in MAPS:
         return _one("flatten", op)
-    if len(out) == 4 and len(x) == 2:
+    if len(out) in MAPS and len(x) == 2:
         return _one("reshape", op, {"shape": list(out[1:])})
     shuffle = _shuffle_chain(op, x, out)
     if shuffle is not None:
         return shuffle
-    op.fail(f"reshape {x} -> {out} is not expressible (archcalc tensors are N x C x H x W maps or N x F vectors; "
+    op.fail(f"reshape {x} -> {out} is not expressible (archcalc tensors are N x C x ... maps or N x F vectors; "
             f"a channel shuffle is Reshape, Transpose (0, 2, 1, 3, 4), Reshape)")
 
 
 def transpose(op) -> Mapped:
-    x = _map_input(op, (2, 4))
+    """Transpose of a computed tensor keeping the batch first: a ``permute`` (ConvNeXt's channels
+    last and back); the identity permutation is nothing. A constant's Transpose is computed at
+    import (archcalc.importing.onnx_reader)."""
+    x = _map_input(op, ANY_RANK)
     perm = list(op.attr("perm", list(range(len(x)))[::-1]))
     if perm == list(range(len(x))):
         return Mapped(alias=(op.output(0), op.input(0)))
-    op.fail(f"Transpose {perm} is not expressible (channels-last tensors are not represented)")
+    if sorted(perm) != list(range(len(x))) or perm[0] != 0:
+        op.fail(f"Transpose {perm} of a {len(x)}-d tensor moves the batch dimension; archcalc keeps it first")
+    return _one("permute", op, {"dims": perm})
 
 
 _PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
 
 
 def pad(op) -> Mapped:
-    _map_input(op)
+    _map_input(op, 4)
     mode = op.attr("mode", "constant")
     if mode not in _PAD_MODES:
         op.fail(f"pad mode '{mode}' is not supported")
@@ -190,7 +196,7 @@ def pad(op) -> Mapped:
 def resize(op) -> Mapped:
     """Resize (opset 10+) and Upsample (7-9): nearest as torch's (asymmetric, floor) or bilinear
     (half_pixel / pytorch_half_pixel = align_corners False, align_corners = True)."""
-    x = _map_input(op)
+    x = _map_input(op, 4)
     mode = _text_attr(op, "mode", "nearest")
     coordinates = _text_attr(op, "coordinate_transformation_mode", "asymmetric" if op.op_type == "Upsample" else "half_pixel")
     args: dict[str, Any] = {}
@@ -226,7 +232,7 @@ def resize(op) -> Mapped:
 
 
 def dropout(op) -> Mapped:
-    _map_input(op, (2, 4))
+    _map_input(op, ANY_RANK)
     _single_output(op)
     ratio = _real(op.value(1).reshape(-1)[0]) if op.has_input(1) else _real(op.attr("ratio", 0.5))
     return _one("dropout", op, {"p": ratio})

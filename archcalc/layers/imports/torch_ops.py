@@ -7,11 +7,12 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 
 from __future__ import annotations
 
-from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
+from .calls import Alias, Emit, OpCall, ParamArg, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
 from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
-                          getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
-                          softmax_module, split, stochastic_depth, upsample, upsample_module)
+                          getitem, join, layernorm, layernorm2d, linear, maxpool, mean, method_permute, one, pad,
+                          pad_module, permute, reshape, softmax_module, split, stochastic_depth, upsample,
+                          upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -89,6 +90,9 @@ MODULES: dict[str, Rule] = {
     "torch.nn.Upsample": upsample_module,
     "torch.nn.ChannelShuffle": lambda c: channel_shuffle(c, c.module.groups),
     "torchvision.ops.stochastic_depth.StochasticDepth": stochastic_depth,
+    # ConvNeXt (torchvision's): its channels-last blocks' Permute, its LayerNorm2d read whole
+    "torchvision.ops.misc.Permute": lambda c: permute(c, list(c.module.dims)),
+    "torchvision.models.convnext.LayerNorm2d": layernorm2d,
     # timm's layers that are torch.nn's with a fixed extra: a following activation, TensorFlow's
     # SAME padding, weight standardisation (same parameters, and FlopCounterMode counts only the
     # convolution of the standardised weight)
@@ -97,6 +101,8 @@ MODULES: dict[str, Rule] = {
         lambda c: one("groupnorm", num_groups=c.module.num_groups, eps=c.module.eps, affine=c.module.affine),
         "drop", "act"),
     "timm.layers.linear.Linear": linear,
+    "timm.layers.norm.LayerNorm": layernorm,
+    "timm.layers.norm.LayerNorm2d": layernorm2d,
     "timm.layers.conv2d_same.Conv2dSame": lambda c: conv(c.module, padding="tf_same"),
     "timm.layers.std_conv.StdConv2d": lambda c: conv(c.module, padding="tf_same" if getattr(c.module, "same_pad", False)
                                                       else None),
@@ -150,6 +156,7 @@ FUNCTIONS: dict[str, Rule] = {
     "operator.mul": join("mul", 1),
     "operator.imul": join("mul", 1),
     "operator.getitem": getitem,
+    "torch.permute": lambda c: permute(c, list(c.arg(1, "dims"))),
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: channel_shuffle(c, c.arg(1, "groups")),
 }
 
@@ -166,10 +173,17 @@ METHODS: dict[str, Rule] = {
     "contiguous": lambda c: Alias(),
     "chunk": chunk,
     "split": split,
+    "permute": method_permute,
 }
 
 # functions that fx should record as one call instead of tracing into (the tables above read them)
 WRAPPED_FUNCTIONS = ("torchvision.models.shufflenetv2.channel_shuffle",)
+
+# calls that may read a parameter of the calling module directly (ConvNeXt's ``self.layer_scale *
+# x``): the rule sees it as a ParamArg; any other call reading a parameter is refused
+READS_PARAMETERS = ("function:operator.mul", "function:torch.mul", "method:mul")
+# a parameter passed through these is still that parameter in a new shape (timm's gamma.reshape(1, -1, 1, 1))
+PARAMETER_VIEWS = ("method:reshape", "method:view")
 
 # calls that return several tensors: each element used (``getitem``) is read with ``part``, and the
 # call itself is no layer

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
+from .calls import Alias, Emit, OpCall, ParamArg, TensorArg, Unsupported
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -100,20 +100,62 @@ def adaptive(kind: str, dims: int = 2):
 
 
 def linear(call: OpCall):
-    if len(call.in_shape) != 1:
-        raise Unsupported("a linear layer on a tensor of more than 2 dimensions (archcalc reads NxF vectors)")
+    """On the last dimension: a vector's features, or a map's last axis (the channels of a
+    channels-last map after a permute; the analysis checks which)."""
     m = call.module
     return one("linear", out_features=m.out_features, bias=m.bias is not None)
 
 
 def layernorm(call: OpCall):
+    """nn.LayerNorm over a vector's features, or over the last dimension of a map (ConvNeXt's
+    channels-last map): ``over: last``."""
     m = call.module
     shape = tuple(m.normalized_shape)
-    if len(call.in_shape) != 1 or shape != call.in_shape:
-        raise Unsupported(f"layer norm over {list(shape)} of a {len(call.in_shape) + 1}-D tensor (archcalc normalises "
-                          "a flat vector's features, or a map's channels)")
+    args = dict(eps=m.eps, elementwise_affine=m.elementwise_affine, bias=getattr(m, "bias", None) is not None)
+    if len(call.in_shape) == 1 and shape == call.in_shape:
+        return one("layernorm", **args)
+    if len(shape) == 1 and shape == call.in_shape[-1:]:
+        return one("layernorm", over="last", **args)
+    raise Unsupported(f"layer norm over {list(shape)} of a {len(call.in_shape) + 1}-D tensor (archcalc normalises "
+                      "one dimension: a flat vector's features, a map's channels or its last dimension)")
+
+
+def layernorm2d(call: OpCall):
+    """A LayerNorm2d (torchvision's ConvNeXt, timm's): nn.LayerNorm over the channels of an NCHW
+    map, permuting to channels last and back inside its forward."""
+    m = call.module
+    _map_only(call, "LayerNorm2d")
+    if tuple(m.normalized_shape) != call.in_shape[:1]:
+        raise Unsupported(f"LayerNorm2d over {list(m.normalized_shape)} of a map of {call.in_shape[0]} channels")
     return one("layernorm", eps=m.eps, elementwise_affine=m.elementwise_affine,
                 bias=getattr(m, "bias", None) is not None)
+
+
+def permute(call: OpCall, dims):
+    """torch.permute / Tensor.permute / torchvision's Permute: dims with the batch kept first."""
+    dims = [d % (len(call.in_shape) + 1) for d in dims]
+    if not dims or dims[0] != 0:
+        raise Unsupported(f"a permute that moves the batch dimension ({dims})")
+    return Alias() if dims == sorted(dims) else one("permute", dims=dims)
+
+
+def method_permute(call: OpCall):
+    """x.permute(0, 2, 3, 1) or x.permute((0, 2, 3, 1)) / dims=..."""
+    dims = call.args[1:] or call.kwargs.get("dims", ())
+    if len(dims) == 1 and isinstance(dims[0], (list, tuple)):
+        dims = dims[0]
+    return permute(call, list(dims))
+
+
+def scale_by_parameter(call: OpCall, param: ParamArg):
+    """``gamma * x`` with a C x 1 x 1 parameter of the calling module (or timm's C-vector viewed as
+    1 x C x 1 x 1): ConvNeXt's layer scale, named after the parameter."""
+    _tensor_count(call, 1, "a product with a parameter")
+    shape = call.in_shape
+    if len(shape) != 3 or param.shape not in ((shape[0], 1, 1), (1, shape[0], 1, 1)):
+        raise Unsupported(f"a product with the parameter '{param.path}' of shape {list(param.shape)} (archcalc's "
+                          f"layer_scale is C x 1 x 1 times a CxHxW map)")
+    return [Emit("layer_scale", name=param.local)]
 
 
 def flatten_module(call: OpCall):
@@ -232,6 +274,9 @@ def join(type_name: str, neutral: int):
     tensor times or plus another number is no layer archcalc has."""
     def rule(call: OpCall):
         tensors = call.tensors
+        params = [a for a in call.args[:2] if isinstance(a, ParamArg)]
+        if params and type_name == "mul":
+            return scale_by_parameter(call, params[0])
         others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
         if len(tensors) == 1 and len(others) == 1 and not isinstance(others[0], bool) and others[0] == neutral:
             return Alias(tensors[0].index)
