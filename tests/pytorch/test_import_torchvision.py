@@ -19,17 +19,7 @@ def figures(row):
     return tuple(row.output), row.params, row.buffers, row.macs, row.flops, row.active
 
 
-# A module scope that hands out several tensors (DeepLabV3's ASPP iterates a ModuleList of five
-# branches; LR-ASPP's IntermediateLayerGetter returns 'low' and 'high') has its layers lifted out
-# of the group with '_'-joined names (classifier.0.convs_0_0 for classifier.0.convs.0.0), so the
-# rows are not named as named_modules() has them. The spec format can now reference inside a group
-# (`inputs: backbone.layer3`), which the importer's layout does not use yet (docs/import.md).
-LIFTED_NAMES = {"deeplabv3_resnet50", "lraspp_mobilenet_v3_large"}
-
-
-@pytest.mark.parametrize("name", [pytest.param(name, marks=pytest.mark.xfail(
-    strict=True, reason="layers of a scope that hands out several tensors are lifted and renamed"))
-    if name in LIFTED_NAMES else name for name in TORCHVISION_NETS])
+@pytest.mark.parametrize("name", TORCHVISION_NETS)
 def test_import_equals_module_and_zoo(name, tmp_path):
     zoo = archcalc.analyze(name, batch=2)
     with meta_construction():
