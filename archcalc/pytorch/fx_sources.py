@@ -77,13 +77,13 @@ def torchvision_source(source):
     if "weights_backbone" in inspect.signature(builder).parameters:  # segmentation: else ImageNet weights
         kwargs["weights_backbone"] = None
     module = construct(lambda: builder(**kwargs), (), {}, f"torchvision:{_call_label(source)}")
-    return module, _default_input(models, source.target)
+    return module, default_input(models, source.target)
 
 
 VIDEO_FRAMES = 16  # torchvision's video classification reference samples clips of 16 frames
 
 
-def _default_input(models, name: str) -> tuple[int, ...]:
+def default_input(models, name: str) -> tuple[int, ...]:
     """The input torchvision evaluates the model's (first) weights at, read from their transforms
     without downloading anything: the crop size (299 for Inception-v3, 112x112 and 16 frames for
     the video nets), the resize size for segmentation (520), else 224."""
