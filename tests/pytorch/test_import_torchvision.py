@@ -89,3 +89,19 @@ def test_a_segmentation_or_video_source_imports_without_weights(name, monkeypatc
     assert shape == tuple(zoo.input)
     report = analyze(import_module(module, shape, name=name).graph)
     assert (report.total.params, report.total.flops, report.output) == (zoo.total.params, zoo.total.flops, zoo.output)
+
+
+def test_verify_reads_a_dict_output_and_skips_a_container_forward_never_calls():
+    """`verify torchvision:deeplabv3_resnet50`: the net returns {'out': ...}, whose first tensor
+    is the output; the ModuleList of ASPP branches is never called itself (FlopCounterMode
+    charges its FLOPs to the branches, each checked), so its own FLOPs check is skipped."""
+    from archcalc.pytorch.fx_verify import verify_import
+
+    with meta_construction():
+        module = torchvision_model("deeplabv3_resnet50", weights_backbone=None).eval()
+    imported = import_module(module, (3, 97, 97), name="deeplabv3_resnet50")
+    checks = verify_import(imported.graph, module).checks
+    assert [c for c in checks if not c.ok] == []
+    assert [c.layer for c in checks if c.skipped] == ["classifier.0.convs"]
+    assert next(c for c in checks if (c.layer, c.quantity) == ("total", "output")).actual == (21, 97, 97)
+    assert {"classifier.0.convs.0.0", "classifier.0.convs.4.1", "classifier.0.project.0"} <= {c.layer for c in checks}
