@@ -145,3 +145,16 @@ def test_a_path_a_name_on_the_way_hides_moves_its_reader_up():
                Entry(("block",), "add", "add", {}, [1, 0], functional=False)]
     text, report = written(ImportedNet("net", (3, 8, 8), entries, [(2, "all")]))
     assert [r.name for r in report.rows] == ["stem.conv", "block.stem.conv", "block_add"]
+
+
+def test_a_module_whose_forward_is_one_op_is_that_layer():
+    """timm's Sigmoid module calls x.sigmoid(): its one functional op is named by the module's
+    path (se.gate), not as an op inside it (se.gate.sigmoid); a module whose forward runs two
+    ops keeps them inside (se.act.relu, se.act.relu_1)."""
+    entries = [conv(("se",), "fc", [None], 4),
+               Entry(("se", "act"), "relu", "relu", {}, [0], functional=True),
+               Entry(("se", "act"), "relu_1", "relu", {}, [1], functional=True),
+               Entry(("se", "gate"), "sigmoid", "sigmoid", {}, [2], functional=True)]
+    classes = {("se",): "mynet.SE", ("se", "act"): "mynet.TwoRelus", ("se", "gate"): "mynet.Sigmoid"}
+    _, report = written(ImportedNet("net", (3, 8, 8), entries, [(3, "all")], scope_classes=classes))
+    assert [r.name for r in report.rows] == ["se.fc", "se.act.relu", "se.act.relu_1", "se.gate"]
