@@ -1,12 +1,12 @@
 """An imported net as spec data: the layers an importer found (``Entry``, flat, in the order they
 run, each naming its producers) nested into groups that follow the module tree, so every layer's
-full name is its module path (``layer1.0.conv1``); importing.nesting writes the groups, with
-references by path where a module reads or hands out several tensors.
+full name is its module path (``layer1.0.conv1``); importing.nesting writes the groups (``to_spec``),
+with references by path where a module reads or hands out several tensors.
 
 One exception keeps repeated modules foldable into blocks (whose bodies see only their input): a
 functional op that alone makes its module read several outer tensors moves up to the enclosing
-module, named ``MODULE_OP`` (DenseNet's layer concatenates every earlier
-feature map: ``denselayer2_cat`` in ``denseblock1``). Pure Python: no torch."""
+module, named ``MODULE_OP`` (DenseNet's layer concatenates every earlier feature map:
+``denselayer2_cat`` in ``denseblock1``). Pure Python: no torch."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ class ImportedNet:
     description: str = ""
 
 
-def _unique_locals(net: ImportedNet) -> None:
+def unique_locals(net: ImportedNet) -> None:
     """Names unique within each scope (module calls first, as they carry module paths), none
     equal to a child scope's name."""
     taken: dict[tuple, set[str]] = {}
@@ -177,31 +177,3 @@ def lift(entry: Entry, depth: int | None = None) -> None:
     depth = len(entry.scope) if depth is None else depth
     entry.local = "_".join((*entry.scope[depth - 1:], entry.local))
     entry.scope = entry.scope[:depth - 1]
-
-
-def to_spec(net: ImportedNet) -> dict:
-    """The spec data (what a YAML spec loads to) of an imported net, groups following modules."""
-    from .nesting import Nesting
-
-    name_single_op_modules(net)
-    fit_scopes(net)
-    while True:
-        _unique_locals(net)
-        tree = Nesting(net.entries, {i for i, _ in net.outputs})
-        layers = tree.layers(())
-        if not tree.unreachable:
-            break
-        for i in set(tree.unreachable):  # a name on the way hides the path: read from one scope up
-            lift(net.entries[i])
-    entries = net.entries
-    data: dict[str, Any] = {"name": net.name}
-    if net.description:
-        data["description"] = net.description
-    data["input"] = list(net.input_shape)
-    data["layers"] = layers
-    main, _ = net.outputs[0]
-    extra = net.outputs[1:]
-    if extra or tree.ref(main, (), []) != layers[-1]["name"]:
-        data["outputs"] = [entries[main].name] + [
-            entries[i].name if mode == "all" else {"name": entries[i].name, "mode": mode} for i, mode in extra]
-    return data

@@ -1,5 +1,5 @@
-"""An imported net's entries written as nested layer lists, one group per module scope, every
-layer under its module path. A group reads one tensor (its ``input``) and stands for one (its
+"""An imported net's entries written as nested layer lists (``to_spec``: the spec data), one
+group per module scope, every layer under its module path. A group reads one tensor (its ``input``) and stands for one (its
 ``output``); whatever else crosses its border is a reference by path, as the spec format allows:
 a layer inside reads an outer layer by its name in an enclosing list (LR-ASPP's head reads
 ``backbone.4`` besides its input), and a layer outside reads one inside by a dotted path
@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .layout import Entry, common_prefix, outer_reads
+from .layout import (Entry, ImportedNet, common_prefix, fit_scopes, lift, name_single_op_modules, outer_reads,
+                     unique_locals)
 
 Scope = tuple  # a module path as a tuple of names; () is the net itself
 
@@ -143,3 +144,29 @@ class Nesting:
                 result.append(group)
             previous = self._local(item)
         return result
+
+
+def to_spec(net: ImportedNet) -> dict:
+    """The spec data (what a YAML spec loads to) of an imported net, groups following modules."""
+    name_single_op_modules(net)
+    fit_scopes(net)
+    while True:
+        unique_locals(net)
+        tree = Nesting(net.entries, {i for i, _ in net.outputs})
+        layers = tree.layers(())
+        if not tree.unreachable:
+            break
+        for i in set(tree.unreachable):  # a name on the way hides the path: read from one scope up
+            lift(net.entries[i])
+    entries = net.entries
+    data: dict[str, Any] = {"name": net.name}
+    if net.description:
+        data["description"] = net.description
+    data["input"] = list(net.input_shape)
+    data["layers"] = layers
+    main, _ = net.outputs[0]
+    extra = net.outputs[1:]
+    if extra or tree.ref(main, (), []) != layers[-1]["name"]:
+        data["outputs"] = [entries[main].name] + [
+            entries[i].name if mode == "all" else {"name": entries[i].name, "mode": mode} for i, mode in extra]
+    return data
