@@ -1,7 +1,7 @@
 """An imported net as spec data: the layers an importer found (``Entry``, flat, in the order they
 run, each naming its producers) nested into groups that follow the module tree, so every layer's
-full name is its module path (``layer1.0.conv1``); importing.nesting writes the groups (``to_spec``),
-with references by path where a module reads or hands out several tensors.
+full name is its module path (``layer1.0.conv1``); importing.nesting writes the groups, with
+references by path where a module reads or hands out several tensors.
 
 One exception keeps repeated modules foldable into blocks (whose bodies see only their input): a
 functional op that alone makes its module read several outer tensors moves up to the enclosing
@@ -14,6 +14,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from .nesting import Nesting, outer_reads
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -105,7 +107,7 @@ class ImportedNet:
     description: str = ""
 
 
-def unique_locals(net: ImportedNet) -> None:
+def _unique_locals(net: ImportedNet) -> None:
     """Names unique within each scope (module calls first, as they carry module paths), none
     equal to a child scope's name."""
     taken: dict[tuple, set[str]] = {}
@@ -149,31 +151,35 @@ def fit_scopes(net: ImportedNet) -> None:
                 moved = True
 
 
-def outer_reads(entries: list[Entry]) -> dict[tuple, dict[int, set]]:
-    """For every module scope, its members that read tensors from outside it, and those tensors
-    (None: the net's input), in one pass over the entries' inputs (O(layers x depth))."""
-    found: dict[tuple, dict[int, set]] = {}
-    for i, e in enumerate(entries):
-        for p in e.inputs:
-            common = 0 if p is None else common_prefix(e.scope, entries[p].scope)
-            for d in range(common + 1, len(e.scope) + 1):
-                found.setdefault(e.scope[:d], {}).setdefault(i, set()).add(p)
-    return found
-
-
-def common_prefix(a: tuple, b: tuple) -> int:
-    """The length of the longest common prefix of two scopes."""
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def lift(entry: Entry, depth: int | None = None) -> None:
     """Move an entry out of the scope ``entry.scope[:depth]`` (its own by default) into the
     enclosing one, its name prefixed with the scopes it leaves (``denselayer2_cat``)."""
     depth = len(entry.scope) if depth is None else depth
     entry.local = "_".join((*entry.scope[depth - 1:], entry.local))
     entry.scope = entry.scope[:depth - 1]
+
+
+def to_spec(net: ImportedNet) -> dict:
+    """The spec data (what a YAML spec loads to) of an imported net, groups following modules."""
+    name_single_op_modules(net)
+    fit_scopes(net)
+    while True:
+        _unique_locals(net)
+        tree = Nesting(net.entries, {i for i, _ in net.outputs})
+        layers = tree.layers(())
+        if not tree.unreachable:
+            break
+        for i in set(tree.unreachable):  # a name on the way hides the path: read from one scope up
+            lift(net.entries[i])
+    entries = net.entries
+    data: dict[str, Any] = {"name": net.name}
+    if net.description:
+        data["description"] = net.description
+    data["input"] = list(net.input_shape)
+    data["layers"] = layers
+    main, _ = net.outputs[0]
+    extra = net.outputs[1:]
+    if extra or tree.ref(main, (), []) != layers[-1]["name"]:
+        data["outputs"] = [entries[main].name] + [
+            entries[i].name if mode == "all" else {"name": entries[i].name, "mode": mode} for i, mode in extra]
+    return data

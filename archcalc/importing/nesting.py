@@ -1,5 +1,5 @@
-"""An imported net's entries written as nested layer lists (``to_spec``: the spec data), one
-group per module scope, every layer under its module path. A group reads one tensor (its ``input``) and stands for one (its
+"""An imported net's entries (importing.layout.Entry) written as nested layer lists, one group per
+module scope, every layer under its module path. A group reads one tensor (its ``input``) and stands for one (its
 ``output``); whatever else crosses its border is a reference by path, as the spec format allows:
 a layer inside reads an outer layer by its name in an enclosing list (LR-ASPP's head reads
 ``backbone.4`` besides its input), and a layer outside reads one inside by a dotted path
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .layout import (Entry, ImportedNet, common_prefix, fit_scopes, lift, name_single_op_modules, outer_reads,
-                     unique_locals)
 
 Scope = tuple  # a module path as a tuple of names; () is the net itself
 
@@ -18,7 +16,7 @@ Scope = tuple  # a module path as a tuple of names; () is the net itself
 class Nesting:
     """The scopes of the entries: what each holds, reads as its input and stands for."""
 
-    def __init__(self, entries: list[Entry], outputs: set[int]):
+    def __init__(self, entries: list, outputs: set[int]):
         self.entries = entries
         self.items: dict[Scope, list] = {}  # scope -> its items in order: ('entry', i) or ('scope', child)
         self.members: dict[Scope, set[int]] = {}  # scope -> every entry under it
@@ -146,27 +144,23 @@ class Nesting:
         return result
 
 
-def to_spec(net: ImportedNet) -> dict:
-    """The spec data (what a YAML spec loads to) of an imported net, groups following modules."""
-    name_single_op_modules(net)
-    fit_scopes(net)
-    while True:
-        unique_locals(net)
-        tree = Nesting(net.entries, {i for i, _ in net.outputs})
-        layers = tree.layers(())
-        if not tree.unreachable:
+def outer_reads(entries: list) -> dict[tuple, dict[int, set]]:
+    """For every module scope, its members that read tensors from outside it, and those tensors
+    (None: the net's input), in one pass over the entries' inputs (O(layers x depth))."""
+    found: dict[tuple, dict[int, set]] = {}
+    for i, e in enumerate(entries):
+        for p in e.inputs:
+            common = 0 if p is None else common_prefix(e.scope, entries[p].scope)
+            for d in range(common + 1, len(e.scope) + 1):
+                found.setdefault(e.scope[:d], {}).setdefault(i, set()).add(p)
+    return found
+
+
+def common_prefix(a: tuple, b: tuple) -> int:
+    """The length of the longest common prefix of two scopes."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
             break
-        for i in set(tree.unreachable):  # a name on the way hides the path: read from one scope up
-            lift(net.entries[i])
-    entries = net.entries
-    data: dict[str, Any] = {"name": net.name}
-    if net.description:
-        data["description"] = net.description
-    data["input"] = list(net.input_shape)
-    data["layers"] = layers
-    main, _ = net.outputs[0]
-    extra = net.outputs[1:]
-    if extra or tree.ref(main, (), []) != layers[-1]["name"]:
-        data["outputs"] = [entries[main].name] + [
-            entries[i].name if mode == "all" else {"name": entries[i].name, "mode": mode} for i, mode in extra]
-    return data
+        n += 1
+    return n

@@ -11,8 +11,7 @@ import torch
 
 from ..importing.blocks import fold_blocks
 from ..importing.check import check_rows
-from ..importing.layout import ImportedNet, compact
-from ..importing.nesting import to_spec
+from ..importing.layout import ImportedNet, compact, to_spec
 from ..importing.yaml_writer import write_yaml
 from .fx_import import UnsupportedOp, read_graph
 from .fx_trace import ImportError_, trace

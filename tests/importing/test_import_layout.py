@@ -4,8 +4,7 @@ same data, and repeated structures folded into blocks whose analysis equals the 
 
 import archcalc
 from archcalc.importing.blocks import fold_blocks
-from archcalc.importing.layout import Entry, ImportedNet, compact, safe_name
-from archcalc.importing.nesting import to_spec
+from archcalc.importing.layout import Entry, ImportedNet, compact, safe_name, to_spec
 from archcalc.importing.yaml_writer import write_yaml
 from archcalc.spec.loader import parse_yaml
 
