@@ -1,5 +1,6 @@
-"""Imported layers as spec data, without torch: groups following the module paths, layers that
-cross a module's border moved up (DenseNet's concatenations), readable YAML that loads back to the
+"""Imported layers as spec data, without torch: groups following the module paths, tensors that
+cross a module's border read by path (LR-ASPP's head, DeepLabV3's ASPP) or, for a functional op
+that alone crosses it, moved up (DenseNet's concatenations), readable YAML that loads back to the
 same data, and repeated structures folded into blocks whose analysis equals the unfolded spec's."""
 
 import archcalc
