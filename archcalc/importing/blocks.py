@@ -2,7 +2,8 @@
 names, types, wiring) become one block, called with the values that differ between them as
 arguments (a ResNet-50's 16 bottlenecks: one ``bottleneck`` block), and a run of calls with equal
 arguments named 1, 2, 3, ... becomes one ``repeat``. Innermost groups fold first, so a block's
-body may call blocks. Numbers, booleans and lists of them become arguments; a layer that differs
+body may call blocks. A group that reads a layer outside it by name (not as its input) stays a
+group: a block body sees only its input and arguments. Numbers, booleans and lists of them become arguments; a layer that differs
 in anything else (a name, a type, a string) makes a different structure. Pure Python."""
 
 from __future__ import annotations
@@ -53,6 +54,22 @@ def _template(layers: list, values: list, paths: list, prefix: tuple = ()) -> li
                 paths.append((*prefix, item["name"], key))
         shaped.append(entry)
     return shaped
+
+
+def _names_read_outside(layers: list) -> set[str]:
+    """The first parts of the references in ``layers`` (nested groups included) that no name of
+    theirs resolves: names of the lists around them."""
+    names = {str(item.get("name")) for item in layers}
+    outside = set()
+    for item in layers:
+        refs = item.get("inputs", [])
+        for ref in refs if isinstance(refs, list) else [refs]:
+            head = str(ref).split(".", 1)[0]
+            if ref != "input" and head not in names:
+                outside.add(head)
+        if "layers" in item:
+            outside |= _names_read_outside(item["layers"]) - names
+    return outside
 
 
 def _fill(template: list, names: list, position: list) -> list:
@@ -130,6 +147,8 @@ class _Folder:
         """Groups of one depth: same class and same template -> one block when there are two or more."""
         kinds: dict[tuple, list] = defaultdict(list)
         for item, path in groups:
+            if _names_read_outside(item["layers"]):
+                continue
             values, paths = [], []
             template = _template(item["layers"], values, paths)
             key = (self.classes.get(path, ""), repr(template), item.get("output"))

@@ -1,19 +1,21 @@
 """An imported net as spec data: the layers an importer found (``Entry``, flat, in the order they
 run, each naming its producers) nested into groups that follow the module tree, so every layer's
-full name is its module path (``layer1.0.conv1``).
+full name is its module path (``layer1.0.conv1``); importing.nesting writes the groups, with
+references by path where a module reads or hands out several tensors.
 
-A spec group reads one input and gives one output, and a layer refers only to its siblings; a
-module whose code reads several tensors from outside it (DenseNet's layer concatenates every
-earlier feature map) or hands several out does not fit that. Such a module's functional calls
-that cross its border move up to the enclosing module (named ``MODULE_OP``, e.g.
-``denselayer2_cat``) until it fits; a module call that would have to move keeps its path but
-with ``_`` for the last dots. Pure Python: no torch."""
+One exception keeps repeated modules foldable into blocks (whose bodies see only their input): a
+functional op that alone makes its module read several outer tensors moves up to the enclosing
+module, named ``MODULE_OP`` (DenseNet's layer concatenates every earlier feature map:
+``denselayer2_cat`` in ``denseblock1``). Pure Python: no torch."""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
+
+from .nesting import Nesting, outer_reads
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -122,140 +124,62 @@ def _unique_locals(net: ImportedNet) -> None:
         names.add(e.local)
 
 
+def name_single_op_modules(net: ImportedNet) -> None:
+    """A module whose forward is one functional op (timm's ``Sigmoid`` calls ``x.sigmoid()``) is
+    that op's layer, named by the module's path (``se.gate``, not ``se.gate.sigmoid``)."""
+    count = Counter(e.scope for e in net.entries)
+    parents = {e.scope[:d] for e in net.entries for d in range(len(e.scope))}
+    for e in net.entries:
+        if e.functional and count[e.scope] == 1 and e.scope in net.scope_classes and e.scope not in parents:
+            e.scope, e.local, e.module = e.scope[:-1], e.scope[-1], True
+
+
 def fit_scopes(net: ImportedNet) -> None:
-    """Move layers up until every module scope reads one tensor and hands out one (see above)."""
+    """Move functional ops up where only they make a module read several outer tensors (see
+    above); a module call is never moved (its name is its module path). Deepest modules first; a
+    module is looked at again once something moved out of it (what reads that now reads outside)."""
     entries = net.entries
-    outputs = {i for i, _ in net.outputs}
-    changed = True
-    while changed:
-        changed = False
-        scopes = sorted({e.scope[:d] for e in entries for d in range(1, len(e.scope) + 1)}, key=len, reverse=True)
-        for scope in scopes:
-            n = len(scope)
-            inside = {i for i, e in enumerate(entries) if e.scope[:n] == scope}
-            if not inside:
-                continue
-            readers = {}  # member -> the outside producers it reads
-            for i in inside:
-                outer = {p for p in entries[i].inputs if p is None or p not in inside}
-                if outer:
-                    readers[i] = outer
-            sources = set().union(*readers.values()) if readers else set()
-            handed = {p for j, e in enumerate(entries) if j not in inside for p in e.inputs if p in inside}
-            handed |= inside & outputs
-            move = set()
-            if len(sources) > 1:
-                move |= set(readers)
-            if len(handed) > 1:
-                move |= handed
-            for i in move:
-                _lift(entries[i], n)
-            changed = changed or bool(move)
+    moved = True
+    while moved:
+        moved = False
+        readers = outer_reads(entries)
+        for scope in sorted(readers, key=len, reverse=True):
+            reads = readers[scope]
+            if len(set().union(*reads.values())) > 1 and all(entries[i].functional for i in reads):
+                for i in reads:
+                    lift(entries[i], len(scope))
+                moved = True
 
 
-def _lift(entry: Entry, depth: int) -> None:
-    """Move an entry out of the scope ``entry.scope[:depth]`` into its parent."""
-    inner = entry.scope[depth - 1:]
+def lift(entry: Entry, depth: int | None = None) -> None:
+    """Move an entry out of the scope ``entry.scope[:depth]`` (its own by default) into the
+    enclosing one, its name prefixed with the scopes it leaves (``denselayer2_cat``)."""
+    depth = len(entry.scope) if depth is None else depth
+    entry.local = "_".join((*entry.scope[depth - 1:], entry.local))
     entry.scope = entry.scope[:depth - 1]
-    entry.local = "_".join((*inner, entry.local))
 
 
 def to_spec(net: ImportedNet) -> dict:
     """The spec data (what a YAML spec loads to) of an imported net, groups following modules."""
+    name_single_op_modules(net)
     fit_scopes(net)
-    _unique_locals(net)
+    while True:
+        _unique_locals(net)
+        tree = Nesting(net.entries, {i for i, _ in net.outputs})
+        layers = tree.layers(())
+        if not tree.unreachable:
+            break
+        for i in set(tree.unreachable):  # a name on the way hides the path: read from one scope up
+            lift(net.entries[i])
     entries = net.entries
-    tree = _Tree(entries, {i for i, _ in net.outputs})
     data: dict[str, Any] = {"name": net.name}
     if net.description:
         data["description"] = net.description
     data["input"] = list(net.input_shape)
-    data["layers"] = tree.layers(())
-    top = data["layers"]
+    data["layers"] = layers
     main, _ = net.outputs[0]
-    main_ref = tree.ref(main, ())
     extra = net.outputs[1:]
-    if extra or main_ref != top[-1]["name"]:
+    if extra or tree.ref(main, (), []) != layers[-1]["name"]:
         data["outputs"] = [entries[main].name] + [
             entries[i].name if mode == "all" else {"name": entries[i].name, "mode": mode} for i, mode in extra]
     return data
-
-
-class _Tree:
-    """The scopes of the entries, written out as nested layer lists."""
-
-    def __init__(self, entries: list[Entry], outputs: set[int]):
-        self.entries = entries
-        self.outputs = outputs
-        self.items: dict[tuple, list] = {}  # scope -> its items in order: ('entry', i) or ('scope', child)
-        first: dict[tuple, int] = {}
-        for i, e in enumerate(entries):
-            for d in range(len(e.scope) + 1):
-                first.setdefault(e.scope[:d], i)
-        for scope, i in sorted(first.items(), key=lambda kv: kv[1]):
-            if scope:
-                self.items.setdefault(scope[:-1], []).append(("scope", scope))
-        for i, e in enumerate(entries):
-            self.items.setdefault(e.scope, []).append(("entry", i))
-        for scope, items in self.items.items():
-            items.sort(key=lambda item: item[1] if item[0] == "entry" else first[item[1]])
-        self.members = {scope: set() for scope in self.items}
-        for i, e in enumerate(entries):
-            for d in range(len(e.scope) + 1):
-                self.members.setdefault(e.scope[:d], set()).add(i)
-
-    def ref(self, producer, scope: tuple) -> str:
-        """How a layer in ``scope`` names ``producer``: 'input', a sibling, or the child group holding it."""
-        if producer is None or producer not in self.members[scope]:
-            return "input"
-        e = self.entries[producer]
-        if e.scope == scope:
-            return e.local
-        return e.scope[len(scope)]
-
-    def _item_ref(self, item) -> str:
-        kind, value = item
-        return self.entries[value].local if kind == "entry" else value[-1]
-
-    def _outside_output(self, scope: tuple):
-        """The member of ``scope`` read from outside it, or a net output (None: its last item)."""
-        inside = self.members[scope]
-        if inside & self.outputs:
-            return min(inside & self.outputs)
-        for j, e in enumerate(self.entries):
-            if j not in inside:
-                for p in e.inputs:
-                    if p in inside:
-                        return p
-        return None
-
-    def layers(self, scope: tuple, output=None) -> list[dict]:
-        result = []
-        previous = "input"
-        for item in self.items.get(scope, []):
-            kind, value = item
-            if kind == "entry":
-                e = self.entries[value]
-                layer = {"name": e.local, "type": e.type, **e.args}
-                refs = [self.ref(p, scope) for p in e.inputs]
-                if refs != [previous]:
-                    layer["inputs"] = refs if len(refs) > 1 else refs[0]
-                if e.functional:
-                    layer["functional"] = True
-                result.append(layer)
-            else:
-                group: dict[str, Any] = {"name": value[-1]}
-                sources = {p for i in self.members[value] for p in self.entries[i].inputs
-                           if p is None or p not in self.members[value]}
-                refs = [self.ref(p, scope) for p in sources]
-                if refs and refs != [previous]:
-                    group["inputs"] = refs[0]
-                group["layers"] = self.layers(value)
-                produced = self._outside_output(value)
-                if produced is not None:
-                    inner = self.ref(produced, value)
-                    if group["layers"][-1]["name"] != inner:
-                        group["output"] = inner
-                result.append(group)
-            previous = self._item_ref(item)
-        return result

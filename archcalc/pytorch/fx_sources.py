@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import inspect
 import sys
 from pathlib import Path
 
@@ -72,14 +73,30 @@ def torchvision_source(source):
     kwargs = {"weights": None, **source.kwargs}
     if kwargs.get("weights") is not None or kwargs.get("weights_backbone") is not None:
         raise UsageError("archcalc never loads weights: leave out weights= and weights_backbone=")
-    module = construct(lambda: models.get_model(source.target, **kwargs), (), {}, f"torchvision:{_call_label(source)}")
-    crop = 224
+    builder = models.get_model_builder(source.target)
+    if "weights_backbone" in inspect.signature(builder).parameters:  # segmentation: else ImageNet weights
+        kwargs["weights_backbone"] = None
+    module = construct(lambda: builder(**kwargs), (), {}, f"torchvision:{_call_label(source)}")
+    return module, default_input(models, source.target)
+
+
+VIDEO_FRAMES = 16  # torchvision's video classification reference samples clips of 16 frames
+
+
+def default_input(models, name: str) -> tuple[int, ...]:
+    """The input torchvision evaluates the model's (first) weights at, read from their transforms
+    without downloading anything: the crop size (299 for Inception-v3, 112x112 and 16 frames for
+    the video nets), the resize size for segmentation (520), else 224."""
     try:
-        weights = models.get_model_weights(source.target)
-        crop = next(iter(weights)).transforms.keywords.get("crop_size", 224)
+        transforms = next(iter(models.get_model_weights(name))).transforms
     except (ValueError, StopIteration, AttributeError, KeyError):
-        pass
-    return module, (3, crop, crop)
+        return DEFAULT_INPUT
+    keywords = getattr(transforms, "keywords", {}) or {}
+    size = keywords.get("crop_size", keywords.get("resize_size", 224))
+    height, width = (size, size) if isinstance(size, int) else (tuple(size) * 2)[:2]
+    if getattr(getattr(transforms, "func", None), "__name__", "") == "VideoClassification":
+        return (3, VIDEO_FRAMES, height, width)
+    return (3, height, width)
 
 
 def timm_source(source):

@@ -26,6 +26,8 @@ def verify_import(graph, module: torch.nn.Module, *, device: str = "meta", batch
     shapes: dict[str, tuple] = {}
     hooks = [named[name].register_forward_hook(lambda m, i, o, n=name: shapes.__setitem__(n, tuple(o.shape[1:])))
              for name in rows if name in named]
+    called: set[str] = set()  # a container (ModuleList) is never called itself: its FLOPs are its modules'
+    hooks += [m.register_forward_pre_hook(lambda m, i, n=name: called.add(n)) for name, m in named.items()]
     counter = FlopCounterMode(display=False)
     try:
         with warnings.catch_warnings(), torch.no_grad(), counter:
@@ -43,7 +45,7 @@ def verify_import(graph, module: torch.nn.Module, *, device: str = "meta", batch
     result = Verification(graph.name, device, tuple(report.input), report.batch)
     for name, row in rows.items():
         result.checks += _module_checks(row, named.get(name), shapes.get(name), counts, report.rows)
-    result.checks += _scope_checks(named, counts, report.rows)
+    result.checks += _scope_checks(named, counts, report.rows, called)
     result.checks += _totals(report, module, counter.get_total_flops(), output)
     return result
 
@@ -74,18 +76,26 @@ def _earlier_call(name: str, module_name: str) -> bool:
     return head == base_head and tail.startswith(base) and tail[len(base):].isdigit()
 
 
-def _scope_checks(named, counts, rows) -> list[Check]:
-    """Each module that holds layers: the FLOPs of the layers named under it."""
+def _scope_checks(named, counts, rows, called) -> list[Check]:
+    """Each module that holds layers: the FLOPs of the layers named under it (summed over every
+    row's enclosing paths in one pass). A container forward never calls itself (DeepLabV3's
+    ModuleList of ASPP branches) is skipped: FlopCounterMode charges nothing to it, only to the
+    modules in it, which are checked."""
+    under: dict[str, int] = {}
+    for row in rows:
+        parts = row.name.split(".")
+        for k in range(1, len(parts)):
+            path = ".".join(parts[:k])
+            under[path] = under.get(path, 0) + row.flops
     checks = []
     for path in named:
-        if not path:
+        if not path or path not in under:
             continue
-        under = [r for r in rows if r.name.startswith(path + ".")]
-        if not under:
-            continue
-        flops = sum(r.flops for r in under)
-        got = counts.get(path, 0)
-        checks.append(Check(path, "flops", flops, got, flops == got, "the layers under this module"))
+        flops, got = under[path], counts.get(path, 0)
+        if path not in called and flops:
+            checks.append(Check(path, "flops", flops, None, True, "skipped: forward never calls this module itself", True))
+        else:
+            checks.append(Check(path, "flops", flops, got, flops == got, "the layers under this module"))
     return checks
 
 
@@ -93,8 +103,8 @@ def _totals(report, module, flops: int, output) -> list[Check]:
     t = report.total
     params = sum(p.numel() for p in module.parameters())
     buffers = sum(b.numel() for b in module.buffers())
-    main = output if isinstance(output, torch.Tensor) else next(
-        (o for o in (output if isinstance(output, (tuple, list)) else ()) if isinstance(o, torch.Tensor)), None)
+    outputs = output.values() if isinstance(output, dict) else output if isinstance(output, (tuple, list)) else ()
+    main = output if isinstance(output, torch.Tensor) else next((o for o in outputs if isinstance(o, torch.Tensor)), None)
     shape = tuple(main.shape[1:]) if main is not None else None
     return [Check("total", "params", t.params, params, t.params == params),
             Check("total", "buffers", t.buffers, buffers, t.buffers == buffers),

@@ -1,5 +1,6 @@
-"""Imported layers as spec data, without torch: groups following the module paths, layers that
-cross a module's border moved up (DenseNet's concatenations), readable YAML that loads back to the
+"""Imported layers as spec data, without torch: groups following the module paths, tensors that
+cross a module's border read by path (LR-ASPP's head, DeepLabV3's ASPP) or, for a functional op
+that alone crosses it, moved up (DenseNet's concatenations), readable YAML that loads back to the
 same data, and repeated structures folded into blocks whose analysis equals the unfolded spec's."""
 
 import archcalc
@@ -63,3 +64,98 @@ def test_repeated_blocks_fold_and_analyse_the_same():
     assert "repeat: 4" in text
     same = [(r.name, r.output, r.params, r.flops) for r in analysed(flat).rows]
     assert [(r.name, r.output, r.params, r.flops) for r in archcalc.analyze_text(text).rows] == same
+
+
+def written(net, blocks=False):
+    """The net's spec text and its analysis, read back from the text."""
+    data = to_spec(net)
+    text = write_yaml(compact(fold_blocks(data, net) if blocks else data))
+    return text, archcalc.analyze_text(text)
+
+
+def test_a_module_reading_outer_tensors_through_modules_keeps_its_names():
+    """Like LR-ASPP's head: 'head' reads the trunk as its input and the stem by path; a module
+    reading the net's input and another tensor takes the net's input as its own."""
+    entries = [conv(("stem",), "conv", [None], 4),
+               conv(("trunk",), "conv", [0], 4),
+               conv(("head",), "high", [1], 2),
+               conv(("head",), "low", [0], 2),
+               Entry(("head",), "add", "add", {}, [2, 3], functional=True),
+               conv(("side",), "a", [None], 2),
+               conv(("side",), "b", [4], 2),
+               Entry(("side",), "add", "add", {}, [5, 6], functional=True)]
+    text, report = written(ImportedNet("net", (3, 8, 8), entries, [(7, "all")]))
+    assert [r.name for r in report.rows] == ["stem.conv", "trunk.conv", "head.high", "head.low", "head.add",
+                                             "side.a", "side.b", "side.add"]
+    assert "inputs: stem}" in text and "inputs: head}" in text
+    assert "  - name: side\n    inputs: input\n" in text
+    assert report.output == (2, 8, 8)
+
+
+def branches(count=3, reader=None):
+    """'branches' hands out one tensor per branch, each a conv on the stem's output (or, with
+    ``reader``, a conv on a trunk after the stem plus one on the stem, read by path, and their
+    sum); 'cat' joins them."""
+    entries = [conv(("stem",), "conv", [None], 4)]
+    if reader:
+        entries.append(conv(("trunk",), "conv", [0], 4))
+    ends = []
+    for n in range(count):
+        entries.append(conv(("branches", str(n)), "conv", [1 if reader else 0], 2 + n % 2))
+        if reader:
+            entries.append(conv(("branches", str(n)), "side", [0], 2 + n % 2))
+            entries.append(Entry(("branches", str(n)), "add", "add", {}, [len(entries) - 2, len(entries) - 1],
+                                 functional=True))
+        ends.append(len(entries) - 1)
+    entries.append(Entry((), "cat", "concat", {}, ends, functional=True))
+    classes = {("branches", str(n)): "mynet.Branch" for n in range(count)}
+    return ImportedNet("net", (3, 8, 8), entries, [(len(entries) - 1, "all")], scope_classes=classes)
+
+
+def test_a_module_handing_out_several_tensors_is_read_by_path():
+    """Like DeepLabV3's ASPP: the concatenation outside reads each branch by its path."""
+    text, report = written(branches())
+    assert [r.name for r in report.rows] == ["stem.conv", "branches.0.conv", "branches.1.conv", "branches.2.conv", "cat"]
+    assert "inputs: [branches.0, branches.1, branches.2]" in text
+    assert report.output == (7, 8, 8)
+
+
+def test_groups_reading_only_their_input_still_fold_into_blocks():
+    net = branches(4)
+    text, report = written(net, blocks=True)
+    assert "blocks:" in text
+    assert [(r.name, r.output, r.params) for r in report.rows] == \
+        [(r.name, r.output, r.params) for r in written(branches(4))[1].rows]
+
+
+def test_a_group_reading_an_outer_layer_by_name_is_not_a_block():
+    """A block body sees only its input: a group reading 'stem' by name stays written out."""
+    net = branches(3, reader=True)
+    text, report = written(net, blocks=True)
+    assert "branch:" not in text and "  - name: branches\n    layers:\n      - name: '0'\n" in text
+    assert {"branches.0.conv", "branches.0.side", "branches.0.add", "branches.2.add"} <= {r.name for r in report.rows}
+    assert "{name: side, type: conv2d, out_channels: 2, kernel_size: 3, padding: 1, inputs: stem}" in text
+    assert report.output == (7, 8, 8)
+
+
+def test_a_path_a_name_on_the_way_hides_moves_its_reader_up():
+    """'block' reads the net's input and holds a child named 'stem': its layer reading the net's
+    'stem' cannot name it from inside, so that layer moves up to the top level (as block_add)."""
+    entries = [conv(("stem",), "conv", [None], 4),
+               conv(("block", "stem"), "conv", [None], 4),
+               Entry(("block",), "add", "add", {}, [1, 0], functional=False)]
+    text, report = written(ImportedNet("net", (3, 8, 8), entries, [(2, "all")]))
+    assert [r.name for r in report.rows] == ["stem.conv", "block.stem.conv", "block_add"]
+
+
+def test_a_module_whose_forward_is_one_op_is_that_layer():
+    """timm's Sigmoid module calls x.sigmoid(): its one functional op is named by the module's
+    path (se.gate), not as an op inside it (se.gate.sigmoid); a module whose forward runs two
+    ops keeps them inside (se.act.relu, se.act.relu_1)."""
+    entries = [conv(("se",), "fc", [None], 4),
+               Entry(("se", "act"), "relu", "relu", {}, [0], functional=True),
+               Entry(("se", "act"), "relu_1", "relu", {}, [1], functional=True),
+               Entry(("se", "gate"), "sigmoid", "sigmoid", {}, [2], functional=True)]
+    classes = {("se",): "mynet.SE", ("se", "act"): "mynet.TwoRelus", ("se", "gate"): "mynet.Sigmoid"}
+    _, report = written(ImportedNet("net", (3, 8, 8), entries, [(3, "all")], scope_classes=classes))
+    assert [r.name for r in report.rows] == ["se.fc", "se.act.relu", "se.act.relu_1", "se.gate"]
