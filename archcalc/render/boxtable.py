@@ -15,9 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from rich.cells import cell_len
-
 from .escape import visible
+
+
+def cell_len(text: str) -> int:
+    """rich's width of a text in terminal cells. Every text measured here is escaped first (see
+    ``shown``: no control characters), so ASCII is one cell a character; rich, a tenth of a short
+    command's run to import, is loaded only for other text."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len as rich_cell_len
+
+    return rich_cell_len(text)
 
 
 @dataclass(frozen=True)
