@@ -79,3 +79,16 @@ def test_a_missing_extra_is_named(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setitem(sys.modules, "cairosvg", None)
     assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.png")]), 'archcalc[graph]')
+
+
+def test_a_layout_engine_failure_is_one_line(tmp_path, monkeypatch):
+    """dagre's recursion runs out of V8's stack on a net of thousands of layers (a 10,000-layer
+    chain); here a layout script that recurses without end raises the same RangeError quickly."""
+    from archcalc.render.report import picture
+
+    real = picture.asset
+    endless = "var ArchGraph = {standalone: function down(m, e, c) { return down(m, e, c) + 1; }};"
+    monkeypatch.setattr(picture, "asset", lambda name: endless if name == "graph.js" else real(name))
+    message = assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.svg")]),
+                                 "RangeError: Maximum call stack size exceeded", "layout engine")
+    assert "<anonymous>" not in message and not (tmp_path / "n.svg").exists()
