@@ -75,7 +75,10 @@ def shown(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
 def _line(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool], rule: str) -> str:
     parts = []
     for cell, width, flush_right in zip(cells, widths, right):
-        pad = " " * (width - (len(cell) if cell.isascii() else cell_len(cell)))
+        if cell.isascii():  # one cell a character (see cell_len): str's own padding
+            parts.append(f" {cell.rjust(width)} " if flush_right else f" {cell.ljust(width)} ")
+            continue
+        pad = " " * (width - cell_len(cell))
         parts.append(f" {pad}{cell} " if flush_right else f" {cell}{pad} ")
     return rule + rule.join(parts) + rule
 
