@@ -46,8 +46,9 @@ def archcalc_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archcalc"]
 
 
-def measure_rusage(command: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout)."""
+def measure_rusage(command: list[str]) -> tuple[float, int, str, float]:
+    """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout, its user +
+    system CPU seconds: less sensitive than wall time to other work on a shared machine)."""
     read, write = os.pipe()
     start = time.perf_counter()
     pid = os.fork()
@@ -70,7 +71,7 @@ def measure_rusage(command: list[str]) -> tuple[float, int, str]:
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command)} failed with status {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode()
+    return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode(), usage.ru_utime + usage.ru_stime
 
 
 def repeated(command: list[str], repeat: int, warm_up: bool = True) -> dict:
@@ -91,6 +92,7 @@ def interleaved(commands: list[list[str]], repeat: int, warm_up: bool = True) ->
         "wall_s": statistics.median(r[0] for r in own),
         "peak_bytes": int(statistics.median(r[1] for r in own)),
         "walls_s": [r[0] for r in own],
+        "cpu_s": statistics.median(r[3] for r in own),
         "stdout": own[-1][2],
         "runs": len(own),
     } for own in runs]
@@ -145,28 +147,32 @@ def mib(n: int) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| net | input | tool | wall (median) | peak RSS | archcalc faster | archcalc memory share | params | MACs |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| net | input | tool | wall (median) | CPU (median) | peak RSS | archcalc faster (wall; CPU) "
+        "| archcalc memory share | params | MACs |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         own = row["archcalc"]
         lines.append(
-            f"| {row['net']} | {row['size']}x{row['size']} | archcalc | {own['wall_s']:.2f} s | {mib(own['peak_bytes'])} | | "
-            f"| {own['params']:,} | {own['macs']:,} |"
+            f"| {row['net']} | {row['size']}x{row['size']} | archcalc | {own['wall_s']:.2f} s | {own['cpu_s']:.2f} s "
+            f"| {mib(own['peak_bytes'])} | | | {own['params']:,} | {own['macs']:,} |"
         )
         for peer, r in row["peers"].items():
             lines.append(
-                f"| | | {peer} | {r['wall_s']:.2f} s | {mib(r['peak_bytes'])} | {r['wall_s'] / own['wall_s']:.1f}x "
+                f"| | | {peer} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | {mib(r['peak_bytes'])} "
+                f"| {r['wall_s'] / own['wall_s']:.1f}x; {r['cpu_s'] / own['cpu_s']:.1f}x "
                 f"| 1/{r['peak_bytes'] / own['peak_bytes']:.1f} | {r['params']:,} | {r['macs']:,} |"
             )
         plain = row["archcalc_csv"]
-        lines.append(f"| | | archcalc `-f csv` | {plain['wall_s']:.2f} s | {mib(plain['peak_bytes'])} | | | | |")
+        lines.append(f"| | | archcalc `-f csv` | {plain['wall_s']:.2f} s | {plain['cpu_s']:.2f} s "
+                     f"| {mib(plain['peak_bytes'])} | | | | |")
         if row["peers"]:
             fastest = min(row["peers"].values(), key=lambda r: r["wall_s"])
             leanest = min(row["peers"].values(), key=lambda r: r["peak_bytes"])
             for label, mine in (("table", own), ("`-f csv`", plain)):
                 lines.append(
-                    f"| | | **archcalc ({label}) vs fastest / leanest peer** | | | **{fastest['wall_s'] / mine['wall_s']:.1f}x** "
+                    f"| | | **archcalc ({label}) vs fastest / leanest peer** | | | "
+                    f"| **{fastest['wall_s'] / mine['wall_s']:.1f}x; {fastest['cpu_s'] / mine['cpu_s']:.1f}x** "
                     f"| **1/{leanest['peak_bytes'] / mine['peak_bytes']:.1f}** | | |"
                 )
     return "\n".join(lines)
