@@ -12,9 +12,13 @@ from ...analysis import Report
 from ...errors import ArchcalcError, UsageError
 from ..writers import script_json
 from .assets import asset
-from .model import FIGURES, graph_model
+from .model import FIGURES, graph_model, visible_count
 
 EXTRA_HINT = 'pip install "archcalc[graph]"'
+# dagre's recursion overflows V8's stack on a chain of about 2,000 nodes (1,500 lay out), and
+# after that overflow mini-racer's thread may never answer: the command would hang, so longer
+# views are refused before the engine starts.
+MAX_LAID_OUT = 1_500
 
 
 def graph_svg(report: Report, color_by: str = "params", depth: int | None = None) -> str:
@@ -32,6 +36,10 @@ def graph_svg(report: Report, color_by: str = "params", depth: int | None = None
         expanded = model["initial"]
     else:
         expanded = [i for i, g in enumerate(model["groups"]) if g["name"].count(".") + 1 <= depth]
+    shown = visible_count(model, expanded)
+    if shown > MAX_LAID_OUT:
+        raise UsageError(f"archcalc graph lays out at most {MAX_LAID_OUT:,} nodes and this view has {shown:,} "
+                         "(dagre runs out of V8's stack on longer chains); --depth 0 shows fewer where the net has blocks")
     engine = MiniRacer()
     # bare V8 lacks the browser's structuredClone, which dagre uses to copy plain label objects
     engine.eval("globalThis.structuredClone = globalThis.structuredClone || (v => JSON.parse(JSON.stringify(v)));")
