@@ -9,7 +9,8 @@ Every measurement is a fresh process, so process start and imports count, as a u
 - each peer: `benchmarks/peer.py`, which imports torch, builds the module from the same spec with
   archcalc.pytorch.twin.build_module and runs the tool once on a batch-1 input.
 Wall time is measured around the process; peak memory is the process's own maximum resident set
-size (os.wait4's rusage). Each measurement is repeated and the median taken.
+size (os.wait4's rusage). Each measurement is repeated and the median taken; at 224x224 archcalc
+and the peers take turns (interleaved), so a busy moment on a shared machine touches each alike.
 
 At large inputs the peers run a real forward pass (VGG-16 at 2048x2048 takes ~25 s and ~4 GB on
 two CPU cores), so there they run once, without a warm-up; the whole default run takes about ten
@@ -45,8 +46,9 @@ def archcalc_command() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "archcalc"]
 
 
-def measure_rusage(command: list[str]) -> tuple[float, int, str]:
-    """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout)."""
+def measure_rusage(command: list[str]) -> tuple[float, int, str, float]:
+    """(wall seconds, the child's own peak RSS in bytes from os.wait4, its stdout, its user +
+    system CPU seconds: less sensitive than wall time to other work on a shared machine)."""
     read, write = os.pipe()
     start = time.perf_counter()
     pid = os.fork()
@@ -69,19 +71,31 @@ def measure_rusage(command: list[str]) -> tuple[float, int, str]:
     wall = time.perf_counter() - start
     if os.waitstatus_to_exitcode(status) != 0:
         raise RuntimeError(f"{' '.join(command)} failed with status {os.waitstatus_to_exitcode(status)}")
-    return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode()
+    return wall, usage.ru_maxrss * 1024, b"".join(chunks).decode(), usage.ru_utime + usage.ru_stime
 
 
 def repeated(command: list[str], repeat: int, warm_up: bool = True) -> dict:
+    return interleaved([command], repeat, warm_up)[0]
+
+
+def interleaved(commands: list[list[str]], repeat: int, warm_up: bool = True) -> list[dict]:
+    """Each command ``repeat`` times, taking turns (a busy moment on a shared machine touches
+    every tool alike), after one untimed warm-up run each; medians of wall time and peak RSS."""
     if warm_up:
-        measure_rusage(command)
-    runs = [measure_rusage(command) for _ in range(repeat)]
-    return {
-        "wall_s": statistics.median(r[0] for r in runs),
-        "peak_bytes": int(statistics.median(r[1] for r in runs)),
-        "stdout": runs[-1][2],
-        "runs": len(runs),
-    }
+        for command in commands:
+            measure_rusage(command)
+    runs: list[list] = [[] for _ in commands]
+    for _ in range(repeat):
+        for command, own in zip(commands, runs):
+            own.append(measure_rusage(command))
+    return [{
+        "wall_s": statistics.median(r[0] for r in own),
+        "peak_bytes": int(statistics.median(r[1] for r in own)),
+        "walls_s": [r[0] for r in own],
+        "cpu_s": statistics.median(r[3] for r in own),
+        "stdout": own[-1][2],
+        "runs": len(own),
+    } for own in runs]
 
 
 def input_arg(spec: str, size: int) -> str:
@@ -107,18 +121,20 @@ def bench(nets: list[str], sizes: list[int], peer_large: list[str], repeat: int,
     for size in sizes:
         for net in nets:
             command = archcalc_command() + ["params", net, "--input", input_arg(net, size)]
-            own = repeated(command, repeat)
+            peer_commands = {peer: [sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)]
+                             for peer in peers if size <= 224 or net in peer_large}
+            if size <= 224:  # archcalc and every peer in turns, so the load they meet is alike
+                results = interleaved([command, command + ["--format", "csv"], *peer_commands.values()], repeat)
+                own, plain, peer_results = results[0], results[1], dict(zip(peer_commands, results[2:]))
+            else:  # a peer's run is a full CPU forward pass here: once each, no warm-up
+                own, plain = interleaved([command, command + ["--format", "csv"]], repeat)
+                peer_results = {peer: repeated(c, peer_repeat_large, warm_up=False) for peer, c in peer_commands.items()}
             own.update(archcalc_numbers(net, size))
-            plain = repeated(command + ["--format", "csv"], repeat)
             plain.pop("stdout")
             row = {"net": net, "size": size, "archcalc": own, "archcalc_csv": plain, "peers": {}}
-            if size <= 224 or net in peer_large:
-                for peer in peers:
-                    large = size > 224  # a full CPU forward pass: no warm-up run, fewer repeats
-                    result = repeated([sys.executable, str(ROOT / "benchmarks" / "peer.py"), peer, net, str(size), str(size)],
-                                      peer_repeat_large if large else repeat, warm_up=not large)
-                    result.update(json.loads(result.pop("stdout").strip().splitlines()[-1]))
-                    row["peers"][peer] = result
+            for peer, result in peer_results.items():
+                result.update(json.loads(result.pop("stdout").strip().splitlines()[-1]))
+                row["peers"][peer] = result
             own.pop("stdout")
             rows.append(row)
             print(f"  measured {net} at {size}x{size}", file=sys.stderr, flush=True)
@@ -131,28 +147,32 @@ def mib(n: int) -> str:
 
 def table(rows: list[dict]) -> str:
     lines = [
-        "| net | input | tool | wall (median) | peak RSS | archcalc faster | archcalc memory share | params | MACs |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+        "| net | input | tool | wall (median) | CPU (median) | peak RSS | archcalc faster (wall; CPU) "
+        "| archcalc memory share | params | MACs |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for row in rows:
         own = row["archcalc"]
         lines.append(
-            f"| {row['net']} | {row['size']}x{row['size']} | archcalc | {own['wall_s']:.2f} s | {mib(own['peak_bytes'])} | | "
-            f"| {own['params']:,} | {own['macs']:,} |"
+            f"| {row['net']} | {row['size']}x{row['size']} | archcalc | {own['wall_s']:.2f} s | {own['cpu_s']:.2f} s "
+            f"| {mib(own['peak_bytes'])} | | | {own['params']:,} | {own['macs']:,} |"
         )
         for peer, r in row["peers"].items():
             lines.append(
-                f"| | | {peer} | {r['wall_s']:.2f} s | {mib(r['peak_bytes'])} | {r['wall_s'] / own['wall_s']:.1f}x "
+                f"| | | {peer} | {r['wall_s']:.2f} s | {r['cpu_s']:.2f} s | {mib(r['peak_bytes'])} "
+                f"| {r['wall_s'] / own['wall_s']:.1f}x; {r['cpu_s'] / own['cpu_s']:.1f}x "
                 f"| 1/{r['peak_bytes'] / own['peak_bytes']:.1f} | {r['params']:,} | {r['macs']:,} |"
             )
         plain = row["archcalc_csv"]
-        lines.append(f"| | | archcalc `-f csv` | {plain['wall_s']:.2f} s | {mib(plain['peak_bytes'])} | | | | |")
+        lines.append(f"| | | archcalc `-f csv` | {plain['wall_s']:.2f} s | {plain['cpu_s']:.2f} s "
+                     f"| {mib(plain['peak_bytes'])} | | | | |")
         if row["peers"]:
             fastest = min(row["peers"].values(), key=lambda r: r["wall_s"])
             leanest = min(row["peers"].values(), key=lambda r: r["peak_bytes"])
             for label, mine in (("table", own), ("`-f csv`", plain)):
                 lines.append(
-                    f"| | | **archcalc ({label}) vs fastest / leanest peer** | | | **{fastest['wall_s'] / mine['wall_s']:.1f}x** "
+                    f"| | | **archcalc ({label}) vs fastest / leanest peer** | | | "
+                    f"| **{fastest['wall_s'] / mine['wall_s']:.1f}x; {fastest['cpu_s'] / mine['cpu_s']:.1f}x** "
                     f"| **1/{leanest['peak_bytes'] / mine['peak_bytes']:.1f}** | | |"
                 )
     return "\n".join(lines)

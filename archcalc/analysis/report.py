@@ -152,6 +152,9 @@ class Report:
     warnings: list[str] = field(default_factory=list)
     mode: str = "eval"
     not_counted: list[str] = field(default_factory=list)  # an imported model's operations left out (--partial)
+    # each node's LayerResult as the walk inferred it (in graph order), so figures that need a
+    # layer's result again (flops --convention, compare) do not infer every layer twice
+    layer_results: list | None = field(default=None, repr=False, compare=False)
 
     @property
     def dtype_bytes(self) -> int:

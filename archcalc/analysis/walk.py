@@ -203,7 +203,7 @@ def analyze(graph: Graph, *, input_shape=None, batch: int | None = None, dtype: 
     final_rf = net_field if out_node is None else fields[id(out_node)]
     warnings = [f"{r.name}: {note}" for r in rows if r.active for note in r.notes] + unused_warning(plan)
     return Report(graph.name, graph.file, input_shape, batch, dtype, rows, _totals(rows), output, final_rf, graph,
-                  warnings, mode)
+                  warnings, mode, layer_results=results)
 
 
 def _idle(row: Row, note: str) -> None:

@@ -8,7 +8,7 @@ from . import analysis, figures, homework, pytorch, zoo  # noqa: F401  (register
 from . import report  # noqa: F401  (archcalc report, archcalc graph)
 from . import plots  # noqa: F401  (registers plot)
 from . import importing  # noqa: F401,E402  (archcalc import)
-from .app import app
+from .app import app, command_app
 
 
 def tolerant_streams() -> None:
@@ -44,7 +44,7 @@ def run(args: list[str]) -> int:
     import typer
 
     try:
-        result = app(args=args, prog_name="archcalc", standalone_mode=False)
+        result = command_app(args)(args=args, prog_name="archcalc", standalone_mode=False)
     except typer.Abort:
         sys.stderr.write("error: aborted\n")
         return 1

@@ -3,7 +3,9 @@ line, exit 2) and SPEC loading. Command modules register on ``app``; archcalc.cl
 
 from __future__ import annotations
 
+import copy
 from enum import Enum
+from pathlib import Path
 from typing import Optional
 
 import typer
@@ -19,6 +21,22 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def command_app(args: list[str]) -> typer.Typer:
+    """The app to run ``args`` with: where they start with a command's name, the app with that
+    command alone. typer builds a Click command (signature, type hints, every option) for each
+    registered command on every run; for `archcalc params` the twenty others were a tenth of the
+    run. The command's own help, errors and output do not depend on its siblings; anything else
+    (`--help`, `--version`, a misspelt command and its suggestions) gets the whole app."""
+    if args:
+        wanted = [info for info in app.registered_commands
+                  if (info.name or info.callback.__name__.lower().replace("_", "-")) == args[0]]
+        if len(wanted) == 1:
+            narrowed = copy.copy(app)
+            narrowed.registered_commands = wanted
+            return narrowed
+    return app
 
 
 class Format(str, Enum):
@@ -144,12 +162,14 @@ def console():
 def typed_input(text: Optional[str], layout: Optional[str]):
     """--input as an InputMap (CxHxW unless --layout hwc), or None; says on stderr how it was read.
     Without --layout, a shape that looks like HxWxC is refused (homework.notation.check_layout)."""
-    from ..homework.notation import parse_layout, read_as_line, read_map
-
     if text is None:
         if layout is not None:
+            from ..homework.notation import parse_layout
+
             parse_layout(layout)
         return None
+    from ..homework.notation import read_as_line, read_map
+
     given = read_map(text, layout, "chw", "--input", other_maps=True)  # CxL and CxTxHxW too
     note(read_as_line(given))
     return given
@@ -181,6 +201,8 @@ def load_spec(spec: str, given, batch: Optional[int], resolve=None, settings: Op
 
 def import_spec(spec: str, shape, partial: bool = False):
     """The import of a SPEC argument that names a model (archcalc.importing.sources), or None."""
+    if ":" not in spec and Path(spec).suffix.lower() in ("", ".yaml", ".yml"):
+        return None  # a spec file or a bundled name: no need to load the import machinery
     from ..importing.sources import import_source, parse_source
 
     source = parse_source(spec)

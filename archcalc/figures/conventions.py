@@ -41,25 +41,71 @@ def layer_facts(report: Report) -> list[tuple[str, LayerFacts]]:
     shapes: dict[int, tuple[int, ...]] = {}
     used = ancestors_of_output(graph)
     facts = []
-    for node, row in zip(graph.nodes, report.rows):
+    # the analysis's own results where it kept them (the same layers, arguments and input shapes)
+    results = report.layer_results if report.layer_results is not None else [None] * len(graph.nodes)
+    for node, row, result in zip(graph.nodes, report.rows, results):
         inputs = tuple(report.input if p is None else shapes[id(p)] for p in node.inputs)
-        result = node.layer.infer(node.args, list(inputs))
+        if result is None:
+            result = node.layer.infer(node.args, list(inputs))
         shapes[id(node)] = result.output
         facts.append((row.name, LayerFacts(node.layer, node.args, inputs, result.output, result, node.trainable,
                                                  node.functional, used=id(node) in used)))
     return facts
 
 
+_NESTED = {list, tuple, dict}
+
+
+def _frozen(value):
+    """An argument value as a hashable key that tells types apart (True, 1 and 1.0 differ);
+    TypeError for a value that cannot be one."""
+    if isinstance(value, (list, tuple)):
+        return type(value), tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return dict, tuple((k, _frozen(v)) for k, v in value.items())
+    hash(value)
+    return type(value), value
+
+
+def facts_key(facts: LayerFacts):
+    """What a rule can read of a layer (its result follows from type, arguments and inputs), as a
+    key: a deep net repeats a few kinds of layer thousands of times, each counted once. None
+    where an argument is not hashable (that layer is counted on its own)."""
+    values = tuple(facts.args.values())
+    types = tuple(map(type, values))
+    try:
+        if _NESTED.isdisjoint(types):  # the usual case: flat arguments, keyed without a Python loop
+            args = (tuple(facts.args), values, types)
+            hash(args)
+        else:
+            args = _frozen(facts.args)
+    except TypeError:
+        return None
+    return facts.layer, args, facts.inputs, facts.output, facts.trainable, facts.functional, facts.used
+
+
 def convention_counts(report: Report, conventions: list[Convention]) -> list[ConventionCounts]:
     """Each convention's per-layer counts and total for the Report's net, input and batch."""
     facts = layer_facts(report)
-    batched = [(name, replace(f, batch=report.batch)) for name, f in facts]
+    kinds: dict = {}  # facts_key -> a small int, hashed once per layer rather than once per convention
+    keys = [None if key is None else kinds.setdefault(key, len(kinds)) for key in map(facts_key, (f for _, f in facts))]
     counted = []
     # a layer the mode does not run (an aux head in eval) is called by no tool: 0 for every tool
     idle = {row.name for row in report.rows if not row.active}
     for convention in conventions:
-        seen = batched if convention.whole_batch else facts
-        layers = {name: 0 if name in idle else convention.reported(f, report.batch) for name, f in seen}
+        memo: dict = {}
+        layers = {}
+        for (name, f), key in zip(facts, keys):
+            if name in idle:
+                layers[name] = 0
+                continue
+            value = memo.get(key) if key is not None else None
+            if value is None:
+                seen = replace(f, batch=report.batch) if convention.whole_batch else f
+                value = convention.reported(seen, report.batch)
+                if key is not None:
+                    memo[key] = value
+            layers[name] = value
         counted.append(ConventionCounts(convention, layers, sum(layers.values())))
     return counted
 

@@ -125,11 +125,17 @@ class LayerType:
 
     @classmethod
     def arg_names(cls) -> dict[str, Arg]:
+        """Each argument by its name and its aliases (built once per type and ``args`` tuple:
+        every layer of a spec is validated through it). Read it, do not change it."""
+        cached = cls.__dict__.get("_arg_names_cache")
+        if cached is not None and cached[0] is cls.args:
+            return cached[1]
         names = {}
         for arg in cls.args:
             names[arg.name] = arg
             for alias in arg.aliases:
                 names[alias] = arg
+        cls._arg_names_cache = (cls.args, names)
         return names
 
     @classmethod

@@ -15,9 +15,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple, Sequence
 
-from rich.cells import cell_len
-
 from .escape import visible
+
+
+def cell_len(text: str) -> int:
+    """rich's width of a text in terminal cells. Every text measured here is escaped first (see
+    ``shown``: no control characters), so ASCII is one cell a character; rich, a tenth of a short
+    command's run to import, is loaded only for other text."""
+    if text.isascii():
+        return len(text)
+    from rich.cells import cell_len as rich_cell_len
+
+    return rich_cell_len(text)
 
 
 @dataclass(frozen=True)
@@ -66,7 +75,10 @@ def shown(title: str | None, headers: Sequence[str], rows: Sequence[Sequence[str
 def _line(cells: Sequence[str], widths: Sequence[int], right: Sequence[bool], rule: str) -> str:
     parts = []
     for cell, width, flush_right in zip(cells, widths, right):
-        pad = " " * (width - (len(cell) if cell.isascii() else cell_len(cell)))
+        if cell.isascii():  # one cell a character (see cell_len): str's own padding
+            parts.append(f" {cell.rjust(width)} " if flush_right else f" {cell.ljust(width)} ")
+            continue
+        pad = " " * (width - cell_len(cell))
         parts.append(f" {pad}{cell} " if flush_right else f" {cell}{pad} ")
     return rule + rule.join(parts) + rule
 

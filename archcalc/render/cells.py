@@ -40,7 +40,23 @@ def _axis_pair(values) -> str:
     return texts[0] if len(set(texts)) == 1 else "x".join(texts)
 
 
+_RF_CELLS: dict[int, tuple[ReceptiveField, tuple[str, str, str]]] = {}
+
+
 def rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:
+    """Size, stride and padding as the tables show them. Layers that keep their input's field
+    (activations, norms, most of a net) share its object, and the size, stride and padding
+    columns each ask: the text is made once per field (keyed by identity, the field kept)."""
+    known = _RF_CELLS.get(id(rf))
+    if known is not None and known[0] is rf:
+        return known[1]
+    if len(_RF_CELLS) >= 100_000:
+        _RF_CELLS.clear()
+    cells = _RF_CELLS[id(rf)] = rf, _rf_cells(rf)
+    return cells[1]
+
+
+def _rf_cells(rf: ReceptiveField) -> tuple[str, str, str]:
     if rf.kind == "whole":
         return ("whole input", "-", "-")
     if rf.kind == "unknown":

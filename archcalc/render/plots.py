@@ -63,8 +63,29 @@ def _bars(axis, xs, heights, colours) -> None:
         axis.bar(xs, heights, width=0.85, color=colours, linewidth=0)
     else:
         width = max(0.4, min(3.0, 600 / len(xs)))
-        axis.vlines(xs, 0, heights, colors=colours, linewidth=width)
+        _lines(axis, xs, heights, colours, width)
     axis.set_xlim(-0.6, len(xs) - 0.4)
+
+
+def _lines(axis, xs, heights, colours, width) -> None:
+    """What ``axis.vlines(xs, 0, heights, colors=colours, linewidth=width)`` draws, as one line
+    collection built from arrays: vlines goes through masked arrays and converts every colour
+    name on its own (a third of the drawing on 10,000 layers); here each distinct colour is
+    converted once."""
+    import numpy as np
+    from matplotlib.collections import LineCollection
+    from matplotlib.colors import to_rgba_array
+
+    x = np.asarray(xs, dtype=float)
+    top = np.asarray(heights, dtype=float)
+    segments = np.stack([np.column_stack([x, np.zeros_like(x)]), np.column_stack([x, top])], axis=1)
+    names = sorted(set(colours))
+    palette = to_rgba_array(names)
+    rgba = palette[np.searchsorted(np.array(names), np.array(colours))]
+    lines = LineCollection(segments, colors=rgba, linewidths=width, linestyles="solid", label="")
+    axis.add_collection(lines, autolim=False)
+    axis.update_datalim([(x.min(), min(0.0, top.min())), (x.max(), max(0.0, top.max()))])
+    axis.autoscale_view()
 
 
 def stage_colours(data: Figure) -> list[str]:

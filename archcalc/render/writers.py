@@ -3,9 +3,7 @@ through these functions, so quoting and escaping rules live in one place."""
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 from typing import Any, Collection, Iterable, Sequence
 
 from .escape import markdown_cell, spreadsheet_safe
@@ -16,6 +14,8 @@ def csv_text(headers: Sequence[Any], rows: Iterable[Sequence[Any]], names: Colle
     Header cells and the cells of the ``names`` columns (user text: layer and net names) are made
     spreadsheet-safe; numbers and the program's own text are written as they are."""
     buffer = io.StringIO()
+    import csv  # lazily, like json: the table view needs neither
+
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([spreadsheet_safe(str(h)) for h in headers])
     for row in rows:
@@ -41,6 +41,8 @@ def markdown_table(headers: Sequence[str], numeric: Sequence[bool], rows: Iterab
 
 def json_text(data: Any) -> str:
     """Indented JSON with a final newline."""
+    import json
+
     return json.dumps(data, indent=2) + "\n"
 
 
@@ -48,5 +50,7 @@ def script_json(data: Any) -> str:
     """Compact JSON that is also safe inside an HTML <script> element and as a JavaScript literal
     (the report's data, archcalc graph's call): no '<', '>' or '&' (nothing can close the element
     or open a comment) and every non-ASCII character, U+2028 included, as an escape."""
+    import json
+
     return (json.dumps(data, ensure_ascii=True, separators=(",", ":"))
             .replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))

@@ -117,3 +117,19 @@ def test_export_and_help_know_set(family):
     assert result.exit_code == 0 and "nn.Conv2d(3, 3, kernel_size=3)" in result.stdout, result.output
     for command in ("params", "flops", "rf", "summary", "memory", "compare", "verify", "export"):
         assert "--set" in invoke(command, "--help").stdout, command
+
+
+def test_a_bundled_name_resolves_as_the_whole_listing_says(tmp_path, monkeypatch):
+    """resolve_spec finds a bundled name by parsing only the families whose text holds it; what
+    it finds is exactly bundled()'s entry (file, variant) for every bundled net, and a family's
+    own name or an unknown name still goes the long way."""
+    from archcalc.spec.bundled import bundled_net
+
+    monkeypatch.chdir(tmp_path)  # no file of these names here
+    nets = bundled()
+    for name, path in nets.items():
+        found = resolve_spec(name)
+        assert (found, getattr(found, "variant", None)) == (path, getattr(path, "variant", None)), name
+    for name in ("resnet", "vgg", "no_such_net", "bottleneck"):
+        assert bundled_net(name) == nets.get(name)
+    assert resolve_spec("resnet").name == "resnet.yaml"  # a family by its file's name, as before

@@ -38,3 +38,26 @@ def test_the_console_script_path_prints_one_line():
                             capture_output=True, text=True)
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
+
+
+def test_a_command_run_alone_reads_as_in_the_whole_app(capsys):
+    """run() hands typer an app holding only the command named first (cli.app.command_app): its
+    help, its mistakes and its output are the same as the whole app's, for every command."""
+    from archcalc.cli import app
+    from archcalc.cli.app import command_app
+
+    names = [info.name or info.callback.__name__.lower().replace("_", "-") for info in app.registered_commands]
+    assert len(names) == len(set(names)) > 20
+    for name in names:
+        alone = command_app([name, "--help"])
+        assert len(alone.registered_commands) == 1 and alone is not app
+        outputs = []
+        for whole in (True, False):
+            status = (app if whole else alone)(args=[name, "--help"], prog_name="archcalc", standalone_mode=False)
+            outputs.append((status, capsys.readouterr().out))
+        assert outputs[0] == outputs[1], name
+    assert command_app(["--help"]) is app and command_app(["nosuch"]) is app and command_app([]) is app
+    for args in (["params"], ["params", "lenet5", "--bogus"]):
+        assert run(args) == 2
+        alone_err = capsys.readouterr().err
+        assert alone_err.startswith("error: ") and "(see 'archcalc params --help')" in alone_err

@@ -79,3 +79,30 @@ def test_a_missing_extra_is_named(tmp_path, monkeypatch):
     monkeypatch.undo()
     monkeypatch.setitem(sys.modules, "cairosvg", None)
     assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.png")]), 'archcalc[graph]')
+
+
+def test_a_layout_engine_failure_is_one_line(tmp_path, monkeypatch):
+    """dagre's recursion runs out of V8's stack on a net of thousands of layers (a 10,000-layer
+    chain); here a layout script that recurses without end raises the same RangeError quickly."""
+    from archcalc.render.report import picture
+
+    real = picture.asset
+    endless = "var ArchGraph = {standalone: function down(m, e, c) { return down(m, e, c) + 1; }};"
+    monkeypatch.setattr(picture, "asset", lambda name: endless if name == "graph.js" else real(name))
+    message = assert_clean_error(runner.invoke(app, ["graph", "resnet18", "-o", str(tmp_path / "n.svg")]),
+                                 "RangeError: Maximum call stack size exceeded", "layout engine")
+    assert "<anonymous>" not in message and not (tmp_path / "n.svg").exists()
+
+
+def test_a_view_too_long_to_lay_out_is_refused_before_the_engine_starts(tmp_path):
+    """dagre overflows V8's stack on a chain of ~2,000 layers and mini-racer may then never
+    answer (the command hung): past MAX_LAID_OUT nodes in view, one error line instead."""
+    from big_specs import chain_spec
+
+    from archcalc.render.report.picture import MAX_LAID_OUT
+
+    spec = tmp_path / "chain.yaml"
+    spec.write_text(chain_spec(MAX_LAID_OUT + 100))
+    assert_clean_error(runner.invoke(app, ["graph", str(spec), "-o", str(tmp_path / "n.svg")]),
+                       f"at most {MAX_LAID_OUT:,} nodes", f"{MAX_LAID_OUT + 101:,}")
+    assert not (tmp_path / "n.svg").exists()
