@@ -10,7 +10,7 @@ from __future__ import annotations
 from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
 from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
-                          getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
+                          expand_as, getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
                           softmax_module, split, stochastic_depth, upsample, upsample_module)
 
 
@@ -166,6 +166,7 @@ METHODS: dict[str, Rule] = {
     "contiguous": lambda c: Alias(),
     "chunk": chunk,
     "split": split,
+    "expand_as": expand_as,
 }
 
 # functions that fx should record as one call instead of tracing into (the tables above read them)

@@ -129,15 +129,30 @@ def flatten(call: OpCall, start: int = 0, end: int = -1):
 
 
 def reshape(call: OpCall):
-    """view / reshape / unflatten: flattening a map, reading a vector as a map, or nothing."""
+    """view / reshape / unflatten: flattening a map, reading a vector as a map (CxL, CxHxW,
+    CxTxHxW), a map as another (flattened first: ECA's pooled Cx1x1 map read as a 1xC sequence
+    and back), or nothing."""
     before, after = call.in_shape, call.out
     if before == after:
         return Alias()
     if len(after) == 1:
         return one("flatten")
-    if len(before) == 1 and len(after) == 3:
-        return one("reshape", shape=list(after))
-    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads CxHxW maps and flat vectors)")
+    if len(after) in (2, 3, 4):
+        if len(before) == 1:
+            return one("reshape", shape=list(after))
+        return [Emit("flatten"), Emit("reshape", {"shape": list(after)}, suffix="reshape")]
+    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads maps of 1 to 3 spatial axes "
+                      "and flat vectors)")
+
+
+def expand_as(call: OpCall):
+    """y.expand_as(x) of a Cx1x1 gate (timm's ECA: x * y.expand_as(x)): the gate itself, as the
+    product broadcasts it; the importer's shape check stops a consumer that would not."""
+    _tensor_count(call, 2, "expand_as")
+    gate, target = call.tensors
+    if len(gate.shape) != len(target.shape) or any(g not in (1, t) for g, t in zip(gate.shape, target.shape)):
+        raise Unsupported(f"expanding {list(gate.shape)} to {list(target.shape)}")
+    return Alias(gate.index)
 
 
 def upsample_module(call: OpCall):
