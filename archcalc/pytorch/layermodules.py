@@ -73,5 +73,23 @@ class Slice(nn.Module):
         return f"start={self.start}, end={self.end}"
 
 
+class ChannelSum(nn.Module):
+    """x.sum(dim=1): stacked branches or radix groups summed (timm's selective kernel and split
+    attention). ``fold`` > 1 first folds that many axes into one (the receptive-field probe's
+    one channel with the axis the sum removes)."""
+
+    def __init__(self, keepdim: bool = False, fold: int = 1):
+        super().__init__()
+        self.keepdim, self.fold = keepdim, fold
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fold > 1:
+            x = x.flatten(1, self.fold)
+        return x.sum(1, keepdim=self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"keepdim={self.keepdim}" + (f", fold={self.fold}" if self.fold > 1 else "")
+
+
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, ChannelSum)}

@@ -8,10 +8,11 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 from __future__ import annotations
 
 from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
-from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
+from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, channel_sum, chunk,
+                          conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
-                          expand_as, getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
-                          softmax_module, split, stochastic_depth, upsample, upsample_module)
+                          expand_as, getitem, join, layernorm, linear, matmul, maxpool, mean, one, pad, pad_module, reshape,
+                          softmax_module, split, stack, stochastic_depth, transpose, upsample, upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -105,6 +106,11 @@ MODULES: dict[str, Rule] = {
     "timm.layers.pool2d_same.AvgPool2dSame": lambda c: avgpool(c.module.kernel_size, c.module.stride, "tf_same",
                                                                 c.module.ceil_mode, c.module.count_include_pad),
     **{f"torch.nn.{name}": pad_module(mode) for name, mode in PAD_MODES.items()},
+    # timm's LayerNorm2d (global context's MLP): a layer norm over a map's channels, as archcalc's
+    # layernorm on a map (its forward permutes to channels last and back)
+    "timm.layers.norm.LayerNorm2d": lambda c: one("layernorm", eps=c.module.eps,
+                                                   elementwise_affine=c.module.elementwise_affine,
+                                                   bias=getattr(c.module, "bias", None) is not None),
 }
 
 
@@ -151,6 +157,11 @@ FUNCTIONS: dict[str, Rule] = {
     "operator.imul": join("mul", 1),
     "operator.getitem": getitem,
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: channel_shuffle(c, c.arg(1, "groups")),
+    # the tensor algebra of timm's attention units (selective kernel, split attention, global context)
+    "torch.stack": stack,
+    "torch.sum": channel_sum,
+    "torch.matmul": matmul,
+    "operator.matmul": matmul,
 }
 
 # Tensor methods: the tensor is the first argument, as in the function form (x.chunk(2, 1) reads
@@ -167,6 +178,8 @@ METHODS: dict[str, Rule] = {
     "chunk": chunk,
     "split": split,
     "expand_as": expand_as,
+    "sum": channel_sum, "matmul": matmul,
+    "unsqueeze": reshape, "transpose": transpose,
 }
 
 # functions that fx should record as one call instead of tracing into (the tables above read them)
