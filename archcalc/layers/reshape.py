@@ -66,8 +66,8 @@ class Reshape(LayerType):
     aliases = ("unflatten",)
     family = "structure"
     summary = ("Reads a flat vector as a CxHxW map (or a vector) of the same element count, in torch's row-major "
-               "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)); with ``dim``, views axes dim "
-               "to end_dim of any tensor as ``shape`` instead (torch's view of a range of axes: ResNeSt's radix "
+               "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)); with `dim`, views axes dim "
+               "to end_dim of any tensor as `shape` instead (torch's view of a range of axes: ResNeSt's radix "
                "groups split off the channels, a map's positions read as one sequence axis).")
     args = (Arg("shape", target_shape, help="[C, H, W], [C, L], [C, T, H, W] or [features]; one size may be -1 "
                                             "(inferred); expressions allowed, e.g. [B * 5 + C, S, S]"),

@@ -30,7 +30,7 @@ def _stacked_reach(channels: int):
 
 @register
 class Stack(LayerType):
-    name = "stack"
+    name = "stack_maps"
     family = "merge"
     summary = ("Stacks inputs of one shape along a new first axis (torch.stack(dim=1)): n CxHxW maps become an "
                "n x C x H x W volume (timm's selective kernel stacks its branches so).")

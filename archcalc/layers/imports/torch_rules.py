@@ -347,7 +347,7 @@ def stack(call: OpCall):
     dim = call.arg(1, "dim", 0)
     if dim % (len(tensors[0].shape) + 2) != 1:
         raise Unsupported(f"stacking along dimension {dim} (archcalc stacks along a new dimension 1)")
-    return [Emit("stack")]
+    return [Emit("stack_maps")]
 
 
 def channel_sum(call: OpCall):
