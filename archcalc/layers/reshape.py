@@ -119,7 +119,7 @@ class Reshape(LayerType):
         if args["dim"] is None:
             return ModuleCall("Unflatten", (1, sizes))
         first, last = cls._axes(args)
-        return ModuleCall("Sequential", (ModuleCall("Flatten", (first + 1, last + 1)), ModuleCall("Unflatten", (first + 1, sizes))))
+        return ModuleCall("archcalc.ViewAxes", (first + 1, last + 1, list(shape)))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):

@@ -73,6 +73,22 @@ class Slice(nn.Module):
         return f"start={self.start}, end={self.end}"
 
 
+class ViewAxes(nn.Module):
+    """Axes start..end (counting the batch) viewed as ``sizes`` (one may be -1): a flatten of that
+    range and an unflatten, as torch's x.view / x.reshape of a range of axes (ResNeSt's radix
+    groups split off the channels, a map's positions read as one sequence axis)."""
+
+    def __init__(self, start: int, end: int, sizes: list[int]):
+        super().__init__()
+        self.start, self.end, self.sizes = start, end, list(sizes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(self.start, self.end).unflatten(self.start, self.sizes)
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, end={self.end}, sizes={self.sizes}"
+
+
 class ChannelSum(nn.Module):
     """x.sum(dim=1): stacked branches or radix groups summed (timm's selective kernel and split
     attention). ``fold`` > 1 first folds that many axes into one (the receptive-field probe's
@@ -92,4 +108,4 @@ class ChannelSum(nn.Module):
 
 
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, ChannelSum)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, ViewAxes, ChannelSum)}
