@@ -46,7 +46,8 @@ class Add(LayerType):
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
         # backward hands the output's gradient to every input as is; a sum of more than two
-        # inputs goes through one partial sum at a time
+        # inputs goes through one partial sum at a time. A broadcast input (a Cx1x1 context) gets
+        # the gradient summed down to its own few elements, left out here as a view would be
         return MemoryRule(grad_view=True, scratch=elements(out_shape) if len(in_shapes) > 2 else 0)
 
     @classmethod

@@ -48,7 +48,8 @@ TIMM_MODELS = [
 
 # the models refused, with the op the unsupported-op message names (docs/import.md says why)
 REFUSED = {
-    **dict.fromkeys(["convnext_atto", "convnext_femto", "convnext_pico", "convnext_nano", "convnext_tiny"], "Tensor.permute"),
+    **dict.fromkeys(["convnext_atto", "convnext_femto", "convnext_pico", "convnext_nano"], "Tensor.reshape"),
+    "convnext_tiny": "Tensor.permute",
     "densenetblur121d": "torch.conv2d",
     "inception_resnet_v2": "operator.mul",
     **dict.fromkeys(["nfnet_f0", "nfnet_l0", "dm_nfnet_f0", "eca_nfnet_l0", "nf_resnet26", "nf_resnet50", "nf_regnet_b0"],
