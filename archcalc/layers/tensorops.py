@@ -1,5 +1,5 @@
 """The tensor algebra of timm's attention units, where a map is stacked, summed over an axis or
-multiplied as matrices: ``stack`` (selective kernel's branches, torch.stack(dim=1)),
+multiplied as matrices: ``stack_maps`` (selective kernel's branches, torch.stack(dim=1)),
 ``channel_sum`` (a sum over the first axis: ResNeSt's radix groups, the stacked branches) and
 ``matmul`` (global context's attention pooling, ``x @ attn``)."""
 
@@ -109,7 +109,8 @@ class MatMul(LayerType):
     macs_rule = "leading elements x m x k x n; FLOPs = 2 x MACs (FlopCounterMode's bmm)"
     ops_rule = "2 x MACs"
     rf_rule = ("unknown: each output element reads a row of a and a column of b, two inputs' different axes, which "
-               "per-axis fields cannot follow (after a flatten, as in global context, 'whole' resumes)")
+               "per-axis fields cannot follow; whole where an input's field already is (global context's inputs are "
+               "views of its map, whole by flatten's convention)")
     backward_rule = ("two bmm, one per input that requires a gradient: the output gradient x b transposed (FLOPs) "
                      "and a transposed x the output gradient (FLOPs)")
     join_class = "MatMul"
