@@ -21,9 +21,15 @@ class GradientFlow:
     runs: bool  # its backward runs at all
     input_needs_grad: bool  # one of its inputs requires a gradient (so its input gradient is computed)
     weights_need_grad: bool  # it has trainable parameters
+    inputs_need_grad: tuple[bool, ...] = ()  # per input (None, the net input, needs none)
 
-    def input_part(self, flops: int) -> int:
-        return flops if self.runs and self.input_needs_grad else 0
+    def input_part(self, flops: int, each: tuple[int, ...] = ()) -> int:
+        """The input gradient's FLOPs; ``each``: one part per input, counted where that input needs one."""
+        if not (self.runs and self.input_needs_grad):
+            return 0
+        if each:
+            return sum(part for part, needs in zip(each, self.inputs_need_grad) if needs)
+        return flops
 
     def weight_part(self, flops: int) -> int:
         return flops if self.runs and self.weights_need_grad else 0
@@ -37,14 +43,11 @@ def gradient_flow(graph: Graph, param_counts: dict[int, int], used: set[int] | N
     if used is None:
         used = ancestors_of_output(graph)
     for node in graph.nodes:
-        input_grad = False
-        for producer in node.inputs:
-            if producer is not None and requires_grad[id(producer)]:
-                input_grad = True
-                break
+        needs = tuple(producer is not None and requires_grad[id(producer)] for producer in node.inputs)
+        input_grad = any(needs)
         weights = node.trainable and param_counts[id(node)] > 0
         requires_grad[id(node)] = input_grad or weights
-        flows[id(node)] = GradientFlow(requires_grad[id(node)] and id(node) in used, input_grad, weights)
+        flows[id(node)] = GradientFlow(requires_grad[id(node)] and id(node) in used, input_grad, weights, needs)
     return flows
 
 

@@ -220,7 +220,7 @@ def _add_backward(graph: Graph, rows: list[Row], results: list, batch: int, live
     for node, row, result in zip(graph.nodes, rows, results):
         flow = flows[id(node)]
         row.input_needs_grad = flow.input_needs_grad and row.active
-        row.backward_input_flops = flow.input_part(result.backward_input_flops) * batch
+        row.backward_input_flops = flow.input_part(result.backward_input_flops, result.backward_input_flops_each) * batch
         row.backward_weight_flops = flow.weight_part(result.backward_weight_flops) * batch
 
 

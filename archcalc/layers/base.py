@@ -51,6 +51,9 @@ class LayerResult:
     # trainable parameter), and with respect to the weights, counted only for a trainable layer.
     backward_input_flops: int = 0
     backward_weight_flops: int = 0
+    # a layer of several inputs whose input gradient is one op per input (matmul): each input's
+    # part, counted only where that input needs a gradient (summing to backward_input_flops)
+    backward_input_flops_each: tuple[int, ...] = ()
 
     @property
     def param_count(self) -> int:

@@ -12,31 +12,57 @@ from .fieldrules import MERGE, Merge
 from .memrules import MemoryRule
 
 
+def _broadcast(inputs):
+    """The shape inputs of one rank broadcast to (each dimension equal, or 1 in all but one), and
+    per input whether it is repeated along a spatial axis (its field is then the same everywhere)."""
+    rank = len(inputs[0])
+    if any(len(shape) != rank for shape in inputs):
+        raise ShapeError(f"cannot join inputs of different ranks: {', '.join(shape_text(s) for s in inputs)}")
+    output = []
+    for dims in zip(*inputs):
+        sizes = set(dims) - {1}
+        if len(sizes) > 1:
+            raise ShapeError(f"shapes {' and '.join(shape_text(s) for s in inputs)} do not broadcast "
+                             "(each dimension must be equal or 1)")
+        output.append(sizes.pop() if sizes else 1)
+    broadcast = tuple(rank >= 2 and any(d == 1 < o for d, o in zip(shape[1:], output[1:])) for shape in inputs)
+    return tuple(output), broadcast
+
+
 @register
 class Add(LayerType):
     name = "add"
     aliases = ("sum", "residual")
     family = "merge"
-    summary = "Element-wise sum of two or more inputs of the same shape (a residual join)."
+    summary = ("Element-wise sum of two or more inputs of the same shape (a residual join), or of shapes that "
+               "broadcast (a Cx1x1 context added to a CxHxW map).")
     arity = "many"
-    shape_rule = "all inputs have the same shape; output has it too"
-    ops_rule = "(inputs - 1) x elements"
-    rf_rule = "union of the inputs' fields; flagged when their centres or strides differ"
+    shape_rule = "all inputs have the same shape, or shapes that broadcast; output has the (broadcast) shape"
+    ops_rule = "(inputs - 1) x output elements"
+    rf_rule = ("union of the inputs' fields; flagged when their centres or strides differ; an input repeated along a "
+               "spatial axis contributes the same field at every position")
     join_class = "Add"
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
         # backward hands the output's gradient to every input as is; a sum of more than two
-        # inputs goes through one partial sum at a time
+        # inputs goes through one partial sum at a time. A broadcast input (a Cx1x1 context) gets
+        # the gradient summed down to its own few elements, left out here as a view would be
         return MemoryRule(grad_view=True, scratch=elements(out_shape) if len(in_shapes) > 2 else 0)
 
     @classmethod
     def infer(cls, args, inputs):
         first = inputs[0]
-        for other in inputs[1:]:
-            if other != first:
-                raise ShapeError(f"cannot add a {shape_text(first)} map and a {shape_text(other)} map: shapes differ")
-        return LayerResult(output=first, ops=(len(inputs) - 1) * elements(first), rf=MERGE)
+        if all(other == first for other in inputs[1:]):
+            return LayerResult(output=first, ops=(len(inputs) - 1) * elements(first), rf=MERGE)
+        # a Cx1x1 context added to a map (timm's global context with fuse_add), as torch broadcasts
+        try:
+            output, broadcast = _broadcast(inputs)
+        except ShapeError:
+            raise ShapeError(f"cannot add a {shape_text(first)} map and a "
+                             f"{shape_text(next(o for o in inputs if o != first))} map: shapes differ "
+                             "(and do not broadcast)") from None
+        return LayerResult(output=output, ops=(len(inputs) - 1) * elements(output), rf=Merge(broadcast))
 
     @staticmethod
     def combine(torch, inputs):
@@ -71,18 +97,8 @@ class Mul(LayerType):
 
     @classmethod
     def infer(cls, args, inputs):
-        rank = len(inputs[0])
-        if any(len(shape) != rank for shape in inputs):
-            raise ShapeError(f"cannot multiply inputs of different ranks: {', '.join(shape_text(s) for s in inputs)}")
-        output = []
-        for dims in zip(*inputs):
-            sizes = set(dims) - {1}
-            if len(sizes) > 1:
-                raise ShapeError(f"shapes {' and '.join(shape_text(s) for s in inputs)} do not broadcast "
-                                 "(each dimension must be equal or 1)")
-            output.append(sizes.pop() if sizes else 1)
-        broadcast = tuple(rank >= 2 and any(d == 1 < o for d, o in zip(shape[1:], output[1:])) for shape in inputs)
-        return LayerResult(output=tuple(output), ops=(len(inputs) - 1) * elements(output), rf=Merge(broadcast))
+        output, broadcast = _broadcast(inputs)
+        return LayerResult(output=output, ops=(len(inputs) - 1) * elements(output), rf=Merge(broadcast))
 
     @staticmethod
     def combine(torch, inputs):

@@ -38,12 +38,27 @@ class Flatten(LayerType):
 
 
 def target_shape(value):
-    # [C, H, W], [C, L], [C, T, H, W] or [features] (or one integer), each at most 2^20;
-    # expressions allowed per item
+    # [C, H, W], [C, L], [C, T, H, W] or [features] (or one integer), each at most 2^20, one of
+    # them -1 at most (inferred, as torch does); expressions allowed per item
     items = value if isinstance(value, (list, tuple)) else [value]
     if len(items) not in (1, 2, 3, 4):
         raise SpecError(f"must be [C, H, W], [C, L], [C, T, H, W] or [features], got {len(items):,} values")
-    return tuple(positive_int(item) for item in items)
+    sizes = tuple(-1 if item == -1 else positive_int(item) for item in items)
+    if sizes.count(-1) > 1:
+        raise SpecError("may infer one size (-1) at most")
+    return sizes
+
+
+def _resolved(target, count: int, what: str):
+    """The target sizes with a -1 inferred from ``count`` elements."""
+    known = elements([d for d in target if d != -1])
+    if -1 in target:
+        if count % known:
+            raise ShapeError(f"cannot reshape {what} to {shape_text(target)}: {count:,} is not a multiple of {known:,}")
+        return tuple(count // known if d == -1 else d for d in target)
+    if known != count:
+        raise ShapeError(f"cannot reshape {what} to {shape_text(target)} ({known:,} elements)")
+    return tuple(target)
 
 
 @register
@@ -52,22 +67,48 @@ class Reshape(LayerType):
     aliases = ("unflatten",)
     family = "structure"
     summary = ("Reads a flat vector as a CxHxW map (or a vector) of the same element count, in torch's row-major "
-               "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)).")
-    args = (Arg("shape", target_shape, help="[C, H, W], [C, L], [C, T, H, W] or [features]; expressions allowed, "
-                                            "e.g. [B * 5 + C, S, S]"),)
-    shape_rule = "N -> shape, with C x H x W = N (the input must be flat: flatten a map first)"
+               "order: channel by channel, row by row (torch.nn.Unflatten(1, shape)); with `dim`, views axes dim "
+               "to end_dim of any tensor as `shape` instead (torch's view of a range of axes: ResNeSt's radix "
+               "groups split off the channels, a map's positions read as one sequence axis).")
+    args = (Arg("shape", target_shape, help="[C, H, W], [C, L], [C, T, H, W] or [features]; one size may be -1 "
+                                            "(inferred); expressions allowed, e.g. [B * 5 + C, S, S]"),
+            Arg("dim", optional(nonneg_int), None, (), "the first axis viewed as shape (0: channels); none: the "
+                                                        "input is flat"),
+            Arg("end_dim", optional(nonneg_int), None, (), "the last axis viewed as shape (default: dim)"))
+    shape_rule = ("N -> shape, with C x H x W = N (the input must be flat: flatten a map first); with dim: axes "
+                  "dim..end_dim -> shape, the other axes kept")
     rf_rule = ("whole input: a flat vector's elements have no spatial field (flatten's convention), so every position "
-               "of the map sees the whole input; the probe twin spreads the vector over the map")
+               "of the map sees the whole input, and a view of a map's axes follows the same convention; the probe "
+               "twin spreads the input over the output")
+
+    @classmethod
+    def check(cls, args):
+        if args["dim"] is None and args["end_dim"] is not None:
+            raise SpecError("end_dim needs dim")
+        if args["dim"] is not None and args["end_dim"] is not None and args["end_dim"] < args["dim"]:
+            raise SpecError(f"end_dim {args['end_dim']} comes before dim {args['dim']}")
+
+    @classmethod
+    def _axes(cls, args):
+        return args["dim"], args["dim"] if args["end_dim"] is None else args["end_dim"]
 
     @classmethod
     def infer(cls, args, inputs):
         shape, target = inputs[0], args["shape"]
-        if len(shape) != 1:
-            raise ShapeError(f"reshape needs a flat vector, got a {shape_text(shape)} map (flatten it first)")
-        if elements(target) != shape[0]:
-            raise ShapeError(f"cannot reshape {shape[0]:,} features to {shape_text(target)} "
-                             f"({elements(target):,} elements)")
-        return LayerResult(output=target, rf=WHOLE)
+        if args["dim"] is None:
+            if len(shape) != 1:
+                raise ShapeError(f"reshape needs a flat vector, got a {shape_text(shape)} map (flatten it first, "
+                                 "or view a range of its axes with dim)")
+            return LayerResult(output=_resolved(target, shape[0], f"{shape[0]:,} features"), rf=WHOLE)
+        first, last = cls._axes(args)
+        if last >= len(shape):
+            raise ShapeError(f"axis {last} does not exist in a {shape_text(shape)} tensor (axes count from 0)")
+        viewed = shape[first:last + 1]
+        output = (*shape[:first], *_resolved(target, elements(viewed), f"axes {first}..{last} ({shape_text(viewed)})"),
+                  *shape[last + 1:])
+        if len(output) > 4:
+            raise ShapeError(f"a {shape_text(output)} tensor has more than 3 spatial axes")
+        return LayerResult(output=output, rf=WHOLE)
 
     memory_rule = classmethod(lambda cls, args, in_shapes, out_shape, training: PASS_THROUGH)  # a view
 
@@ -75,7 +116,11 @@ class Reshape(LayerType):
     def torch_module(cls, args, in_shapes):
         shape = tuple(args["shape"])
         # a [C, L] target as a list: export writes an equal pair as one number (a kernel's (3, 3) as 3)
-        return ModuleCall("Unflatten", (1, list(shape) if len(shape) == 2 else shape))
+        sizes = list(shape) if len(shape) == 2 else shape
+        if args["dim"] is None:
+            return ModuleCall("Unflatten", (1, sizes))
+        first, last = cls._axes(args)
+        return ModuleCall("archcalc.ViewAxes", (first + 1, last + 1, list(shape)))
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):

@@ -87,5 +87,40 @@ class Permute(nn.Module):
         return f"dims={self.dims}"
 
 
+class ViewAxes(nn.Module):
+    """Axes start..end (counting the batch) viewed as ``sizes`` (one may be -1): a flatten of that
+    range and an unflatten, as torch's x.view / x.reshape of a range of axes (ResNeSt's radix
+    groups split off the channels, a map's positions read as one sequence axis)."""
+
+    def __init__(self, start: int, end: int, sizes: list[int]):
+        super().__init__()
+        self.start, self.end, self.sizes = start, end, list(sizes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.flatten(self.start, self.end).unflatten(self.start, self.sizes)
+
+    def extra_repr(self) -> str:
+        return f"start={self.start}, end={self.end}, sizes={self.sizes}"
+
+
+class ChannelSum(nn.Module):
+    """x.sum(dim=1): stacked branches or radix groups summed (timm's selective kernel and split
+    attention). ``fold`` > 1 first folds that many axes into one (the receptive-field probe's
+    one channel with the axis the sum removes)."""
+
+    def __init__(self, keepdim: bool = False, fold: int = 1):
+        super().__init__()
+        self.keepdim, self.fold = keepdim, fold
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fold > 1:
+            x = x.flatten(1, self.fold)
+        return x.sum(1, keepdim=self.keepdim)
+
+    def extra_repr(self) -> str:
+        return f"keepdim={self.keepdim}" + (f", fold={self.fold}" if self.fold > 1 else "")
+
+
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, Permute)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, LayerScale, StochasticDepth, Slice, Permute, ViewAxes,
+                                                      ChannelSum)}

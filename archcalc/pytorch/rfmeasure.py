@@ -109,7 +109,9 @@ def _measure_chunk(net, chunk: list[_Probe], captured: dict, probe_input) -> Non
             out = out.reshape(-1)
             total = total + out[out.shape[0] // 2]
         else:
-            total = total + out[(slice(None), *p.index[1:])].sum()
+            # axes before the index's (a stacked volume's) are summed, as the channels are
+            lead = (slice(None),) * (out.dim() - len(p.index) + 1)
+            total = total + out[(*lead, *p.index[1:])].sum()
     # allow_unused: a twin that cuts the graph must read as "no gradient", not crash
     (grad,) = torch.autograd.grad(total, x, allow_unused=True) if total.requires_grad else (None,)
     grad = torch.zeros_like(x) if grad is None else grad

@@ -135,8 +135,8 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
         layouts[id(node)] = node.layer.output_layout(node.args, in_layouts, len(result.output))
         if not is_map(result.output) or not all(is_map(shape) for shape in in_shapes):
             continue
-        ins = [masks[None if p is None else id(p)] for p in node.inputs]
         rule, sizes = result.rf, result.output[1:]
+        ins = [_aligned(masks[None if p is None else id(p)], sizes) for p in node.inputs]
         if not all(map(is_standard, (*in_layouts, layouts[id(node)]))):
             mask = ins[0]  # a permuted tensor: each position on its own (archcalc.layers.layout), masks per input axis
         elif isinstance(rule, Windows):
@@ -151,6 +151,15 @@ def _clean_outputs(graph: Graph) -> dict[str, tuple[bytearray, bytearray]]:
             mask = tuple(bytearray([isinstance(rule, Whole) and all(m)]) * size for m, size in zip(ins[0], sizes))
         masks[id(node)] = mask
     return {node.name: masks[id(node)] for node in graph.nodes if id(node) in masks}
+
+
+def _aligned(mask: tuple, sizes: tuple) -> tuple:
+    """An input's masks for an output of another number of axes, aligned from the last axis: a
+    stack's volume has a leading axis more (the stacked inputs, all clean), a sum over that axis
+    one less."""
+    if len(mask) >= len(sizes):
+        return mask[len(mask) - len(sizes):]
+    return (*(bytearray(b"\x01") * n for n in sizes[:len(sizes) - len(mask)]), *mask)
 
 
 def _window_mask(window, clean_in: bytearray, size_out: int) -> bytearray:
@@ -237,10 +246,12 @@ def _spots(names, rows, clean, shape):
             skipped[name] = RFResult(name, True, None, None, "skipped: field not uniform at the probe size", True)
             continue
         axes = row.rf.axes
-        found = [_centre(axes[i], clean[name][i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(len(axes))]
+        lines = clean[name][len(clean[name]) - len(axes):]  # a stacked volume's leading axis is no net axis
+        found = [_centre(axes[i], lines[i], shape[i + 1], min(MAX_PHASES, axes[i].period)) for i in range(len(axes))]
         if None in found:
             anywhere = [bytearray(b"\x01") * len(c) for c in clean[name]]
-            misfits.append((name, all(_centre(axes[i], anywhere[i], shape[i + 1], 1) for i in range(len(axes)))))
+            misfits.append((name, all(_centre(axes[i], anywhere[len(anywhere) - len(axes) + i], shape[i + 1], 1)
+                                      for i in range(len(axes)))))
             continue
         count = max(len(f) for f in found)
         spots[name] = [tuple(f[k % len(f)] for f in found) for k in range(count)]

@@ -116,7 +116,18 @@ layers:
   - {name: to_first, type: permute, dims: [0, 3, 1, 2]}
   - {name: ln_rows, type: layernorm, over: last}
   - {name: cl_out, type: flatten}
-  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, cl_out]}
+  - {name: branch_a, type: conv2d, out_channels: 4, kernel_size: 1, inputs: cat}
+  - {name: branch_b, type: conv2d, out_channels: 4, kernel_size: 3, padding: 1, inputs: cat}
+  - {name: stacked, type: stack_maps, inputs: [branch_a, branch_b]}
+  - {name: summed, type: channel_sum}
+  - {name: rows, type: reshape, shape: [1, 4, -1], dim: 0, end_dim: 2}
+  - {name: score, type: conv2d, out_channels: 1, kernel_size: 1, inputs: summed}
+  - {name: cols, type: reshape, shape: [-1, 1], dim: 1, end_dim: 2}
+  - {name: pooled, type: matmul, inputs: [rows, cols]}
+  - {name: pooled_map, type: reshape, shape: [4, 1, 1], dim: 0, end_dim: 2}
+  - {name: context, type: add, inputs: [summed, pooled_map]}
+  - {name: context_out, type: flatten}
+  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, cl_out, context_out]}
 """
 
 

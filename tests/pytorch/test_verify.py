@@ -269,6 +269,53 @@ INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES
           "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB,
           "sequence": SEQUENCE, "volume": VOLUME, "permuted": PERMUTED}
 
+# timm's attention units written out (issue 10): selective kernel (two paths stacked, attention over
+# them), split attention's radix view, global context (attention pooling by a matrix product, a
+# context added back, broadcast), ECA (a 1-D convolution over the pooled channels); a matrix
+# product of the net input (no gradient) and a trained map, so only one input gradient is computed
+ATTENTION = """
+name: attention
+input: 8x12x10
+layers:
+  - {name: half0, type: slice, start: 0, end: 4}
+  - {name: path0, type: conv2d, out_channels: 8, kernel_size: 3, padding: 1}
+  - {name: half1, type: slice, start: 4, inputs: input}
+  - {name: path1, type: conv2d, out_channels: 8, kernel_size: 3, padding: 2, dilation: 2}
+  - {name: paths, type: stack_maps, inputs: [path0, path1]}
+  - {name: both, type: channel_sum}
+  - {name: pool, type: global_avgpool2d}
+  - {name: reduce, type: conv2d, out_channels: 4, kernel_size: 1}
+  - {name: select, type: conv2d, out_channels: 16, kernel_size: 1}
+  - {name: radix, type: reshape, shape: [2, -1], dim: 0}
+  - {name: weights, type: softmax, dim: 0}
+  - {name: weighted, type: mul, inputs: [paths, weights]}
+  - {name: sk, type: channel_sum}
+  - {name: attn, type: conv2d, out_channels: 1, kernel_size: 1}
+  - {name: attn_seq, type: reshape, shape: [-1], dim: 1, end_dim: 2}
+  - {name: attn_soft, type: softmax, dim: 1}
+  - {name: attn_col, type: reshape, shape: [-1, 1], dim: 1}
+  - {name: seq, type: reshape, shape: [1, 8, -1], dim: 0, end_dim: 2, inputs: sk}
+  - {name: context, type: matmul, inputs: [seq, attn_col]}
+  - {name: ctx_map, type: reshape, shape: [8, 1, 1], dim: 0, end_dim: 2}
+  - {name: ctx_fc, type: conv2d, out_channels: 8, kernel_size: 1}
+  - {name: raw, type: reshape, shape: [1, 8, -1], dim: 0, end_dim: 2, inputs: input}
+  - {name: raw_context, type: matmul, inputs: [raw, attn_col]}
+  - {name: raw_map, type: reshape, shape: [-1, 1], dim: 0, end_dim: 1}
+  - {name: gc, type: add, inputs: [sk, ctx_fc, raw_map]}
+  - {name: eca_pool, type: global_avgpool2d}
+  - {name: eca_flat, type: flatten}
+  - {name: eca_seq, type: reshape, shape: [1, 8]}
+  - {name: eca_conv, type: conv1d, out_channels: 1, kernel_size: 3, padding: 1, bias: false}
+  - {name: eca_gate, type: sigmoid}
+  - {name: eca_map, type: reshape, shape: [-1, 1, 1], dim: 0, end_dim: 1}
+  - {name: eca, type: mul, inputs: [gc, eca_map]}
+  - {name: kept, type: channel_sum, keepdim: true, inputs: paths}
+  - {name: kept_map, type: reshape, shape: [-1], dim: 0, end_dim: 1}
+  - {name: out, type: concat, inputs: [eca, kept_map]}
+  - {name: head, type: conv2d, out_channels: 4, kernel_size: 3}
+"""
+INLINE["attention"] = ATTENTION
+
 
 @pytest.mark.parametrize("text", INLINE.values(), ids=list(INLINE))
 def test_every_layer_type_agrees_with_pytorch(text):

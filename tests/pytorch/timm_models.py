@@ -48,14 +48,10 @@ TIMM_MODELS = [
 
 # the models refused, with the op the unsupported-op message names (docs/import.md says why)
 REFUSED = {
-    **dict.fromkeys(["ecaresnet26t", "ecaresnet50d", "ecaresnetlight"], "Tensor.view"),
-    **dict.fromkeys(["gcresnet33ts", "gcresnext26ts"], "Tensor.reshape"),
     "densenetblur121d": "torch.conv2d",
     "inception_resnet_v2": "operator.mul",
     **dict.fromkeys(["nfnet_f0", "nfnet_l0", "dm_nfnet_f0", "eca_nfnet_l0", "nf_resnet26", "nf_resnet50", "nf_regnet_b0"],
                     "Tensor.reshape"),
-    **dict.fromkeys(["resnest14d", "resnest26d", "resnest50d"], "Tensor.reshape"),
-    **dict.fromkeys(["skresnet18", "skresnet34", "skresnext50_32x4d"], "torch.stack"),
     **dict.fromkeys(["tresnet_m", "tresnet_l"], "Tensor.view"),
 }
 

@@ -90,3 +90,14 @@ FVCORE.rules.update({
     "conv_transpose1d": traced(conv_transpose), "conv_transpose3d": traced(conv_transpose),
     "batchnorm3d": traced(batch_norm),
 })
+
+
+def matmul(facts: LayerFacts) -> int:
+    """matmul_flop_jit (aten::matmul, the twin's ``a @ b``): a's elements x b's last size, one
+    multiply-add each (the inputs broadcast to one batch; archcalc's MACs)."""
+    return facts.input_numel * facts.inputs[1][-1]
+
+
+# timm's attention units (issue 10): matmul has a handle; stack_maps (aten::stack) and channel_sum
+# (aten::sum) have none: 0, the default
+FVCORE.rules["matmul"] = traced(matmul)

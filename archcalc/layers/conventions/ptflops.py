@@ -223,3 +223,13 @@ def aten_transposed_convolution(facts: LayerFacts) -> int:
 PTFLOPS_ATEN.rules.update({"conv1d": aten_convolution, "conv3d": aten_convolution,
                            "conv_transpose1d": aten_transposed_convolution,
                            "conv_transpose3d": aten_transposed_convolution})
+
+
+def aten_matmul(facts: LayerFacts) -> int:
+    """bmm_flop (the twin's ``a @ b`` reaches the dispatch mode as aten.bmm): batch x m x k x n,
+    archcalc's MACs. The default backend patches torch.matmul and Tensor.matmul, not the ``@``
+    operator, so it counts 0 there; stack_maps and channel_sum count 0 in both."""
+    return facts.result.macs
+
+
+PTFLOPS_ATEN.rules["matmul"] = aten_matmul

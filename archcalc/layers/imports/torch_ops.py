@@ -8,11 +8,11 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 from __future__ import annotations
 
 from .calls import Alias, Emit, OpCall, ParamArg, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
-from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
-                          dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
-                          getitem, join, layernorm, layernorm2d, linear, maxpool, mean, method_permute, one, pad,
-                          pad_module, permute, reshape, softmax_module, split, stochastic_depth, upsample,
-                          upsample_module)
+from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, channel_sum, chunk,
+                          conv, dropout_module, elementwise, expand_as, f_adaptive, f_dropout, f_softmax, flatten,
+                          flatten_module, getitem, join, layernorm, layernorm2d, linear, matmul, maxpool, mean,
+                          method_permute, one, pad, pad_module, permute, reshape, softmax_module, split, stack,
+                          stochastic_depth, transpose, upsample, upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -102,7 +102,7 @@ MODULES: dict[str, Rule] = {
         "drop", "act"),
     "timm.layers.linear.Linear": linear,
     "timm.layers.norm.LayerNorm": layernorm,
-    "timm.layers.norm.LayerNorm2d": layernorm2d,
+    "timm.layers.norm.LayerNorm2d": layernorm2d,  # also global context's MLP
     "timm.layers.conv2d_same.Conv2dSame": lambda c: conv(c.module, padding="tf_same"),
     "timm.layers.std_conv.StdConv2d": lambda c: conv(c.module, padding="tf_same" if getattr(c.module, "same_pad", False)
                                                       else None),
@@ -158,6 +158,11 @@ FUNCTIONS: dict[str, Rule] = {
     "operator.getitem": getitem,
     "torch.permute": lambda c: permute(c, list(c.arg(1, "dims"))),
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: channel_shuffle(c, c.arg(1, "groups")),
+    # the tensor algebra of timm's attention units (selective kernel, split attention, global context)
+    "torch.stack": stack,
+    "torch.sum": channel_sum,
+    "torch.matmul": matmul,
+    "operator.matmul": matmul,
 }
 
 # Tensor methods: the tensor is the first argument, as in the function form (x.chunk(2, 1) reads
@@ -174,6 +179,9 @@ METHODS: dict[str, Rule] = {
     "chunk": chunk,
     "split": split,
     "permute": method_permute,
+    "expand_as": expand_as,
+    "sum": channel_sum, "matmul": matmul,
+    "unsqueeze": reshape, "transpose": transpose,
 }
 
 # functions that fx should record as one call instead of tracing into (the tables above read them)

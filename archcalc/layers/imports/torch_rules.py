@@ -171,15 +171,46 @@ def flatten(call: OpCall, start: int = 0, end: int = -1):
 
 
 def reshape(call: OpCall):
-    """view / reshape / unflatten: flattening a map, reading a vector as a map, or nothing."""
+    """view / reshape / unflatten: flattening a map, reading a vector as a map (CxL, CxHxW,
+    CxTxHxW), a map as another (a range of its axes viewed: ECA's pooled Cx1x1 map read as a 1xC
+    sequence and back, ResNeSt's radix groups split off the channels), or nothing."""
     before, after = call.in_shape, call.out
     if before == after:
         return Alias()
     if len(after) == 1:
         return one("flatten")
-    if len(before) == 1 and len(after) == 3:
-        return one("reshape", shape=list(after))
-    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads CxHxW maps and flat vectors)")
+    if len(after) in (2, 3, 4):
+        if len(before) == 1:
+            return one("reshape", shape=list(after))
+        return one("reshape", **_axes_viewed(before, after))
+    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads maps of 1 to 3 spatial axes "
+                      "and flat vectors)")
+
+
+def _axes_viewed(before, after) -> dict:
+    """A view of a map as another as reshape's range form: the axes the two do not share at
+    either end (dim..end_dim) viewed as the sizes in between, the largest written -1 so that the
+    written spec holds at other input sizes ((R*C)xHxW -> R x C x H x W: axis 0 as [2, -1];
+    1xHxW -> 1x(H*W): axes 1..2 as [-1])."""
+    start = 0
+    while start < min(len(before), len(after)) - 1 and before[start] == after[start]:
+        start += 1
+    end = 0
+    while end < min(len(before), len(after)) - start - 1 and before[-1 - end] == after[-1 - end]:
+        end += 1
+    sizes = list(after[start:len(after) - end])
+    sizes[sizes.index(max(sizes))] = -1
+    return {"shape": sizes, "dim": start, "end_dim": len(before) - end - 1}
+
+
+def expand_as(call: OpCall):
+    """y.expand_as(x) of a Cx1x1 gate (timm's ECA: x * y.expand_as(x)): the gate itself, as the
+    product broadcasts it; the importer's shape check stops a consumer that would not."""
+    _tensor_count(call, 2, "expand_as")
+    gate, target = call.tensors
+    if len(gate.shape) != len(target.shape) or any(g not in (1, t) for g, t in zip(gate.shape, target.shape)):
+        raise Unsupported(f"expanding {list(gate.shape)} to {list(target.shape)}")
+    return Alias(gate.index)
 
 
 def upsample_module(call: OpCall):
@@ -341,6 +372,44 @@ def getitem(call: OpCall):
     size = call.in_shape[0]
     start, end, _ = piece.indices(size)
     return one("slice", start=start or None, end=end if end != size else None)
+
+
+def transpose(call: OpCall):
+    """x.transpose(a, b) that moves only axes of size 1 (timm's radix softmax with one group:
+    1 x R x C to R x 1 x C) keeps the elements' order: a reshape. One that moves data is no layer
+    archcalc has."""
+    first, second = (_map_dim(call, call.arg(i, name)) for i, name in ((1, "dim0"), (2, "dim1")))
+    order = list(range(len(call.in_shape)))
+    order[first], order[second] = order[second], order[first]
+    if [axis for axis in order if call.in_shape[axis] != 1] != [a for a in range(len(order)) if call.in_shape[a] != 1]:
+        raise Unsupported(f"a transpose of dimensions {first + 1} and {second + 1} that moves the elements")
+    return reshape(call)
+
+
+def stack(call: OpCall):
+    """torch.stack(maps, dim=1): the maps along a new first axis (a volume)."""
+    tensors = [t for t in call.arg(0, "tensors", ()) if isinstance(t, TensorArg)]
+    dim = call.arg(1, "dim", 0)
+    if dim % (len(tensors[0].shape) + 2) != 1:
+        raise Unsupported(f"stacking along dimension {dim} (archcalc stacks along a new dimension 1)")
+    return [Emit("stack_maps")]
+
+
+def channel_sum(call: OpCall):
+    """x.sum(dim=1) (or torch.sum): the sum over the first axis of each sample."""
+    _tensor_count(call, 1, "sum")
+    dims = call.arg(1, "dim")
+    if dims is None:
+        raise Unsupported("a sum of every element (archcalc sums dimension 1)")
+    dims = dims if isinstance(dims, (list, tuple)) else [dims]
+    if [_map_dim(call, d) for d in dims] != [0] or call.kwargs.get("dtype") is not None:
+        raise Unsupported(f"a sum over dimensions {list(dims)} (archcalc sums dimension 1)")
+    return one("channel_sum", keepdim=bool(call.arg(2, "keepdim", False)))
+
+
+def matmul(call: OpCall):
+    _tensor_count(call, 2, "matmul")
+    return [Emit("matmul")]
 
 
 def f_dropout(call: OpCall):
