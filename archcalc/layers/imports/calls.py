@@ -20,16 +20,27 @@ class TensorArg:
     shape: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class ParameterArg:
+    """A parameter the call reads directly (NF-Nets' ``out.mul_(self.skipinit_gain)``): its path
+    in the model and its full shape. A layer that holds it names it in ``Emit.parameters``."""
+
+    target: str
+    shape: tuple[int, ...]
+
+
 @dataclass
 class Emit:
     """One layer the call becomes: its type, arguments, and which of the call's tensors it reads
     (None: all of them for the first layer, the previous layer for the others). ``suffix`` names a
-    second or later layer of one call (``flatten`` after the global average of ``x.mean((2, 3))``)."""
+    second or later layer of one call (``flatten`` after the global average of ``x.mean((2, 3))``).
+    ``parameters``: the parameters read directly by the call (ParameterArg) that this layer holds."""
 
     type: str
     args: dict = field(default_factory=dict)
     inputs: tuple[int, ...] | None = None
     suffix: str | None = None
+    parameters: tuple[str, ...] = ()  # the ParameterArg targets this layer holds
 
 
 @dataclass(frozen=True)

@@ -7,11 +7,11 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 
 from __future__ import annotations
 
-from .calls import Alias, Emit, OpCall, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
-from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, chunk, conv,
+from .calls import Alias, Emit, OpCall, ParameterArg, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
+from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, blur_pool, cat, channel_shuffle, chunk, conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
-                          getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, reshape,
-                          softmax_module, split, stochastic_depth, upsample, upsample_module)
+                          getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, product, reshape,
+                          scaled_std_conv, softmax_module, split, stochastic_depth, upsample, upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -105,6 +105,11 @@ MODULES: dict[str, Rule] = {
     "timm.layers.pool2d_same.AvgPool2dSame": lambda c: avgpool(c.module.kernel_size, c.module.stride, "tf_same",
                                                                 c.module.ceil_mode, c.module.count_include_pad),
     **{f"torch.nn.{name}": pad_module(mode) for name, mode in PAD_MODES.items()},
+    # timm's NF-Net convolution (weight standardised in forward, a learnable gain) and anti-aliased
+    # downsampling (a fixed binomial filter, a buffer)
+    "timm.layers.std_conv.ScaledStdConv2d": scaled_std_conv,
+    "timm.layers.std_conv.ScaledStdConv2dSame": scaled_std_conv,
+    "timm.layers.blur_pool.BlurPool2d": blur_pool,
 }
 
 
@@ -144,11 +149,11 @@ FUNCTIONS: dict[str, Rule] = {
     "torch.chunk": chunk,
     "torch.split": split,
     "torch.add": join("add", 0),
-    "torch.mul": join("mul", 1),
+    "torch.mul": product,
     "operator.add": join("add", 0),
     "operator.iadd": join("add", 0),
-    "operator.mul": join("mul", 1),
-    "operator.imul": join("mul", 1),
+    "operator.mul": product,
+    "operator.imul": product,
     "operator.getitem": getitem,
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: channel_shuffle(c, c.arg(1, "groups")),
 }
@@ -159,7 +164,7 @@ METHODS: dict[str, Rule] = {
     "relu": elementwise("relu"), "relu_": elementwise("relu"), "sigmoid": elementwise("sigmoid"),
     "sigmoid_": elementwise("sigmoid"), "tanh": elementwise("tanh"),
     "softmax": f_softmax,
-    "add": join("add", 0), "add_": join("add", 0), "mul": join("mul", 1), "mul_": join("mul", 1),
+    "add": join("add", 0), "add_": join("add", 0), "mul": product, "mul_": product,
     "mean": mean,
     "flatten": lambda c: flatten(c, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1)),
     "view": reshape, "reshape": reshape,
