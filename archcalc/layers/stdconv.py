@@ -7,9 +7,9 @@ from __future__ import annotations
 import math
 from math import comb
 
-from ..errors import ShapeError, SpecError
-from .args import Arg, choice, number, number_in, positive_int
-from .base import LayerResult, LayerType, ModuleCall, Tensor, conv_output_size, fmt_int, register, spatial
+from ..errors import ShapeError
+from .args import Arg, choice, number, number_in, pair
+from .base import LayerResult, LayerType, ModuleCall, Tensor, conv_output_size, fmt_int, keep_axis, register, spatial
 from .conv import Conv2d, conv_args, empty_output_message
 from .fieldrules import Windows
 from .memrules import FLOAT32, Kept, MemoryRule
@@ -85,50 +85,51 @@ class BlurPool2d(LayerType):
                "convolved with a fixed binomial filter (a buffer, not a parameter) at a stride.")
     title = "blur pooling"
     args = (
-        Arg("filter_size", positive_int, 3, ("filt_size", "kernel_size", "kernel"), "the binomial filter's size, at least 2"),
-        Arg("stride", positive_int, 2, ("s",)),
+        Arg("filter_size", pair(2), 3, ("filt_size", "kernel_size", "kernel"),
+            "the binomial filter's size (timm's filt_size), at least 2"),
+        Arg("stride", pair(1), 2, ("s",)),
         Arg("pad_mode", choice("reflect", "constant", "replicate", "circular"), "reflect", (),
-            "how the map is padded first, by ((stride - 1) + (filter_size - 1)) // 2 on every side"),
+            "how the map is padded first, by p = ((stride - 1) + (filter_size - 1)) // 2 on both sides"),
     )
-    shape_rule = "H_out = floor((H + 2*p - filter_size) / stride) + 1, p = ((stride - 1) + (filter_size - 1)) // 2 (same for W)"
-    params_rule = "0; buffer filt: C x 1 x filter_size x filter_size (the binomial filter per channel)"
-    macs_rule = "filter_size^2 x C x H_out x W_out (a depthwise convolution, counted by FlopCounterMode); FLOPs = 2 x MACs"
+    shape_rule = ("H_out = floor((H + 2*p - filter_size) / stride) + 1, p = ((stride - 1) + (filter_size - 1)) // 2 "
+                  "(same for W)")
+    params_rule = ("0; buffer filt: C x 1 x filter_h x filter_w (the binomial filter per channel, not saved in the "
+                   "state dict)")
+    macs_rule = ("filter_h x filter_w x C x H_out x W_out (a depthwise convolution with the buffer, which "
+                 "FlopCounterMode counts); FLOPs = 2 x MACs")
     ops_rule = "2 x MACs"
     rf_rule = "as a convolution with kernel filter_size, stride and padding p"
     backward_rule = ("one aten.convolution_backward for the input's gradient = FLOPs (the filter is a buffer: no weight "
                      "gradient)")
     torch_defaults = dict(filter_size=3, stride=2, pad_mode="reflect")
 
-    @classmethod
-    def check(cls, args):
-        if args["filter_size"] < 2:
-            raise SpecError("filter_size must be at least 2 (a binomial filter of one tap is no blur)")
-
     @staticmethod
-    def padding(args) -> int:
-        return ((args["stride"] - 1) + (args["filter_size"] - 1)) // 2
+    def pads(args) -> tuple[int, ...]:
+        return tuple(((s - 1) + (k - 1)) // 2 for k, s in zip(args["filter_size"], args["stride"]))
 
     @classmethod
     def infer(cls, args, inputs):
-        channels, height, width = spatial(inputs[0], cls.name)
-        k, s, p = args["filter_size"], args["stride"], cls.padding(args)
-        if args["pad_mode"] == "reflect" and p >= min(height, width):
-            raise ShapeError(f"reflect padding {p} needs a map larger than {p} on each side, got {height}x{width}")
-        sizes = [conv_output_size(size, k, s, p, p) for size in (height, width)]
+        channels, *sides = spatial(inputs[0], cls.name)
+        kernel, stride, pads = args["filter_size"], args["stride"], cls.pads(args)
+        if args["pad_mode"] == "reflect" and any(p >= size for p, size in zip(pads, sides)):
+            raise ShapeError(f"reflect padding {max(pads)} needs more than {max(pads)} rows and columns, got "
+                             f"{sides[0]}x{sides[1]}")
+        sizes = [conv_output_size(size, k, st, p, p) for size, k, st, p in zip(sides, kernel, stride, pads)]
         if min(sizes) < 1:
-            raise ShapeError(empty_output_message("blur", (height, width), (k, k), p))
-        macs = k * k * channels * math.prod(sizes)
-        taps = "/".join(str(comb(k - 1, i)) for i in range(k))
-        buffers = [Tensor("filt", channels * k * k, f"{channels}x1x{k}x{k} (binomial {taps}) = {fmt_int(channels * k * k)}")]
+            raise ShapeError(empty_output_message("blur", tuple(sides), kernel, list(pads)))
+        macs = math.prod(kernel) * channels * math.prod(sizes)
+        taps = " x ".join("/".join(str(comb(k - 1, i)) for i in range(k)) for k in kernel)
+        count = channels * math.prod(kernel)
+        buffers = [Tensor("filt", count, f"{channels}x1x{kernel[0]}x{kernel[1]} (binomial {taps}) = {fmt_int(count)}")]
         return LayerResult(output=(channels, *sizes), buffers=buffers, macs=macs, flops=2 * macs, ops=2 * macs,
-                           backward_input_flops=2 * macs, rf=Windows((conv_window(k, s, p),) * 2))
+                           backward_input_flops=2 * macs,
+                           rf=Windows(tuple(conv_window(k, st, p) for k, st, p in zip(kernel, stride, pads))))
 
     @classmethod
     def memory_rule(cls, args, in_shapes, out_shape, training):
-        p = cls.padding(args)
-        channels, height, width = in_shapes[0]
-        copy = channels * (height + 2 * p) * (width + 2 * p)
-        # the padded copy is the convolution's input, which autograd keeps
+        channels, *sides = in_shapes[0]
+        copy = channels * math.prod(size + 2 * p for size, p in zip(sides, cls.pads(args)))
+        # the padded copy is the convolution's input, which autograd keeps (the filter needs no gradient)
         return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),))
 
     @classmethod
@@ -138,6 +139,11 @@ class BlurPool2d(LayerType):
 
     @classmethod
     def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        # zero padding reaches the same positions: a reflected pixel lies inside the window already
         return ModuleCall("archcalc.BlurPool2d", (1,), dict(
             filter_size=args["filter_size"], stride=args["stride"], pad_mode="constant"))
 
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "filter_size": keep_axis(args["filter_size"], axis, 1),
+                "stride": keep_axis(args["stride"], axis, 1)}

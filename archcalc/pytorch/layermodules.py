@@ -60,28 +60,54 @@ class ScaledStdConv2d(nn.Conv2d):
         return nn.functional.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-class BlurPool2d(nn.Module):
-    """Anti-aliased downsampling (timm's BlurPool2d): pad by ((stride - 1) + (filter_size - 1)) // 2,
-    then a depthwise convolution with a fixed binomial filter, the buffer filt (not saved with the
-    state dict, as timm's)."""
+def _binomial(size: int) -> torch.Tensor:
+    """A row of Pascal's triangle, normalised to sum to 1 (timm's blur filter taps)."""
+    taps = [1.0]
+    for _ in range(size - 1):
+        taps = [a + b for a, b in zip(taps + [0.0], [0.0] + taps)]
+    return torch.tensor(taps) / 2 ** (size - 1)
 
-    def __init__(self, channels: int, filter_size: int = 3, stride: int = 2, pad_mode: str = "reflect"):
+
+class BlurPool2d(nn.Module):
+    """Anti-aliased downsampling (timm's BlurPool2d): pad by ((stride - 1) + (filter_size - 1)) // 2
+    on both sides of each axis, then a depthwise convolution with a fixed binomial filter, the
+    buffer filt (left out of the state dict, as timm's)."""
+
+    def __init__(self, channels: int, filter_size=3, stride=2, pad_mode: str = "reflect"):
         super().__init__()
-        self.channels, self.filter_size, self.stride, self.pad_mode = channels, filter_size, stride, pad_mode
-        self.padding = [((stride - 1) + (filter_size - 1)) // 2] * 4
-        taps = [1.0]
-        for _ in range(filter_size - 1):  # a row of Pascal's triangle, normalised to sum to 1
-            taps = [a + b for a, b in zip(taps + [0.0], [0.0] + taps)]
-        coeffs = torch.tensor(taps) / 2 ** (filter_size - 1)
-        blur = (coeffs[:, None] * coeffs[None, :])[None, None, :, :].repeat(channels, 1, 1, 1)
-        self.register_buffer("filt", blur, persistent=False)
+        kernel = tuple(filter_size) if isinstance(filter_size, (tuple, list)) else (filter_size, filter_size)
+        strides = tuple(stride) if isinstance(stride, (tuple, list)) else (stride, stride)
+        self.channels, self.stride, self.pad_mode = channels, list(strides), pad_mode
+        rows, cols = (((s - 1) + (k - 1)) // 2 for k, s in zip(kernel, strides))
+        self.padding = [cols, cols, rows, rows]
+        blur = _binomial(kernel[0])[:, None] * _binomial(kernel[1])[None, :]
+        self.register_buffer("filt", blur[None, None].repeat(channels, 1, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = nn.functional.pad(x, self.padding, mode=self.pad_mode)
         return nn.functional.conv2d(x, self.filt, stride=self.stride, groups=self.channels)
 
     def extra_repr(self) -> str:
-        return f"{self.channels}, filter_size={self.filter_size}, stride={self.stride}, pad_mode={self.pad_mode}"
+        return f"{self.channels}, filter={tuple(self.filt.shape[2:])}, stride={tuple(self.stride)}, pad_mode={self.pad_mode}"
+
+
+class SpaceToDepth(nn.Module):
+    """Each block_h x block_w block of every channel moved into channels (timm's SpaceToDepth in
+    TResNet's stem): C x H x W -> (block_h * block_w * C) x H/block_h x W/block_w, the channel
+    index (row in block, column in block, channel)."""
+
+    def __init__(self, block_size=4):
+        super().__init__()
+        self.block = list(block_size) if isinstance(block_size, (tuple, list)) else [block_size, block_size]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        bh, bw = self.block[0], self.block[1]
+        x = x.view(n, c, h // bh, bh, w // bw, bw).permute(0, 3, 5, 1, 2, 4).contiguous()
+        return x.view(n, c * bh * bw, h // bh, w // bw)
+
+    def extra_repr(self) -> str:
+        return f"block_size={tuple(self.block)}"
 
 
 class Scale(nn.Module):
@@ -149,5 +175,5 @@ class Slice(nn.Module):
 
 
 # the classes a layer type's ModuleCall may name as "archcalc.CLASS" (and export may copy)
-CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, ScaledStdConv2d, BlurPool2d, LayerScale, Scale,
-                                                     LearnableScale, StochasticDepth, Slice)}
+CLASSES = {f"archcalc.{cls.__name__}": cls for cls in (LayerNorm2d, ScaledStdConv2d, BlurPool2d, SpaceToDepth, LayerScale,
+                                                     Scale, LearnableScale, StochasticDepth, Slice)}

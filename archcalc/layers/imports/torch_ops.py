@@ -11,7 +11,8 @@ from .calls import Alias, Emit, OpCall, ParameterArg, Rule, TensorArg, Unsupport
 from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, blur_pool, cat, channel_shuffle, chunk, conv,
                           dropout_module, elementwise, f_adaptive, f_dropout, f_softmax, flatten, flatten_module,
                           getitem, join, layernorm, linear, maxpool, mean, one, pad, pad_module, product, reshape,
-                          scaled_std_conv, softmax_module, split, stochastic_depth, upsample, upsample_module)
+                          scaled_std_conv, softmax_module, space_to_depth, split, stochastic_depth, upsample,
+                          upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -106,10 +107,11 @@ MODULES: dict[str, Rule] = {
                                                                 c.module.ceil_mode, c.module.count_include_pad),
     **{f"torch.nn.{name}": pad_module(mode) for name, mode in PAD_MODES.items()},
     # timm's NF-Net convolution (weight standardised in forward, a learnable gain) and anti-aliased
-    # downsampling (a fixed binomial filter, a buffer)
+    # downsampling (a fixed binomial filter, a buffer); TResNet's space-to-depth stem
     "timm.layers.std_conv.ScaledStdConv2d": scaled_std_conv,
     "timm.layers.std_conv.ScaledStdConv2dSame": scaled_std_conv,
     "timm.layers.blur_pool.BlurPool2d": blur_pool,
+    "timm.layers.space_to_depth.SpaceToDepth": space_to_depth,
 }
 
 

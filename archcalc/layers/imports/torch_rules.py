@@ -81,6 +81,11 @@ def blur_pool(call: OpCall) -> list[Emit]:
     return one("blurpool2d", filter_size=m.filt_size, stride=m.stride, pad_mode=m.pad_mode)
 
 
+def space_to_depth(call: OpCall) -> list[Emit]:
+    _map_only(call, "space-to-depth")
+    return one("space_to_depth", block_size=call.module.bs)
+
+
 def batchnorm(type_name: str):
     def rule(call: OpCall):
         m = call.module
