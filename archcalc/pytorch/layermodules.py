@@ -77,7 +77,7 @@ class BlurPool2d(nn.Module):
         super().__init__()
         kernel = tuple(filter_size) if isinstance(filter_size, (tuple, list)) else (filter_size, filter_size)
         strides = tuple(stride) if isinstance(stride, (tuple, list)) else (stride, stride)
-        self.channels, self.stride, self.pad_mode = channels, list(strides), pad_mode
+        self.channels, self.stride, self.pad_mode = channels, strides, pad_mode
         rows, cols = (((s - 1) + (k - 1)) // 2 for k, s in zip(kernel, strides))
         self.padding = [cols, cols, rows, rows]
         blur = _binomial(kernel[0])[:, None] * _binomial(kernel[1])[None, :]

@@ -74,8 +74,11 @@ def test_inline_specs_cover_every_layer_type_with_and_without_input_gradient():
     # input gradient (frozen after a trainable layer), so each part is proven on its own
     weight_only = {r.type for r in rows if r.trainable and not r.input_needs_grad}
     input_only = {r.type for r in rows if not r.trainable and r.input_needs_grad}
-    assert weight_only == input_only == {r.type for r in rows} == {"conv2d", "conv_transpose2d", "linear", "conv1d",
-                                                                   "conv3d", "conv_transpose1d", "conv_transpose3d"}
+    weighted = {"conv2d", "conv_transpose2d", "linear", "conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d",
+                "scaled_std_conv2d"}
+    assert weight_only == input_only - {"blurpool2d"} == weighted
+    # blurpool2d's filter is a buffer: only the gradient w.r.t. its input counts
+    assert {r.type for r in rows} == weighted | {"blurpool2d"}
 
 
 def test_gradients_spec_cases():

@@ -106,8 +106,16 @@ layers:
   - {name: adaptive_avg3d, type: adaptive_avgpool3d, output_size: [3, 5, 5]}
   - {name: adaptive_max3d, type: adaptive_maxpool3d, output_size: 1}
   - {name: vol_out, type: flatten}
+  - {name: s2d, type: space_to_depth, block_size: 2, inputs: conv}
+  - {name: std_conv_same, type: scaled_std_conv2d, out_channels: 8, kernel_size: 4, stride: 2, padding: tf_same, gamma: 1.7}
+  - {name: beta, type: scale, factor: 0.5}
+  - {name: std_conv, type: scaled_std_conv2d, out_channels: 8, kernel_size: 3, padding: 1, groups: 2, bias: false}
+  - {name: skipinit, type: scale, learnable: true}
+  - {name: blur, type: blurpool2d}
+  - {name: blur5, type: blurpool2d, filter_size: 5, stride: 1, pad_mode: constant}
+  - {name: nf_out, type: flatten}
   - {name: unflat_out, type: flatten, inputs: unflat}
-  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out]}
+  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, nf_out]}
 """
 
 

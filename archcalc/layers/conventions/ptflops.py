@@ -223,3 +223,9 @@ def aten_transposed_convolution(facts: LayerFacts) -> int:
 PTFLOPS_ATEN.rules.update({"conv1d": aten_convolution, "conv3d": aten_convolution,
                            "conv_transpose1d": aten_transposed_convolution,
                            "conv_transpose3d": aten_transposed_convolution})
+
+
+# scaled_std_conv2d's and blurpool2d's twins are archcalc's own classes (no hook) calling
+# F.batch_norm, F.pad and F.conv2d (not patched): 0 in the pytorch backend. The aten backend
+# counts their aten.convolution: the standardised weight's (with its bias) and the blur filter's
+PTFLOPS_ATEN.rules.update({"scaled_std_conv2d": aten_convolution, "blurpool2d": lambda facts: facts.result.macs})
