@@ -60,14 +60,6 @@ class ScaledStdConv2d(nn.Conv2d):
         return nn.functional.conv2d(x, weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
 
-def _binomial(size: int) -> torch.Tensor:
-    """A row of Pascal's triangle, normalised to sum to 1 (timm's blur filter taps)."""
-    taps = [1.0]
-    for _ in range(size - 1):
-        taps = [a + b for a, b in zip(taps + [0.0], [0.0] + taps)]
-    return torch.tensor(taps) / 2 ** (size - 1)
-
-
 class BlurPool2d(nn.Module):
     """Anti-aliased downsampling (timm's BlurPool2d): pad by ((stride - 1) + (filter_size - 1)) // 2
     on both sides of each axis, then a depthwise convolution with a fixed binomial filter, the
@@ -80,7 +72,13 @@ class BlurPool2d(nn.Module):
         self.channels, self.stride, self.pad_mode = channels, strides, pad_mode
         rows, cols = (((s - 1) + (k - 1)) // 2 for k, s in zip(kernel, strides))
         self.padding = [cols, cols, rows, rows]
-        blur = _binomial(kernel[0])[:, None] * _binomial(kernel[1])[None, :]
+        rows_cols = []
+        for size in kernel:  # a row of Pascal's triangle, normalised to sum to 1 (timm's taps)
+            taps = [1.0]
+            for _ in range(size - 1):
+                taps = [a + b for a, b in zip(taps + [0.0], [0.0] + taps)]
+            rows_cols.append(torch.tensor(taps) / 2 ** (size - 1))
+        blur = rows_cols[0][:, None] * rows_cols[1][None, :]
         self.register_buffer("filt", blur[None, None].repeat(channels, 1, 1, 1), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
