@@ -52,10 +52,11 @@ class ScaledStdConv2d(Conv2d):
         out = args["out_channels"]
         weight = math.prod(args["kernel_size"]) * (in_shapes[0][0] // args["groups"]) * out
         # the standardised weight (the convolution's), gain x scale, and batch_norm's mean and
-        # 1/std per filter: once per call, whatever the batch
-        kept = (Kept(weight, per_sample=False), Kept(out, per_sample=False), Kept(out, FLOAT32, False),
-                Kept(out, FLOAT32, False))
-        return MemoryRule(saves_input=rule.saves_input, kept=rule.kept + kept, transient=rule.transient,
+        # 1/std per filter: once per call, whatever the batch; without autograd the standardised
+        # weight still lives while the convolution runs
+        standardised = Kept(weight, per_sample=False)
+        kept = (standardised, Kept(out, per_sample=False), Kept(out, FLOAT32, False), Kept(out, FLOAT32, False))
+        return MemoryRule(saves_input=rule.saves_input, kept=rule.kept + kept, transient=rule.transient + (standardised,),
                           input_grad_scratch=rule.input_grad_scratch)
 
     torch_defaults = dict(Conv2d.torch_defaults, gamma=1.0, eps=1e-6, gain_init=1.0)
@@ -129,8 +130,10 @@ class BlurPool2d(LayerType):
     def memory_rule(cls, args, in_shapes, out_shape, training):
         channels, *sides = in_shapes[0]
         copy = channels * math.prod(size + 2 * p for size, p in zip(sides, cls.pads(args)))
-        # the padded copy is the convolution's input, which autograd keeps (the filter needs no gradient)
-        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),))
+        # the padded copy is the convolution's input, which autograd keeps (the filter needs no
+        # gradient); backward makes the padded copy's gradient, alive beside the input's, which the
+        # reflection pad's backward sums into it
+        return MemoryRule(kept=(Kept(copy),), transient=(Kept(copy),), input_grad_scratch=copy)
 
     @classmethod
     def torch_module(cls, args, in_shapes):
