@@ -95,9 +95,19 @@ class TimesAVector(nn.Module):
         return x * self.gain
 
 
+class TimesABuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("factor", torch.tensor(2.0))
+
+    def forward(self, x):
+        return x * self.factor
+
+
 @pytest.mark.parametrize("model, message", [
     (ReadsAWeight(), "reads the parameter 'weight' directly"),
     (TimesAVector(), r"a product with the parameter 'gain' of shape \[4, 1, 1\]"),
+    (TimesABuffer(), "a product with a buffer or constant tensor"),
 ])
 def test_a_parameter_read_otherwise_is_refused_by_name(model, message):
     with pytest.raises(ArchcalcError, match=message):

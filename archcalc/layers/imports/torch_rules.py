@@ -283,6 +283,8 @@ def product(call: OpCall):
             return [Emit("scale", {"learnable": True}, parameters=(other.target,))]
         if isinstance(other, (int, float)) and not isinstance(other, bool):
             return Alias(tensors[0].index) if other == 1 else one("scale", factor=float(other))
+        if other is None:  # a tensor the trace holds no value for: a buffer or a constant
+            raise Unsupported("a product with a buffer or constant tensor")
     return join("mul", 1)(call)
 
 
