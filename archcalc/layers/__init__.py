@@ -4,7 +4,7 @@ A layer type is one place: its class states its arguments, output shape, paramet
 buffers, MACs/FLOPs/ops, receptive-field rule (fieldrules) and its PyTorch side as plain data
 (module, probe twin, export defaults). No code outside this package branches on a type's name."""
 
-from . import conv, linear, pool, pool_nd, pad, norm, activation, gates, reshape, merge, tensorops  # noqa: F401,I001 (order = docs order)
+from . import conv, linear, pool, pool_nd, pad, norm, activation, gates, reshape, merge, tensorops, stdconv  # noqa: F401,I001 (order = docs order)
 from .base import ALIASES, JOIN, REGISTRY, LayerResult, LayerType, ModuleCall, Tensor, lookup
 from .fieldrules import IDENTITY, MERGE, WHOLE, FieldRule, Identity, Merge, Unknown, Whole, Windows
 

@@ -1,13 +1,14 @@
-"""Gates and scales of residual branches: ConvNeXt's learnable per-channel layer scale and
-stochastic depth (torchvision.ops.StochasticDepth), an identity at inference."""
+"""Gates and scales of residual branches: ConvNeXt's learnable per-channel layer scale, a scale
+by one number (Inception-ResNet's ``x * 0.17``, NF-Nets' alpha, beta and learnable skipinit gain)
+and stochastic depth (torchvision.ops.StochasticDepth), an identity at inference."""
 
 from __future__ import annotations
 
-from .args import Arg, choice, number, number_in, optional, positive_int
+from .args import Arg, boolean, choice, number, number_in, optional, positive_int
 from .base import LayerResult, LayerType, ModuleCall, Tensor, elements, register, spatial
 from .fieldrules import IDENTITY
 from .layout import ELEMENTWISE
-from .memrules import PASS_THROUGH, Kept, MemoryRule
+from .memrules import NEW_OUTPUT, PASS_THROUGH, Kept, MemoryRule
 from .norm import check_count
 
 
@@ -50,6 +51,40 @@ class LayerScale(LayerType):
     @classmethod
     def axis_args(cls, args, axis):
         return {**args, "channels": None}
+
+
+@register
+class Scale(LayerType):
+    name = "scale"
+    family = "gates and scales"
+    summary = ("The input times one number: a constant (Inception-ResNet's residual scale ``x * 0.17``, NF-Nets' "
+               "alpha and beta) or, with learnable, one learnable scalar (NF-Nets' skipinit gain).")
+    args = (
+        Arg("factor", number, 1.0, ("value", "gamma"), "the constant, or the learnable scalar's initial value"),
+        Arg("learnable", boolean, False, (), "the factor is a parameter (one element, named gain)"),
+    )
+    params_rule = "0; 1 (gain, a scalar) if learnable"
+    macs_rule = "0 (FLOPs 0: FlopCounterMode counts no element-wise product)"
+    ops_rule = "1 per element (a multiply)"
+    backward_rule = "0: the product's gradients are element-wise (FlopCounterMode counts no mul)"
+    torch_defaults = dict(factor=1.0)
+    probe_passthrough = True
+
+    @classmethod
+    def infer(cls, args, inputs):
+        params = [Tensor("gain", 1, "1 (a scalar)")] if args["learnable"] else []
+        return LayerResult(output=inputs[0], params=params, ops=elements(inputs[0]), rf=IDENTITY)
+
+    @classmethod
+    def memory_rule(cls, args, in_shapes, out_shape, training):
+        if not args["learnable"]:
+            return NEW_OUTPUT  # x * c keeps nothing: the gradient is the output's times c
+        # x * gain keeps x for the gain's gradient, formed at the map's size before its sum
+        return MemoryRule(saves_input=True, backward_scratch=elements(out_shape))
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.LearnableScale" if args["learnable"] else "archcalc.Scale", (args["factor"],))
 
 
 @register

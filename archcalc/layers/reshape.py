@@ -1,9 +1,10 @@
-"""Layers that move data without learning: flatten, reshape, permute and upsample."""
+"""Layers that move data without learning: flatten, reshape, permute, upsample, slices, channel
+shuffle and space-to-depth."""
 
 from __future__ import annotations
 
 from ..errors import ShapeError, SpecError
-from .windows import bilinear_upsample_window, nearest_upsample_window
+from .windows import bilinear_upsample_window, conv_window, nearest_upsample_window
 from .args import Arg, boolean, choice, nonneg_int, optional, pair, positive_int
 from .base import LayerResult, LayerType, ModuleCall, elements, keep_axis, register, shape_text, spatial
 from .fieldrules import IDENTITY, WHOLE, Unknown, Windows
@@ -324,3 +325,39 @@ class ChannelShuffle(LayerType):
     @classmethod
     def torch_module(cls, args, in_shapes):
         return ModuleCall("ChannelShuffle", (args["groups"],))
+
+
+@register
+class SpaceToDepth(LayerType):
+    name = "space_to_depth"
+    aliases = ("spacetodepth",)
+    family = "structure"
+    summary = ("Moves each block_h x block_w block of the map into channels (timm's SpaceToDepth, TResNet's stem): "
+               "C x H x W -> (block_h x block_w x C) x H/block_h x W/block_w, channel index (row, column, channel).")
+    args = (Arg("block_size", pair(1), 4, ("block", "bs"), "H and W must be divisible by it"),)
+    shape_rule = "C_out = C x block_h x block_w; H_out = H / block_h, W_out = W / block_w"
+    ops_rule = "0 (a copy)"
+    rf_rule = "as a convolution with kernel = stride = block_size, no padding: a block per output position"
+    torch_defaults = dict(block_size=4)
+
+    @classmethod
+    def infer(cls, args, inputs):
+        channels, *sides = spatial(inputs[0], cls.name)
+        block = args["block_size"]
+        if any(size % b for size, b in zip(sides, block)):
+            raise ShapeError(f"a {shape_text(tuple(sides))} map cannot be cut into {shape_text(block)} blocks (not divisible)")
+        return LayerResult(output=(channels * block[0] * block[1], *(size // b for size, b in zip(sides, block))),
+                           rf=Windows(tuple(conv_window(b, b, 0) for b in block)))
+
+    @classmethod
+    def torch_module(cls, args, in_shapes):
+        return ModuleCall("archcalc.SpaceToDepth", (args["block_size"],))
+
+    @classmethod
+    def probe_module(cls, args, in_shapes, out_shape, probe_in):
+        # one channel: each output position reads exactly its block, as an average does
+        return ModuleCall("AvgPool2d", (args["block_size"],))
+
+    @classmethod
+    def axis_args(cls, args, axis):
+        return {**args, "block_size": keep_axis(args["block_size"], axis, 1)}

@@ -15,7 +15,7 @@ import torch.fx as fx
 
 from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import torch_ops
-from ..layers.imports.torch_ops import Alias, OpCall, ParamArg, TensorArg, Unsupported
+from ..layers.imports.torch_ops import Alias, OpCall, ParameterArg, TensorArg, Unsupported
 from .fx_trace import ImportError_, Traced, class_key, function_key, line_of
 
 
@@ -150,10 +150,8 @@ class _Importer:
             if isinstance(arg, fx.Node):
                 if arg in self.producer:
                     source = self.producer[arg]
-                    if isinstance(source, tuple):
-                        if self._reads_parameters(node):
-                            return ParamArg(source[1], tuple(self.traced.values[arg].shape))
-                        problem.append(f"reads the parameter '{source[1]}' directly")
+                    if isinstance(source, tuple):  # a parameter: the rule's layer may hold it
+                        return ParameterArg(source[1], tuple(self.traced.values[arg].shape))
                     if isinstance(source, _Uncounted):
                         problem.append("reads the output of an operation not counted")
                     tensors.append(arg)
@@ -178,11 +176,6 @@ class _Importer:
         return (node.op == "call_method" and f"method:{node.target}" in torch_ops.PARAMETER_VIEWS and bool(node.args)
                 and isinstance(self.producer.get(node.args[0]), tuple))
 
-    def _reads_parameters(self, node: fx.Node) -> bool:
-        key, _ = self._key(node)
-        kind = {"call_method": "method", "call_function": "function"}.get(node.op)
-        return f"{kind}:{key}" in torch_ops.READS_PARAMETERS
-
     def _convert(self, node: fx.Node, value, part=None, name_node=None) -> None:
         name_node = name_node or node
         key, table = self._key(node)
@@ -198,14 +191,29 @@ class _Importer:
         if module is not None and self.calls[node.target] > 1 and any(True for _ in module.parameters()):
             return self._unsupported(name_node, f"a module with parameters called {self.calls[node.target]} times "
                                      "(weight sharing)", shape_kept=False)
+        parameters = _parameters_in((args, kwargs))
+        if parameters and not tensors:  # code working on a parameter itself (a weight reshaped in forward)
+            return self._unsupported(name_node, f"reads the parameter '{parameters[0].target}' directly", shape_kept=False)
         try:
             result = rule(OpCall(module, args, kwargs, out, part))
         except Unsupported as exc:
             return self._unsupported(name_node, str(exc), shape_kept=False)
+        held = set() if isinstance(result, Alias) else {p for emit in result for p in emit.parameters}
+        loose = [a.target for a in parameters if a.target not in held]
+        if loose:
+            return self._unsupported(name_node, f"reads the parameter '{loose[0]}' directly", shape_kept=False)
         if isinstance(result, Alias):
             self.producer[name_node] = self.producer[tensors[result.index]]
-            return
-        self._emit(node, name_node, result, tensors, out, part)
+        else:
+            self._emit(node, name_node, result, tensors, out, part)
+        self._follow_in_place(node, name_node)
+
+    def _follow_in_place(self, node: fx.Node, name_node: fx.Node) -> None:
+        """``out.mul_(g)`` whose result nothing reads (fx records it, but the code goes on with
+        ``out``, now changed in place): later readers of ``out`` read the in-place op's result."""
+        if node.op == "call_method" and str(node.target).endswith("_") and not name_node.users and \
+                node.args and isinstance(node.args[0], fx.Node) and node.args[0] in self.producer:
+            self.producer[node.args[0]] = self.producer[name_node]
 
     def _emit(self, node, name_node, emits, tensors, out, part) -> None:
         scope, local, is_module, expect = self._name(node, name_node, part)
@@ -268,6 +276,16 @@ class _Importer:
         if not result:
             raise ImportError_("the model's output is not computed by any layer archcalc counts")
         return result
+
+
+def _parameters_in(value) -> list[ParameterArg]:
+    if isinstance(value, ParameterArg):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        return [p for item in value for p in _parameters_in(item)]
+    if isinstance(value, dict):
+        return [p for item in value.values() for p in _parameters_in(item)]
+    return []
 
 
 def read_graph(traced: Traced, input_shape, name: str, partial: bool = False) -> ImportedNet:

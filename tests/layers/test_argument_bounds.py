@@ -80,7 +80,8 @@ def test_number_valued_arguments_are_the_expected_ones():
                      ("local_response_norm", "alpha"), ("local_response_norm", "beta"), ("local_response_norm", "k"),
                      ("leaky_relu", "negative_slope"), ("elu", "alpha"), ("dropout", "p"),
                      ("layernorm", "eps"), ("groupnorm", "eps"), ("instancenorm2d", "eps"), ("instancenorm2d", "momentum"),
-                     ("layer_scale", "init"), ("stochastic_depth", "p")}
+                     ("layer_scale", "init"), ("stochastic_depth", "p"), ("scale", "factor"),
+                     ("scaled_std_conv2d", "gamma"), ("scaled_std_conv2d", "eps"), ("scaled_std_conv2d", "gain_init")}
 
 
 @pytest.mark.parametrize("layer, arg", [(l, a) for l, a in every_argument() if is_number_valued(a)],

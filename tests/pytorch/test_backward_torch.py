@@ -74,10 +74,12 @@ def test_inline_specs_cover_every_layer_type_with_and_without_input_gradient():
     # input gradient (frozen after a trainable layer), so each part is proven on its own
     weight_only = {r.type for r in rows if r.trainable and not r.input_needs_grad}
     input_only = {r.type for r in rows if not r.trainable and r.input_needs_grad}
-    weighted = {"conv2d", "conv_transpose2d", "linear", "conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d"}
+    weighted = {"conv2d", "conv_transpose2d", "linear", "conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d",
+                "scaled_std_conv2d"}
     # matmul holds no weights: its input gradients only, one per input that needs one (attention's
-    # raw_context multiplies the net input, which needs none, so one of its two bmm runs)
-    assert weight_only == weighted and input_only == {r.type for r in rows} == weighted | {"matmul"}
+    # raw_context multiplies the net input, which needs none, so one of its two bmm runs);
+    # blurpool2d's filter is a buffer: only the gradient w.r.t. its input counts
+    assert weight_only == weighted and input_only == {r.type for r in rows} == weighted | {"matmul", "blurpool2d"}
     attention = reports[list(INLINE).index("attention")]
     context, raw = (next(r for r in attention.rows if r.name == name) for name in ("context", "raw_context"))
     assert raw.backward_input_flops * 2 == context.backward_input_flops == 2 * context.flops

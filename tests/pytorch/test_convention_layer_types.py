@@ -106,6 +106,14 @@ layers:
   - {name: adaptive_avg3d, type: adaptive_avgpool3d, output_size: [3, 5, 5]}
   - {name: adaptive_max3d, type: adaptive_maxpool3d, output_size: 1}
   - {name: vol_out, type: flatten}
+  - {name: s2d, type: space_to_depth, block_size: 2, inputs: conv}
+  - {name: std_conv_same, type: scaled_std_conv2d, out_channels: 8, kernel_size: 4, stride: 2, padding: tf_same, gamma: 1.7}
+  - {name: beta, type: scale, factor: 0.5}
+  - {name: std_conv, type: scaled_std_conv2d, out_channels: 8, kernel_size: 3, padding: 1, groups: 2, bias: false}
+  - {name: skipinit, type: scale, learnable: true}
+  - {name: blur, type: blurpool2d}
+  - {name: blur5, type: blurpool2d, filter_size: 5, stride: 1, pad_mode: constant}
+  - {name: nf_out, type: flatten}
   - {name: unflat_out, type: flatten, inputs: unflat}
   - {name: cl_in, type: conv2d, out_channels: 6, kernel_size: 1, inputs: cat}
   - {name: to_last, type: permute, dims: [0, 2, 3, 1]}
@@ -127,7 +135,7 @@ layers:
   - {name: pooled_map, type: reshape, shape: [4, 1, 1], dim: 0, end_dim: 2}
   - {name: context, type: add, inputs: [summed, pooled_map]}
   - {name: context_out, type: flatten}
-  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, cl_out, context_out]}
+  - {name: tail, type: concat, inputs: [unflat_out, seq_out, vol_out, nf_out, cl_out, context_out]}
 """
 
 

@@ -194,7 +194,8 @@ def test_vocabulary_exports_and_matches_the_twin(tmp_path):
 
 
 @pytest.mark.parametrize("key, shape", [("sequence", (2, 4, 40)), ("volume", (2, 2, 6, 10, 10)),
-                                        ("permuted", (2, 8, 11, 9)), ("attention", (2, 8, 12, 10))])
+                                        ("permuted", (2, 8, 11, 9)), ("attention", (2, 8, 12, 10)),
+                                        ("norm-free", (2, 3, 32, 40))])
 def test_one_and_three_axis_nets_export_scripted_and_equal_to_the_twin(tmp_path, key, shape):
     """conv1d/conv3d, their transposed forms and the 1-D/3-D pools export as torch.nn's Conv1d,
     MaxPool3d, ...: the exported model takes the twin's weights and computes the same, scripted too.

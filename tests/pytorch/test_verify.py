@@ -265,9 +265,29 @@ layers:
   - {name: fc, type: linear, out_features: 3}
 """
 
+# NF-Nets' scaled weight-standardised convolutions and scales, anti-aliased (blur) downsampling and
+# TResNet's space-to-depth stem; a frozen convolution after a trainable one (input gradient only)
+NORM_FREE = """
+name: norm_free
+input: 3x32x40
+layers:
+  - {name: s2d, type: space_to_depth, block_size: 2}
+  - {name: stem, type: scaled_std_conv2d, out_channels: 16, kernel_size: 3, stride: 2, padding: tf_same, gamma: 1.7}
+  - {name: beta, type: scale, factor: 0.5}
+  - {name: conv, type: scaled_std_conv2d, out_channels: 16, kernel_size: 3, padding: 1, groups: 4, bias: false,
+     trainable: false}
+  - {name: skip, type: scale, learnable: true}
+  - {name: alpha, type: scale, factor: 0.2}
+  - {name: res, type: add, inputs: [alpha, beta]}
+  - {name: blur, type: blurpool2d}
+  - {name: blur5, type: blurpool2d, filter_size: [5, 3], stride: 1, pad_mode: constant}
+  - {name: s2d_tall, type: space_to_depth, block_size: [2, 1]}
+  - {name: head, type: conv2d, out_channels: 4, kernel_size: 1}
+"""
+
 INLINE = {"convs-pools": CONVS, "activations-merges-upsample": MIX, "axes": AXES, "flat": FLAT,
           "squeeze-excite": SQUEEZE_EXCITE, "padding": PADDING, "vocabulary": VOCAB,
-          "sequence": SEQUENCE, "volume": VOLUME, "permuted": PERMUTED}
+          "sequence": SEQUENCE, "volume": VOLUME, "permuted": PERMUTED, "norm-free": NORM_FREE}
 
 # timm's attention units written out (issue 10): selective kernel (two paths stacked, attention over
 # them), split attention's radix view, global context (attention pooling by a matrix product, a

@@ -48,20 +48,16 @@ TIMM_MODELS = [
 
 # the models refused, with the op the unsupported-op message names (docs/import.md says why)
 REFUSED = {
-    "densenetblur121d": "torch.conv2d",
-    "inception_resnet_v2": "operator.mul",
-    **dict.fromkeys(["nfnet_f0", "nfnet_l0", "dm_nfnet_f0", "eca_nfnet_l0", "nf_resnet26", "nf_resnet50", "nf_regnet_b0"],
-                    "Tensor.reshape"),
-    **dict.fromkeys(["tresnet_m", "tresnet_l"], "Tensor.view"),
 }
 
-# the default run: small models, one or two per family, and one refused model per reason
+# the default run: small models, one or two per family, and one refused model per reason; the
+# NF-Nets (ScaledStdConv2d, its SAME form, scales, skipinit), blur pooling and TResNet's stem
 REPRESENTATIVES = [
     "resnet18", "resnet26d", "seresnet18", "legacy_seresnet18", "resnext26ts", "resnetv2_50x1_bit",
     "efficientnet_b0", "tf_efficientnet_b0", "mixnet_s", "mnasnet_small", "mobilenetv3_small_100", "lcnet_050",
     "regnetx_002", "regnety_002", "densenet121", "dla46_c", "dpn48b", "ghostnet_050", "hrnet_w18_small",
     "inception_v3", "xception41", "rexnet_100", "repvgg_a0", "res2net50_14w_8s", "selecsls42", "cspresnet50",
     "cs3darknet_s", "gernet_s", "ese_vovnet19b_dw", "mobileone_s0", "vgg11",
-    "ecaresnetlight", "gcresnet33ts", "convnext_atto", "densenetblur121d", "nf_resnet26", "resnest14d", "skresnet18",
-    "tresnet_m",
+    "ecaresnetlight", "gcresnet33ts", "convnext_atto", "resnest14d", "skresnet18",
+    "densenetblur121d", "nf_resnet26", "dm_nfnet_f0", "tresnet_m",
 ]

@@ -159,3 +159,15 @@ RULES.update({
     **{f"{kind}{dims}d": numel for dims in (1, 3) for kind in ("adaptive_avgpool", "adaptive_maxpool")},
     **{f"{kind}{dims}d": pool for dims in (1, 3) for kind in ("maxpool", "avgpool")},
 })
+
+
+def weight_standardisation(facts: LayerFacts) -> int:
+    """scaled_std_conv2d's F.batch_norm of its weight in training mode with a weight (patched,
+    _batch_norm_flops_compute): 5 per weight element, once per call whatever the batch."""
+    return 5 * facts.result.params[0].count
+
+
+# scaled_std_conv2d: its F.conv2d as conv2d's; blurpool2d: F.conv2d with the filter buffer, 2 per
+# MAC (no bias; F.pad is not patched); scale's * and space_to_depth's view/permute: 0
+RULES.update({"scaled_std_conv2d": conv, "blurpool2d": lambda facts: 2 * facts.result.macs})
+CALFLOPS.per_call.update({"scaled_std_conv2d": weight_standardisation})

@@ -12,9 +12,10 @@ convolution or pooling the twin pads first (F.pad: aten::constant_pad_nd, unsupp
 as the module would.
 """
 
+from dataclasses import dataclass, field
 from math import prod
 
-from .base import Convention, LayerFacts, patched, register_convention, traced
+from .base import Convention, LayerFacts, Rule, patched, register_convention, traced, zero
 
 
 def conv(facts: LayerFacts) -> int:
@@ -61,7 +62,18 @@ def upsample(facts: LayerFacts) -> int:
     return facts.output_numel * (1 if facts.args["mode"] == "nearest" else 4)
 
 
-FVCORE = register_convention(Convention(
+@dataclass(frozen=True)
+class FvcoreConvention(Convention):
+    """Counts for the batch as traced, plus work on the weights, which the trace does once
+    whatever the batch (``per_call``)."""
+
+    per_call: dict[str, Rule] = field(default_factory=dict)
+
+    def reported(self, facts: LayerFacts, batch: int) -> int:
+        return self.scale(self.count(facts), batch) + int(self.per_call.get(facts.type_name, zero)(facts))
+
+
+FVCORE = register_convention(FvcoreConvention(
     name="fvcore",
     tool="fvcore 0.1.5.post20221221 (nn/flop_count.py _DEFAULT_SUPPORTED_OPS, nn/jit_handles.py)",
     unit="flops",
@@ -101,3 +113,21 @@ def matmul(facts: LayerFacts) -> int:
 # timm's attention units (issue 10): matmul has a handle; stack_maps (aten::stack) and channel_sum
 # (aten::sum) have none: 0, the default
 FVCORE.rules["matmul"] = traced(matmul)
+
+
+def weight_standardisation(facts: LayerFacts) -> int:
+    """scaled_std_conv2d's F.batch_norm of its weight in training mode (norm_flop_counter with a
+    weight): 5 per weight element, once per call."""
+    return 5 * facts.result.params[0].count
+
+
+def blur(facts: LayerFacts) -> int:
+    """blurpool2d's F.conv2d with the filter buffer (conv_flop_jit): filter elements x H_out x
+    W_out, its MACs; the reflection pad has no handle."""
+    return facts.result.macs
+
+
+# scaled_std_conv2d: its convolution as conv2d's, plus the weight's standardisation per call;
+# scale (aten::mul) and space_to_depth (view, permute): no handle, 0
+FVCORE.rules.update({"scaled_std_conv2d": traced(conv), "blurpool2d": traced(blur)})
+FVCORE.per_call.update({"scaled_std_conv2d": traced(weight_standardisation)})

@@ -233,3 +233,9 @@ def aten_matmul(facts: LayerFacts) -> int:
 
 
 PTFLOPS_ATEN.rules["matmul"] = aten_matmul
+
+
+# scaled_std_conv2d's and blurpool2d's twins are archcalc's own classes (no hook) calling
+# F.batch_norm, F.pad and F.conv2d (not patched): 0 in the pytorch backend. The aten backend
+# counts their aten.convolution: the standardised weight's (with its bias) and the blur filter's
+PTFLOPS_ATEN.rules.update({"scaled_std_conv2d": aten_convolution, "blurpool2d": lambda facts: facts.result.macs})

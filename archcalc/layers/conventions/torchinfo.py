@@ -50,3 +50,15 @@ TORCHINFO = register_convention(Convention(
 # 1-D and 3-D convolutions (CxL, CxTxHxW): calculate_macs tests "Conv" in the class name, so
 # Conv1d/Conv3d and their transposed forms count as conv2d does (every output position)
 TORCHINFO.rules.update({name: _CONV for name in ("conv1d", "conv3d", "conv_transpose1d", "conv_transpose3d")})
+
+
+def conv_weights_and_bias_not_gain(facts: LayerFacts) -> int:
+    """scaled_std_conv2d: the twin's ScaledStdConv2d is a "Conv" class: (weight + bias) x H_out x
+    W_out; its per-channel gain (named gain) is left out."""
+    return (facts.result.param_count - facts.args["out_channels"]) * prod(facts.output[1:])
+
+
+# scale's learnable scalar is named gain, not weight: 0 (a constant scale has no parameter);
+# blurpool2d's filter is a buffer and space_to_depth holds nothing: 0, the default
+TORCHINFO.rules.update({"scaled_std_conv2d": hooked(conv_weights_and_bias_not_gain),
+                        "scale": named_neither_weight_nor_bias})

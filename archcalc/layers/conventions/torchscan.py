@@ -196,3 +196,10 @@ RULES.update(RULES_ND)
 TORCHSCAN.rules.update({name: hooked(rule) for name, rule in RULES_ND.items()})
 PER_CALL.update({"batchnorm3d": batchnorm_per_call, "conv_transpose1d": conv_transpose_nd_per_call,
                  "conv_transpose3d": conv_transpose_nd_per_call})
+
+
+# the twin's ScaledStdConv2d is an nn.Conv2d (a _ConvNd): flops_convnd from its output, the
+# weight's standardisation unseen; BlurPool2d, Scale, LearnableScale and SpaceToDepth are
+# "Module type not supported": 0
+RULES["scaled_std_conv2d"] = conv
+TORCHSCAN.rules["scaled_std_conv2d"] = hooked(conv)

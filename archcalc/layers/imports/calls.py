@@ -21,17 +21,18 @@ class TensorArg:
 
 
 @dataclass(frozen=True)
-class ParamArg:
-    """A parameter the call reads directly (``self.layer_scale * x`` in ConvNeXt's CNBlock): its
-    path from the root module and its shape (all of it: a parameter has no batch). Only the calls
-    of torch_ops.READS_PARAMETERS see one; any other call reading a parameter is refused."""
+class ParameterArg:
+    """A parameter the call reads directly (ConvNeXt's ``self.layer_scale * x``, NF-Nets'
+    ``out.mul_(self.skipinit_gain)``): its path in the model (``target``) and its full shape (a
+    parameter has no batch). A layer that holds it names it in ``Emit.parameters``; a parameter
+    no emitted layer holds is refused ("reads the parameter directly")."""
 
-    path: str
+    target: str
     shape: tuple[int, ...]
 
     @property
     def local(self) -> str:
-        return self.path.rsplit(".", 1)[-1]
+        return self.target.rsplit(".", 1)[-1]
 
 
 @dataclass
@@ -40,13 +41,15 @@ class Emit:
     (None: all of them for the first layer, the previous layer for the others). ``suffix`` names a
     second or later layer of one call (``flatten`` after the global average of ``x.mean((2, 3))``).
     ``name`` names the first layer instead of the call's fx node (a layer holding a parameter of
-    the calling module is named after that parameter, as ``named_parameters()`` has it)."""
+    the calling module is named after that parameter, as ``named_parameters()`` has it).
+    ``parameters``: the parameters read directly by the call (ParameterArg) that this layer holds."""
 
     type: str
     args: dict = field(default_factory=dict)
     inputs: tuple[int, ...] | None = None
     suffix: str | None = None
     name: str | None = None
+    parameters: tuple[str, ...] = ()  # the ParameterArg targets this layer holds
 
 
 @dataclass(frozen=True)

@@ -7,12 +7,13 @@ values and the shapes of its tensor arguments (``TensorArg``, sizes without the 
 
 from __future__ import annotations
 
-from .calls import Alias, Emit, OpCall, ParamArg, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
-from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, cat, channel_shuffle, channel_sum, chunk,
-                          conv, dropout_module, elementwise, expand_as, f_adaptive, f_dropout, f_softmax, flatten,
-                          flatten_module, getitem, join, layernorm, layernorm2d, linear, matmul, maxpool, mean,
-                          method_permute, one, pad, pad_module, permute, reshape, softmax_module, split, stack,
-                          stochastic_depth, transpose, upsample, upsample_module)
+from .calls import Alias, Emit, OpCall, ParameterArg, Rule, TensorArg, Unsupported, class_key, table_key  # noqa: F401  (the importer's names)
+from .torch_rules import (PAD_MODES, activation, adaptive, avgpool, batchnorm, blur_pool, cat, channel_shuffle,
+                          channel_sum, chunk, conv, dropout_module, elementwise, expand_as, f_adaptive, f_dropout,
+                          f_softmax, flatten, flatten_module, getitem, join, layernorm, layernorm2d, linear, matmul,
+                          maxpool, mean, method_permute, one, pad, pad_module, permute, product, reshape,
+                          scaled_std_conv, softmax_module, space_to_depth, split, stack, stochastic_depth, transpose,
+                          upsample, upsample_module)
 
 
 def _with_children(first: Rule, *children: str) -> Rule:
@@ -111,6 +112,12 @@ MODULES: dict[str, Rule] = {
     "timm.layers.pool2d_same.AvgPool2dSame": lambda c: avgpool(c.module.kernel_size, c.module.stride, "tf_same",
                                                                 c.module.ceil_mode, c.module.count_include_pad),
     **{f"torch.nn.{name}": pad_module(mode) for name, mode in PAD_MODES.items()},
+    # timm's NF-Net convolution (weight standardised in forward, a learnable gain) and anti-aliased
+    # downsampling (a fixed binomial filter, a buffer); TResNet's space-to-depth stem
+    "timm.layers.std_conv.ScaledStdConv2d": scaled_std_conv,
+    "timm.layers.std_conv.ScaledStdConv2dSame": scaled_std_conv,
+    "timm.layers.blur_pool.BlurPool2d": blur_pool,
+    "timm.layers.space_to_depth.SpaceToDepth": space_to_depth,
 }
 
 
@@ -150,11 +157,11 @@ FUNCTIONS: dict[str, Rule] = {
     "torch.chunk": chunk,
     "torch.split": split,
     "torch.add": join("add", 0),
-    "torch.mul": join("mul", 1),
+    "torch.mul": product,
     "operator.add": join("add", 0),
     "operator.iadd": join("add", 0),
-    "operator.mul": join("mul", 1),
-    "operator.imul": join("mul", 1),
+    "operator.mul": product,
+    "operator.imul": product,
     "operator.getitem": getitem,
     "torch.permute": lambda c: permute(c, list(c.arg(1, "dims"))),
     "torchvision.models.shufflenetv2.channel_shuffle": lambda c: channel_shuffle(c, c.arg(1, "groups")),
@@ -171,7 +178,7 @@ METHODS: dict[str, Rule] = {
     "relu": elementwise("relu"), "relu_": elementwise("relu"), "sigmoid": elementwise("sigmoid"),
     "sigmoid_": elementwise("sigmoid"), "tanh": elementwise("tanh"),
     "softmax": f_softmax,
-    "add": join("add", 0), "add_": join("add", 0), "mul": join("mul", 1), "mul_": join("mul", 1),
+    "add": join("add", 0), "add_": join("add", 0), "mul": product, "mul_": product,
     "mean": mean,
     "flatten": lambda c: flatten(c, c.arg(1, "start_dim", 0), c.arg(2, "end_dim", -1)),
     "view": reshape, "reshape": reshape,
@@ -187,9 +194,6 @@ METHODS: dict[str, Rule] = {
 # functions that fx should record as one call instead of tracing into (the tables above read them)
 WRAPPED_FUNCTIONS = ("torchvision.models.shufflenetv2.channel_shuffle",)
 
-# calls that may read a parameter of the calling module directly (ConvNeXt's ``self.layer_scale *
-# x``): the rule sees it as a ParamArg; any other call reading a parameter is refused
-READS_PARAMETERS = ("function:operator.mul", "function:torch.mul", "method:mul")
 # a parameter passed through these is still that parameter in a new shape (timm's gamma.reshape(1, -1, 1, 1))
 PARAMETER_VIEWS = ("method:reshape", "method:view")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .calls import Alias, Emit, OpCall, ParamArg, TensorArg, Unsupported
+from .calls import Alias, Emit, OpCall, ParameterArg, TensorArg, Unsupported
 
 # -- helpers ---------------------------------------------------------------------------------------
 
@@ -58,6 +58,32 @@ def conv(module, transposed: bool = False, padding=None) -> list[Emit]:
         args["output_padding"] = module.output_padding
         return one(f"conv_transpose{dims}d", **args)
     return one(f"conv{dims}d", **args)
+
+
+def scaled_std_conv(call: OpCall) -> list[Emit]:
+    """timm's ScaledStdConv2d (and ScaledStdConv2dSame: ``same_pad`` is TensorFlow's SAME, done in
+    forward): a conv2d whose weight is standardised in forward, with a learnable gain. The module
+    keeps gamma only inside ``scale`` = gamma / sqrt(fan-in)."""
+    m = call.module
+    emit = conv(m, padding="tf_same" if getattr(m, "same_pad", False) else None)[0]
+    fan_in = m.weight[0].numel()
+    gamma = round(m.scale * fan_in ** 0.5, 12)
+    return one("scaled_std_conv2d", **emit.args, gamma=gamma, eps=m.eps, gain_init=m.gain_init)
+
+
+def blur_pool(call: OpCall) -> list[Emit]:
+    """timm's BlurPool2d: its filter a buffer of one binomial filter per channel (or one shared
+    filter, expanded in forward, when built without ``channels``, which archcalc does not write)."""
+    m = call.module
+    _map_only(call, "blur pooling")
+    if m.channels is None:
+        raise Unsupported("a BlurPool2d built without channels (one filter expanded in forward)")
+    return one("blurpool2d", filter_size=m.filt_size, stride=m.stride, pad_mode=m.pad_mode)
+
+
+def space_to_depth(call: OpCall) -> list[Emit]:
+    _map_only(call, "space-to-depth")
+    return one("space_to_depth", block_size=call.module.bs)
 
 
 def batchnorm(type_name: str):
@@ -147,15 +173,15 @@ def method_permute(call: OpCall):
     return permute(call, list(dims))
 
 
-def scale_by_parameter(call: OpCall, param: ParamArg):
+def scale_by_parameter(call: OpCall, param: ParameterArg):
     """``gamma * x`` with a C x 1 x 1 parameter of the calling module (or timm's C-vector viewed as
     1 x C x 1 x 1): ConvNeXt's layer scale, named after the parameter."""
     _tensor_count(call, 1, "a product with a parameter")
     shape = call.in_shape
     if len(shape) != 3 or param.shape not in ((shape[0], 1, 1), (1, shape[0], 1, 1)):
-        raise Unsupported(f"a product with the parameter '{param.path}' of shape {list(param.shape)} (archcalc's "
+        raise Unsupported(f"a product with the parameter '{param.target}' of shape {list(param.shape)} (archcalc's "
                           f"layer_scale is C x 1 x 1 times a CxHxW map)")
-    return [Emit("layer_scale", name=param.local)]
+    return [Emit("layer_scale", name=param.local, parameters=(param.target,))]
 
 
 def flatten_module(call: OpCall):
@@ -305,9 +331,6 @@ def join(type_name: str, neutral: int):
     tensor times or plus another number is no layer archcalc has."""
     def rule(call: OpCall):
         tensors = call.tensors
-        params = [a for a in call.args[:2] if isinstance(a, ParamArg)]
-        if params and type_name == "mul":
-            return scale_by_parameter(call, params[0])
         others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
         if len(tensors) == 1 and len(others) == 1 and not isinstance(others[0], bool) and others[0] == neutral:
             return Alias(tensors[0].index)
@@ -317,6 +340,26 @@ def join(type_name: str, neutral: int):
             raise Unsupported("add with alpha")
         return [Emit(type_name)]
     return rule
+
+
+def product(call: OpCall):
+    """x * y of two tensors (a gate); x * c or c * x of one number (a constant scale: timm's
+    Inception-ResNet's ``x * 0.17``, NF-Nets' ``x * beta``); x * p of one scalar parameter (NF-Nets'
+    skipinit gain, a learnable scale) or of a C x 1 x 1 parameter (ConvNeXt's layer scale); x * 1
+    passes x on."""
+    tensors = call.tensors
+    others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
+    if len(tensors) == 1 and len(others) == 1:
+        other = others[0]
+        if isinstance(other, ParameterArg):
+            if other.shape not in ((), (1,)):  # a per-channel parameter: ConvNeXt's layer scale
+                return scale_by_parameter(call, other)
+            return [Emit("scale", {"learnable": True}, parameters=(other.target,))]
+        if isinstance(other, (int, float)) and not isinstance(other, bool):
+            return Alias(tensors[0].index) if other == 1 else one("scale", factor=float(other))
+        if other is None:  # a tensor the trace holds no value for: a buffer or a constant
+            raise Unsupported("a product with a buffer or constant tensor")
+    return join("mul", 1)(call)
 
 
 def cat(call: OpCall):
