@@ -135,16 +135,16 @@ class _Encoder:
             return ["r", self.seen[id(value)]]
         if kind is PosDict:
             self.seen[id(value)] = len(self.seen)
-            out = ["m", value.line, value.column]
-            positions = value.key_positions
+            out = ["m", *_checked(value.line, value.column)]
+            positions = getattr(value, "key_positions", {})
             for key, item in value.items():
-                if type(key) is not str:
-                    raise _Unusable("a key that is not a string")
-                out += [key, *positions[key], self.value(item)]
+                if type(key) is not str or key not in positions:
+                    raise _Unusable("a key that is not a string, or without its position")
+                out += [key, *_checked(*positions[key]), self.value(item)]
             return out
         if kind is PosList:
             self.seen[id(value)] = len(self.seen)
-            return ["s", value.line, value.column, *(self.value(item) for item in value)]
+            return ["s", *_checked(value.line, value.column), *(self.value(item) for item in value)]
         raise _Unusable(f"a {kind.__name__}")
 
 
@@ -212,6 +212,12 @@ class _Decoder:
             result.append(value)
             size += child
         return result, size
+
+
+def _checked(line: Any, column: Any) -> tuple[int, int]:
+    if not (_position(line) and _position(column)):
+        raise _Unusable("a collection without its position")
+    return line, column
 
 
 def _position(number: Any) -> bool:
