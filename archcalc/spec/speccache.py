@@ -3,8 +3,8 @@ PyYAML nor parses the family file (~15 ms of a ~150 ms run).
 
 An entry is plain JSON of the loader's output (PosDict/PosList with every source position, and
 which collections an alias shares), named by a checksum of the spec's text and holding the text
-itself: an entry is used only when its text equals the file's, so a stale, mismatched or
-colliding entry is never used. Reading an entry trusts nothing: a malformed, oversized or
+itself and the loader that made it: an entry is used only when its text equals the file's and
+its loader is this one, so a stale, mismatched or colliding entry is never used. Reading an entry trusts nothing: a malformed, oversized or
 unreadable one (or one that breaks the loader's bounds on depth, expanded size or integer size)
 counts as missing, and the spec is parsed as without a cache and the entry written again. The
 decoded document then goes through the same validation as a parsed one. Entries are written to
@@ -25,8 +25,10 @@ from ..errors import ArchcalcError
 from .loader import MAX_FILE_BYTES, _read_bytes
 from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_LITERAL_INT, PosDict, PosList
 
-# Bump when the loader's output (values, positions, bounds) changes: older entries are then ignored.
+# Bump when the entries' layout changes. Entries also name the loader they came from (archcalc's
+# version and the loader's files' sizes and times), so an upgraded or edited loader ignores them.
 CACHE_FORMAT = 1
+_LOADER_FILES = ("loader.py", "yamlparse.py", "fastload.py", "nodes.py", "speccache.py")
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -47,6 +49,24 @@ def cache_dir() -> Path | None:
     return Path(base) / "archcalc" / f"specs-{CACHE_FORMAT}"
 
 
+def loader_fingerprint() -> str | None:
+    """What an entry must have been made by (None: the loader's files cannot be found, no cache)."""
+    global _fingerprint
+    if _fingerprint is None:
+        from .. import __version__
+
+        here = Path(__file__).parent
+        try:
+            stamps = [os.stat(here / name) for name in _LOADER_FILES]
+        except OSError:
+            return None
+        _fingerprint = f"{CACHE_FORMAT}:{__version__}:" + ",".join(f"{s.st_mtime_ns}-{s.st_size}" for s in stamps)
+    return _fingerprint
+
+
+_fingerprint: str | None = None
+
+
 def is_bundled(file: str) -> bool:
     """Whether ``file`` is one of the bundled specs (architectures/, any depth)."""
     if "architectures" not in file:
@@ -62,7 +82,7 @@ def is_bundled(file: str) -> bool:
 def cached_parse(text: str, file: str, parse: Callable[[str, str], Any]) -> Any:
     """``parse(text, file)``, from the cache for a bundled spec whose entry holds this text."""
     directory = cache_dir() if is_bundled(file) else None
-    if directory is None:
+    if directory is None or loader_fingerprint() is None:
         return parse(text, file)
     entry = directory / f"{zlib.crc32(text.encode('utf-8', 'surrogatepass')):08x}-{len(text)}.json"
     try:
@@ -85,7 +105,7 @@ def read_entry(entry: Path, text: str) -> PosDict:
         stored = json.loads(raw)
     except (ArchcalcError, ValueError, RecursionError) as exc:
         raise _Unusable(str(exc)) from None
-    if not (isinstance(stored, list) and len(stored) == 3 and stored[0] == CACHE_FORMAT and stored[1] == text):
+    if not (isinstance(stored, list) and len(stored) == 3 and stored[0] == loader_fingerprint() and stored[1] == text):
         raise _Unusable("another format or another text")
     document = _Decoder().value(stored[2], 0)[0]
     if type(document) is not PosDict:
@@ -99,7 +119,7 @@ def write_entry(entry: Path, text: str, data: Any) -> None:
     import json
 
     try:
-        encoded = json.dumps([CACHE_FORMAT, text, _Encoder().value(data)], separators=(",", ":"))
+        encoded = json.dumps([loader_fingerprint(), text, _Encoder().value(data)], separators=(",", ":"))
     except (_Unusable, ValueError, RecursionError):
         return
     if len(encoded) > MAX_FILE_BYTES:

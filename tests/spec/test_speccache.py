@@ -115,7 +115,7 @@ def corruptions(stored: list) -> list[bytes]:
 
     return [
         b"", b"\x00\xff garbage", json.dumps(stored).encode()[:-40], b"[1, 2", b"null", b"{}",
-        json.dumps([format_ + 1, text, data]).encode(),  # an older or newer format
+        json.dumps([format_ + "0", text, data]).encode(),  # from another version of the loader
         json.dumps([format_, text + "\n", data]).encode(),  # another text (stale, or a checksum collision)
         json.dumps([format_, text, ["s", 1, 1]]).encode(),  # a list where the document is a mapping
         tamper(lambda d: d.__setitem__(1, 0)),  # a line 0
