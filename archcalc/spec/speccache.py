@@ -22,13 +22,13 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ArchcalcError
-from .loader import MAX_FILE_BYTES, _read_bytes
+from .files import MAX_FILE_BYTES, _read_bytes, architectures_dir
 from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_LITERAL_INT, PosDict, PosList
 
-# Bump when the entries' layout changes. Entries also name the loader they came from (archcalc's
-# version and the loader's files' sizes and times), so an upgraded or edited loader ignores them.
+# Bump when the entries' layout changes. Entries also name the loader they came from (the sizes and
+# times of archcalc's __init__, which holds its version, and of the loader's files), so an upgraded or edited loader ignores them.
 CACHE_FORMAT = 1
-_LOADER_FILES = ("loader.py", "yamlparse.py", "fastload.py", "nodes.py", "speccache.py")
+_LOADER_FILES = ("../__init__.py", "files.py", "loader.py", "yamlparse.py", "fastload.py", "nodes.py", "speccache.py")
 _SCALARS = (str, int, float, bool, type(None))
 
 
@@ -53,14 +53,12 @@ def loader_fingerprint() -> str | None:
     """What an entry must have been made by (None: the loader's files cannot be found, no cache)."""
     global _fingerprint
     if _fingerprint is None:
-        from .. import __version__
-
         here = Path(__file__).parent
         try:
             stamps = [os.stat(here / name) for name in _LOADER_FILES]
         except OSError:
             return None
-        _fingerprint = f"{CACHE_FORMAT}:{__version__}:" + ",".join(f"{s.st_mtime_ns}-{s.st_size}" for s in stamps)
+        _fingerprint = f"{CACHE_FORMAT}:" + ",".join(f"{s.st_mtime_ns}-{s.st_size}" for s in stamps)
     return _fingerprint
 
 
@@ -71,8 +69,6 @@ def is_bundled(file: str) -> bool:
     """Whether ``file`` is one of the bundled specs (architectures/, any depth)."""
     if "architectures" not in file:
         return False
-    from .bundled import architectures_dir
-
     try:
         return Path(file).resolve().is_relative_to(architectures_dir().resolve())
     except (OSError, ValueError, RuntimeError):
