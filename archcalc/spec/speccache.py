@@ -25,8 +25,9 @@ from ..errors import ArchcalcError
 from .files import MAX_FILE_BYTES, _read_bytes, architectures_dir
 from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_LITERAL_INT, PosDict, PosList
 
-# Bump when the entries' layout changes. Entries also name the loader they came from (the sizes and
-# times of archcalc's __init__, which holds its version, and of the loader's files), so an upgraded or edited loader ignores them.
+# Bump when the entries' layout changes. Entries also name the loader they came from (the sizes
+# and times of archcalc's __init__, which holds its version, and of the loader's files), so an
+# upgraded or edited loader ignores them.
 CACHE_FORMAT = 1
 _LOADER_FILES = ("../__init__.py", "files.py", "loader.py", "yamlparse.py", "fastload.py", "nodes.py", "speccache.py")
 _SCALARS = (str, int, float, bool, type(None))
@@ -86,7 +87,8 @@ def cached_parse(text: str, file: str, parse: Callable[[str, str], Any]) -> Any:
     except _Unusable:
         pass
     data = parse(text, file)
-    write_entry(entry, text, data)
+    if type(data) is PosDict:  # a spec; anything else is refused by the caller
+        write_entry(entry, text, data)
     return data
 
 
