@@ -10,16 +10,8 @@ import re
 from pathlib import Path
 
 from ..errors import SpecError, clip, near_miss
+from .files import architectures_dir  # noqa: F401  (re-exported)
 
-_PACKAGE = Path(__file__).resolve().parent.parent
-
-
-def architectures_dir() -> Path:
-    """Installed wheels carry the specs inside the package; a source checkout has them beside it."""
-    for candidate in (_PACKAGE / "architectures", _PACKAGE.parent / "architectures"):
-        if candidate.is_dir():
-            return candidate
-    return _PACKAGE / "architectures"
 
 
 def natural_key(name: str) -> list:

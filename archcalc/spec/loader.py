@@ -1,225 +1,24 @@
-"""Load a spec file with PyYAML's safe loader, keeping the source position of every mapping.
+"""Read a spec file safely and parse it with PyYAML's safe loader (archcalc.spec.yamlparse,
+imported only when a text is parsed), keeping the source position of every mapping; a bundled
+spec comes from the parsed-spec cache (archcalc.spec.speccache) when it holds that text.
 
 Positions let every later error name the file, line and column it came from.
 """
 
 from __future__ import annotations
 
-import os
-import stat
 from typing import Any
 
-import yaml
-from yaml.composer import Composer
-
-from ..errors import SpecError, clip
-from .fastload import fast_load
-from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, PosDict, PosList
-
-MAX_FILE_BYTES = 1_000_000
-# YAML integers are sizes, counts and flags; this bound (the expression evaluator's) keeps a
-# 4,000-digit literal from reaching arithmetic or formatting.
-MAX_LITERAL_INT = 2**62
-_MAX_INT_CHARS = 64
-
-
-class _PositionLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader (libyaml's C parser where PyYAML has it: 7x faster on a ResNet spec; the
-    same safe constructors either way) returning PosDict/PosList with 1-based line and column.
-
-    Composition is PyYAML's Python composer rather than libyaml's C one (0.2 ms more on a ResNet
-    spec) so that it can count depth and expanded size as it goes and stop early."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self.anchors: dict = {}
-        self.depth = 0
-        self.expanded: dict[int, int] = {}  # id(node) -> nodes it stands for, aliases written out
-        self.scalar_tags: dict = {}
-
-    def resolve(self, kind, value, implicit):
-        """The implicit tag of a plain scalar, memoised: a spec repeats the same few words
-        ('conv2d', '3', 'true') thousands of times, and PyYAML's regex resolution was half the
-        load time of a 10,000-layer spec."""
-        if kind is not yaml.ScalarNode:
-            return super().resolve(kind, value, implicit)
-        key = (value, implicit)
-        tag = self.scalar_tags.get(key)
-        if tag is None:
-            tag = self.scalar_tags[key] = super().resolve(kind, value, implicit)
-        return tag
-
-    get_single_node = Composer.get_single_node
-    compose_document = Composer.compose_document
-    check_node = Composer.check_node
-    get_node = Composer.get_node
-    compose_scalar_node = Composer.compose_scalar_node
-
-    def compose_node(self, parent, index):
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            node = Composer.compose_node(self, parent, index)
-            if id(node) not in self.expanded:
-                raise SpecError("a YAML alias refers to a collection it is part of (a recursive structure)",
-                                line=event.start_mark.line + 1, column=event.start_mark.column + 1)
-            return node
-        node = Composer.compose_node(self, parent, index)
-        if isinstance(node, yaml.ScalarNode):
-            self.expanded[id(node)] = 1
-        return node
-
-    def compose_sequence_node(self, anchor):
-        return self._collection(Composer.compose_sequence_node, anchor, lambda node: node.value)
-
-    def compose_mapping_node(self, anchor):
-        return self._collection(Composer.compose_mapping_node, anchor,
-                                lambda node: [part for pair in node.value for part in pair])
-
-    def _collection(self, compose, anchor, children):
-        mark = self.peek_event().start_mark
-        self.depth += 1
-        if self.depth > MAX_DEPTH:
-            raise SpecError(f"the YAML nests more than {MAX_DEPTH} levels deep",
-                            line=mark.line + 1, column=mark.column + 1)
-        node = compose(self, anchor)
-        self.depth -= 1
-        size = 1 + sum(self.expanded[id(child)] for child in children(node))
-        if size > MAX_EXPANDED_NODES:
-            raise SpecError(f"the YAML expands past {MAX_EXPANDED_NODES:,} values through its aliases "
-                            "(anchors used many times over)", line=mark.line + 1, column=mark.column + 1)
-        self.expanded[id(node)] = size
-        return node
-
-
-def _construct_mapping(loader: _PositionLoader, node: yaml.MappingNode) -> PosDict:
-    loader.flatten_mapping(node)
-    result = PosDict()
-    result.line = node.start_mark.line + 1
-    result.column = node.start_mark.column + 1
-    result.key_positions = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int, float, bool)) or key is None:
-            raise SpecError(
-                "mapping keys must be plain words",
-                line=key_node.start_mark.line + 1,
-                column=key_node.start_mark.column + 1,
-            )
-        key = str(key)
-        if key in result:
-            raise SpecError(
-                f"key '{clip(key)}' appears twice",
-                line=key_node.start_mark.line + 1,
-                column=key_node.start_mark.column + 1,
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_positions[key] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-    return result
-
-
-def _construct_sequence(loader: _PositionLoader, node: yaml.SequenceNode) -> PosList:
-    result = PosList(loader.construct_object(child, deep=True) for child in node.value)
-    result.line = node.start_mark.line + 1
-    result.column = node.start_mark.column + 1
-    return result
-
-
-def _construct_int(loader: _PositionLoader, node: yaml.ScalarNode) -> int:
-    text = node.value
-    if len(text) > _MAX_INT_CHARS or abs(value := loader.construct_yaml_int(node)) > MAX_LITERAL_INT:
-        raise SpecError(f"the integer {clip(text)} is too large (the limit is 2^62)",
-                        line=node.start_mark.line + 1, column=node.start_mark.column + 1)
-    return value
-
-
-_PositionLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_PositionLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
-_PositionLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
-
-_FILE_KINDS = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
-               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
-
-
-def _not_regular(mode: int) -> str | None:
-    """Why a file of this mode cannot be a spec, or None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISDIR(mode):
-        return "is a directory, not a spec file"
-    kind = next((name for test, name in _FILE_KINDS if test(mode)), "not a regular file")
-    return f"is {kind}, not a regular file; give a spec file"
-
-
-def _read_bytes(path: str | os.PathLike, file: str) -> bytes:
-    """At most MAX_FILE_BYTES + 1 bytes of a regular file. Special files are refused before they
-    are opened (a FIFO's open blocks until a writer comes; /dev/zero never ends), and again after
-    (O_NONBLOCK, fstat) in case the path changed in between. Files in /proc report size 0, so the
-    read itself is bounded too."""
-    try:
-        why = _not_regular(os.stat(path).st_mode)
-        if why:
-            raise SpecError(why, file=file)
-        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
-        try:
-            why = _not_regular(os.fstat(descriptor).st_mode)
-            if why:
-                raise SpecError(why, file=file)
-            chunks, size = [], 0
-            while size <= MAX_FILE_BYTES:
-                chunk = os.read(descriptor, MAX_FILE_BYTES + 1 - size)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(descriptor)
-    except (FileNotFoundError, NotADirectoryError):
-        raise SpecError("file not found", file=file) from None
-    except OSError as exc:
-        raise SpecError(f"cannot read file: {exc.strerror or exc}", file=file) from None
-    except ValueError:  # an embedded NUL in the path
-        raise SpecError("file not found", file=file) from None
-    data = b"".join(chunks)
-    if len(data) > MAX_FILE_BYTES:
-        raise SpecError(f"file is larger than {MAX_FILE_BYTES:,} bytes, the limit for a spec", file=file)
-    return data
-
-
-def read_text(path: str | os.PathLike) -> str:
-    """Read a spec file, turning every way it can be unreadable into one clear SpecError."""
-    file = str(path)
-    data = _read_bytes(path, file)
-    if b"\x00" in data:
-        raise SpecError("is not a text file (it contains NUL bytes)", file=file)
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"is not UTF-8 text (byte {exc.start})", file=file) from None
-    if not text.strip():
-        raise SpecError("file is empty", file=file)
-    return text
-
-
-def _load(text: str) -> Any:
-    try:
-        return fast_load(text, _PositionLoader)
-    except Exception:  # noqa: BLE001  the composing loader decides every case the fast path leaves
-        return compose_load(text)
-
-
-def compose_load(text: str) -> Any:
-    """The document through PyYAML's composer (the reference the fast path is tested against)."""
-    loader = _PositionLoader(text)  # a SafeLoader subclass: no tags that build Python objects
-    try:
-        node = loader.get_single_node()
-        return None if node is None else loader.construct_document(node)
-    finally:
-        loader.dispose()
-
+from ..errors import SpecError
+from .files import MAX_FILE_BYTES, read_text  # noqa: F401  (re-exported)
+from .nodes import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_LITERAL_INT, PosDict, PosList  # noqa: F401  (re-exported)
 
 def parse_yaml(text: str, file: str = "<spec>") -> Any:
-    """Parse YAML text safely (no Python objects, no tags), with positions."""
-    data = parse_yaml_value(text, file)
+    """Parse YAML text safely (no Python objects, no tags), with positions (a bundled spec's
+    from the parsed-spec cache when it holds this text)."""
+    from .speccache import cached_parse
+
+    data = cached_parse(text, file, parse_yaml_value)
     if data is None:
         raise SpecError("spec is empty", file=file)
     if not isinstance(data, dict):
@@ -236,21 +35,9 @@ def parse_yaml_value(text: str, file: str = "<spec>") -> Any:
     same bounds as a spec (a --set value)."""
     if len(text) > MAX_FILE_BYTES:
         raise SpecError(f"spec text is longer than {MAX_FILE_BYTES:,} characters", file=file)
+    from .yamlparse import load_value
+
     try:
-        data = _load(text)
+        return load_value(text)
     except SpecError as exc:
         raise exc.located(file=file)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise SpecError(
-            f"invalid YAML: {problem}",
-            file=file,
-            line=mark.line + 1 if mark else None,
-            column=mark.column + 1 if mark else None,
-        ) from None
-    except yaml.YAMLError as exc:
-        raise SpecError(f"invalid YAML: {exc}", file=file) from None
-    except RecursionError:
-        raise SpecError("invalid YAML: nested too deeply", file=file) from None
-    return data

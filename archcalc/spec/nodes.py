@@ -1,5 +1,5 @@
 """The loaded document's data (mappings and lists that remember their source position) and
-the bounds on its shape, shared by both ways of loading (archcalc.spec.loader, .fastload)."""
+the bounds on its shape, shared by every way of loading (archcalc.spec.yamlparse, .fastload, .speccache)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ MAX_DEPTH = 100
 # The document as if every alias were written out: a "billion laughs" file of a few hundred bytes
 # expands to 2**30 nodes, and anything that walks it (expansion, messages) would never finish.
 MAX_EXPANDED_NODES = 1_000_000
+# YAML integers are sizes, counts and flags; this bound (the expression evaluator's) keeps a
+# 4,000-digit literal from reaching arithmetic or formatting.
+MAX_LITERAL_INT = 2**62
 
 
 class PosDict(dict):

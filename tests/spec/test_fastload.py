@@ -8,7 +8,8 @@ import yaml
 
 from archcalc.errors import SpecError
 from archcalc.spec.fastload import Unsupported, fast_load
-from archcalc.spec.loader import _PositionLoader, compose_load, parse_yaml
+from archcalc.spec.loader import parse_yaml
+from archcalc.spec.yamlparse import _PositionLoader, compose_load
 from archcalc.spec.nodes import PosDict, PosList
 
 ROOT = Path(__file__).resolve().parents[2]
