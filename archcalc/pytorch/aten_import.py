@@ -251,7 +251,11 @@ class _AtenImporter:
                                      shape_kept=False)
         if problems:
             return self._unsupported(name_node, problems[0], shape_kept=False)
-        rule = aten_ops.ATEN_OPS.get(key)
+        if value.shape[:1] != tensors[0].meta["val"].shape[:1]:
+            before, after = list(tensors[0].meta["val"].shape), list(value.shape)
+            return self._unsupported(name_node, f"views the batch dimension with others ({before} as {after}; "
+                                     "archcalc keeps the batch first)", shape_kept=False)
+        rule, module_rule = self._rule(node, key)
         kept = out == tuple(tensors[0].meta["val"].shape[1:])
         if rule is None:
             return self._unsupported(name_node, "archcalc has no layer type for it", shape_kept=kept)
@@ -269,7 +273,14 @@ class _AtenImporter:
         if isinstance(result, Alias):
             self.producer[name_node] = self.producer[tensors[result.index]]
             return
-        self._emit(node, name_node, result, tensors, out, weights, part)
+        # a layer read by its module's rules has the traced shape of the module's inner layout: not checked
+        self._emit(node, name_node, result, tensors, None if module_rule else out, weights, part)
+
+    def _rule(self, node: fx.Node, key: str):
+        """The op's rule, and whether it is its module's (``MODULE_OPS``: inside a module read whole)."""
+        call = self._table_module(node)
+        rules = aten_ops.MODULE_OPS.get(self.scope_classes.get(tuple(call[1].split("."))), {}) if call else {}
+        return (rules[key], True) if key in rules else (aten_ops.ATEN_OPS.get(key), False)
 
     def _emit(self, node, name_node, emits, tensors, out, weights, part) -> None:
         scope, local, is_module, expect = self._name(node, name_node, part, bool(weights))
@@ -284,7 +295,8 @@ class _AtenImporter:
                 inputs = [len(self.entries) - 1]
             last = k == len(emits) - 1
             self.entries.append(Entry(
-                scope=scope, local=local if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type, args=emit.args,
+                scope=scope, local=(emit.name or local) if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type,
+                args=emit.args,
                 inputs=inputs, functional=functional, shape=out if last else None, expect=expect if k == 0 else None,
                 origin=origin, module=is_module and k == 0))
         for weight in weights:

@@ -27,7 +27,8 @@ SHAPE = (3, 64, 64)
 # GoogLeNet without its auxiliary heads: an eval-mode program never reads them (the import would
 # stop naming them, as test_a_module_forward_never_calls_stops_the_import shows on a small net)
 NETS = {"resnet18": {}, "mobilenet_v3_small": {}, "squeezenet1_1": {}, "efficientnet_b0": {},
-        "googlenet": {"aux_logits": False, "init_weights": False}}
+        "googlenet": {"aux_logits": False, "init_weights": False},
+        "convnext_tiny": {}}  # channels last: permute, layer norm over the last axis, layer scale
 
 
 def measured(module, shape=SHAPE):
@@ -276,3 +277,59 @@ def test_an_archive_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path, 
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("model/models/model.json", b"\0" * (1 << 20))  # 1 MiB of zeros in about 1 KiB
     assert_clean_error(runner.invoke(app, ["params", str(bomb)]), "bomb.pt2", "times its size; refused")
+
+
+class ChannelsLast(torch.nn.Module):
+    """ConvNeXt's channels-last algebra and NF-Nets' scales in one small module: torchvision's
+    LayerNorm2d (read whole), a permute to channels last, a layer norm over the last axis, a
+    linear layer on the channels, back, a C x 1 x 1 layer scale, a constant and a learnable scale."""
+
+    def __init__(self):
+        super().__init__()
+        torchvision_models()  # torchvision imported tolerantly first
+        from torchvision.models.convnext import LayerNorm2d
+
+        self.stem = torch.nn.Conv2d(3, 8, 4, stride=4)
+        self.norm = LayerNorm2d(8)
+        self.ln = torch.nn.LayerNorm(8)
+        self.fc = torch.nn.Linear(8, 16)
+        self.layer_scale = torch.nn.Parameter(torch.ones(16, 1, 1))
+        self.gain = torch.nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        x = self.norm(self.stem(x))
+        x = self.fc(self.ln(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        return (self.layer_scale * x) * 0.5 * self.gain
+
+
+def test_a_channels_last_program_reads_as_the_fx_import(tmp_path):
+    """As exported: the fx import's layers and names; after run_decompositions() the linear layer
+    on the channels-last map is a view of N x H x W x C as (N*H*W) x C, refused naming it."""
+    module = ChannelsLast().eval()
+    shape = (3, 32, 32)
+    report = archcalc.analyze(save(module, tmp_path / "cl.pt2", shape=shape))
+    assert figures(report) == measured(module, shape)
+    fx_rows = archcalc.analyze(module, input_shape=shape).rows
+    assert [(r.name, r.type) for r in report.rows] == [(r.name, r.type) for r in fx_rows]
+    assert {"permute", "layernorm", "layer_scale", "scale"} <= {r.type for r in report.rows}
+    result = runner.invoke(app, ["params", save(module, tmp_path / "core.pt2", shape=shape, decompose=True)])
+    assert result.exit_code == 2
+    assert "aten.view at fc" in result.output and "views the batch dimension with others ([1, 8, 8, 8] as [64, 8]" \
+        in result.output
+
+
+@pytest.mark.parametrize("name", ["skresnet18", "gcresnet33ts"])
+def test_timm_attention_tensor_algebra(name, tmp_path):
+    """timm's selective kernel (stack, a sum over dimension 1) and global context (a matrix
+    product, views of a range of axes): the module's figures and the fx import's names."""
+    torchvision_models()  # timm imports torchvision: tolerantly first
+    timm = pytest.importorskip("timm")
+    module = timm.create_model(name, pretrained=False).eval()
+    report = archcalc.analyze(save(module, tmp_path / f"{name}.pt2"))
+    assert figures(report) == measured(module)
+    names = [row.name for row in report.rows]
+    fx_rows = archcalc.analyze(import_module(module, SHAPE, name=name).graph).rows
+    # the same layers (the parts of a split are listed where the program splits, not where fx uses them)
+    assert sorted(names) == sorted(row.name for row in fx_rows if row.type != "identity")
+    assert {"skresnet18": {"stack_maps", "channel_sum"}, "gcresnet33ts": {"matmul", "reshape"}}[name] <= \
+        {row.type for row in report.rows}

@@ -82,8 +82,7 @@ def linear(call: OpCall):
 
 
 def _linear(call: OpCall, out_features: int, bias: bool):
-    if len(call.in_shape) != 1:
-        raise Unsupported("a linear layer on a tensor of more than 2 dimensions (archcalc reads NxF vectors)")
+    # on the last dimension: a vector's features, or a channels-last map's (the analysis checks which)
     return one("linear", out_features=out_features, bias=bias)
 
 
@@ -251,19 +250,6 @@ def mean(call: OpCall):
 
 
 # -- shapes ----------------------------------------------------------------------------------------
-
-def reshape(call: OpCall):
-    """view / reshape / _unsafe_view / flatten / unflatten, read by the shapes before and after:
-    flattening a map, reading a vector as a map, or nothing."""
-    before, after = call.in_shape, call.out
-    if before == after:
-        return Alias()
-    if len(after) == 1:
-        return one("flatten")
-    if len(before) == 1 and len(after) == 3:
-        return one("reshape", shape=list(after))
-    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads CxHxW maps and flat vectors)")
-
 
 def upsample(mode: str):
     """upsample_nearest2d / upsample_bilinear2d (.vec: output_size or scale_factors; .default:
