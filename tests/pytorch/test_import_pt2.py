@@ -333,3 +333,21 @@ def test_timm_attention_tensor_algebra(name, tmp_path):
     assert sorted(names) == sorted(row.name for row in fx_rows if row.type != "identity")
     assert {"skresnet18": {"stack_maps", "channel_sum"}, "gcresnet33ts": {"matmul", "reshape"}}[name] <= \
         {row.type for row in report.rows}
+
+
+def test_a_weight_read_in_another_shape_is_refused(tmp_path):
+    """A view of a parameter is read in that shape only where a rule checks it (a layer scale, a
+    linear layer's transposed weight): a convolution of a weight stored 8 x 27 is refused."""
+
+    class Viewed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(8, 27))
+
+        def forward(self, x):
+            return torch.nn.functional.conv2d(x, self.w.view(8, 3, 3, 3))
+
+    result = runner.invoke(app, ["params", save(Viewed(), tmp_path / "viewed.pt2", shape=(3, 8, 8))])
+    assert result.exit_code == 2
+    assert "aten.conv2d at the top level" in result.output and "its weight 'w' is read as [8, 3, 3, 3], not as stored " \
+        "([8, 27])" in result.output

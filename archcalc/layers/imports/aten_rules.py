@@ -27,8 +27,10 @@ def arg(call: OpCall, name: str, default=None):
     return call.kwargs.get(name, default)
 
 
-def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weight") -> Weight | None:
-    """The Weight argument ``name`` (None when absent), refused unless it is a ``kind``."""
+def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weight",
+            viewed: bool = False) -> Weight | None:
+    """The Weight argument ``name`` (None when absent), refused unless it is a ``kind`` read in the
+    shape stored (``viewed``: in any shape; the caller checks which)."""
     value = arg(call, name)
     if value is None:
         return None
@@ -36,6 +38,9 @@ def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weigh
         raise Unsupported(f"its {what} is computed in forward, not a {kind} (archcalc reads a layer's own tensors)")
     if value.kind != kind:
         raise Unsupported(f"its {what} '{value.name}' is a {value.kind}, not a {kind}")
+    if not viewed and value.shape != value.stored:
+        raise Unsupported(f"its {what} '{value.name}' is read as {list(value.shape)}, not as stored "
+                          f"({list(value.stored)})")
     return value
 
 
@@ -88,7 +93,7 @@ def _linear(call: OpCall, out_features: int, bias: bool):
 
 def _transposed_weight(call: OpCall, name: str) -> Weight:
     """mm/addmm's second matrix: a linear layer's weight (out x in) read transposed (in x out)."""
-    weight = _weight(call, name)
+    weight = _weight(call, name, viewed=True)
     if len(weight.stored) != 2 or weight.shape != weight.stored[::-1]:
         raise Unsupported(f"a matrix product with '{weight.name}' as stored (a linear layer reads its weight transposed)")
     return weight

@@ -5,7 +5,7 @@ same calls (archcalc.layers.imports.torch_rules). No torch."""
 
 from __future__ import annotations
 
-from .aten_rules import Weight, arg, join, mm
+from .aten_rules import Weight, _weight, arg, join, mm
 from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
 from .torch_rules import matmul, one, permute
 
@@ -16,10 +16,7 @@ def tensor_permute(call: OpCall):
 
 
 def _norm_args(call: OpCall) -> dict:
-    weight, bias = arg(call, "weight"), arg(call, "bias")
-    for value in (weight, bias):
-        if value is not None and not (isinstance(value, Weight) and value.kind == "parameter"):
-            raise Unsupported("a layer norm whose weight or bias is no parameter of the program")
+    weight, bias = _weight(call, "weight"), _weight(call, "bias", what="bias")
     return dict(eps=arg(call, "eps", 1e-5), elementwise_affine=weight is not None, bias=bias is not None)
 
 
