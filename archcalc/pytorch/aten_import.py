@@ -13,6 +13,8 @@ read, or the import stops (``--partial``: listed as not counted). Shapes come fr
 
 from __future__ import annotations
 
+import math
+
 import re
 from dataclasses import dataclass
 
@@ -38,6 +40,16 @@ class _Multi:
 @dataclass(frozen=True)
 class _Uncounted:
     before: object  # the last counted layer it follows (None: the input)
+
+
+@dataclass(frozen=True)
+class _Folded:
+    """A channels-last map viewed with its batch and spatial axes as one, as run_decompositions()
+    writes a linear layer on it (view N x H x W x C as (N*H*W) x C, addmm, view back): what
+    produces the map, and the map's shape (batch first). Ops on it are read as ops on the map."""
+
+    source: object
+    shape: tuple[int, ...]
 
 
 def op_key(target) -> str:
@@ -217,7 +229,8 @@ class _AtenImporter:
                     if isinstance(source, _Uncounted):
                         problems.append("reads the output of an operation not counted")
                     tensors.append(arg)
-                    return TensorArg(len(tensors) - 1, tuple(getattr(arg.meta.get("val"), "shape", ())[1:]))
+                    shape = source.shape if isinstance(source, _Folded) else getattr(arg.meta.get("val"), "shape", ())
+                    return TensorArg(len(tensors) - 1, tuple(shape[1:]))
                 value = arg.meta.get("val")
                 return int(value) if isinstance(value, torch.SymInt) else value
             if isinstance(arg, (list, tuple)):
@@ -251,7 +264,16 @@ class _AtenImporter:
                                      shape_kept=False)
         if problems:
             return self._unsupported(name_node, problems[0], shape_kept=False)
-        if value.shape[:1] != tensors[0].meta["val"].shape[:1]:
+        if self._fold(name_node, key, tensors, value):
+            return
+        folded = next((f for f in (self.producer[t] for t in tensors) if isinstance(f, _Folded)), None)
+        if folded is not None:
+            if len(value.shape) != 2 or value.shape[0] != math.prod(folded.shape[:-1]):
+                return self._unsupported(name_node, f"reads a channels-last map viewed as {list(folded.shape)} -> "
+                                         f"{list(tensors[0].meta['val'].shape)} and gives {list(value.shape)}",
+                                         shape_kept=False)
+            out = tuple(folded.shape[1:-1]) + (int(value.shape[-1]),)
+        elif value.shape[:1] != tensors[0].meta["val"].shape[:1]:
             before, after = list(tensors[0].meta["val"].shape), list(value.shape)
             return self._unsupported(name_node, f"views the batch dimension with others ({before} as {after}; "
                                      "archcalc keeps the batch first)", shape_kept=False)
@@ -275,6 +297,24 @@ class _AtenImporter:
             return
         # a layer read by its module's rules has the traced shape of the module's inner layout: not checked
         self._emit(node, name_node, result, tensors, None if module_rule else out, weights, part)
+        if folded is not None:
+            self.producer[name_node] = _Folded(self.producer[name_node], folded.shape[:1] + out)
+
+    def _fold(self, name_node: fx.Node, key: str, tensors: list, value) -> bool:
+        """A view of a channels-last map (N x ... x C) as (N*...) x C is the map folded (``_Folded``);
+        the view of a folded map back to N x ... x C' is that map again."""
+        if key not in aten_ops.FOLDING_VIEWS or len(tensors) != 1:
+            return False
+        source, before, after = self.producer[tensors[0]], tuple(tensors[0].meta["val"].shape), tuple(value.shape)
+        if isinstance(source, _Folded):
+            if after != source.shape:
+                return False
+            self.producer[name_node] = source.source
+            return True
+        if len(after) == 2 and len(before) > 2 and after == (math.prod(before[:-1]), before[-1]) and after[0] != before[0]:
+            self.producer[name_node] = _Folded(source, before)
+            return True
+        return False
 
     def _rule(self, node: fx.Node, key: str):
         """The op's rule, and whether it is its module's (``MODULE_OPS``: inside a module read whole)."""
@@ -291,6 +331,7 @@ class _AtenImporter:
             if k == 0 or emit.inputs is not None:
                 picks = emit.inputs if emit.inputs is not None else range(len(tensors))
                 inputs = [self.producer[tensors[i]] for i in picks]
+                inputs = [i.source if isinstance(i, _Folded) else i for i in inputs]
             else:
                 inputs = [len(self.entries) - 1]
             last = k == len(emits) - 1

@@ -27,8 +27,7 @@ SHAPE = (3, 64, 64)
 # GoogLeNet without its auxiliary heads: an eval-mode program never reads them (the import would
 # stop naming them, as test_a_module_forward_never_calls_stops_the_import shows on a small net)
 NETS = {"resnet18": {}, "mobilenet_v3_small": {}, "squeezenet1_1": {}, "efficientnet_b0": {},
-        "googlenet": {"aux_logits": False, "init_weights": False},
-        "convnext_tiny": {}}  # channels last: permute, layer norm over the last axis, layer scale
+        "googlenet": {"aux_logits": False, "init_weights": False}}
 
 
 def measured(module, shape=SHAPE):
@@ -64,6 +63,22 @@ def test_saved_torchvision_program_equals_the_module(name, tmp_path):
     if len(names) == len(fx_rows):  # and the same spec, but that the program says which F.relu runs in place
         assert spec_body(imported.text).replace(", inplace: true", "") == \
             spec_body(fx_import.text).replace(", inplace: true", "")
+
+
+def test_convnext_as_exported_and_decomposed(tmp_path):
+    """torchvision's ConvNeXt (channels last: permute, layer norm over the last axis, linear layers
+    on the channels, layer scale; LayerNorm2d read whole), as exported and in core ATen: the
+    module's figures and the fx import's names (StochasticDepth runs no op in eval mode)."""
+    module = torchvision_models().get_model("convnext_tiny", weights=None).eval()
+    program = torch.export.export(module, (torch.zeros(1, *SHAPE),))
+    fx_rows = archcalc.analyze(import_module(module, SHAPE, name="convnext_tiny").graph).rows
+    expected = [(row.name, row.type) for row in fx_rows if row.type != "stochastic_depth"]
+    own = measured(module)
+    for form, path in ((program, tmp_path / "exported.pt2"), (program.run_decompositions(), tmp_path / "core.pt2")):
+        torch.export.save(form, str(path))
+        report = archcalc.analyze(str(path))
+        assert figures(report) == own
+        assert [(row.name, row.type) for row in report.rows] == expected
 
 
 def spec_body(text: str) -> str:
@@ -302,20 +317,29 @@ class ChannelsLast(torch.nn.Module):
         return (self.layer_scale * x) * 0.5 * self.gain
 
 
-def test_a_channels_last_program_reads_as_the_fx_import(tmp_path):
-    """As exported: the fx import's layers and names; after run_decompositions() the linear layer
-    on the channels-last map is a view of N x H x W x C as (N*H*W) x C, refused naming it."""
+@pytest.mark.parametrize("decompose", [False, True])
+def test_a_channels_last_program_reads_as_the_fx_import(tmp_path, decompose):
+    """The fx import's layers and names, as exported and after run_decompositions() (its linear
+    layer on the channels-last map: view N x H x W x C as (N*H*W) x C, addmm, view back; its
+    LayerNorm2d: permute, native_layer_norm, permute)."""
     module = ChannelsLast().eval()
     shape = (3, 32, 32)
-    report = archcalc.analyze(save(module, tmp_path / "cl.pt2", shape=shape))
+    report = archcalc.analyze(save(module, tmp_path / "cl.pt2", shape=shape, decompose=decompose))
     assert figures(report) == measured(module, shape)
     fx_rows = archcalc.analyze(module, input_shape=shape).rows
     assert [(r.name, r.type) for r in report.rows] == [(r.name, r.type) for r in fx_rows]
     assert {"permute", "layernorm", "layer_scale", "scale"} <= {r.type for r in report.rows}
-    result = runner.invoke(app, ["params", save(module, tmp_path / "core.pt2", shape=shape, decompose=True)])
+
+
+def test_a_view_of_the_batch_with_other_axes_is_refused(tmp_path):
+    class Folds(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x.flatten(0, 1))
+
+    result = runner.invoke(app, ["params", save(Folds(), tmp_path / "folds.pt2", shape=(3, 4, 4))])
     assert result.exit_code == 2
-    assert "aten.view at fc" in result.output and "views the batch dimension with others ([1, 8, 8, 8] as [64, 8]" \
-        in result.output
+    assert "aten.flatten at the top level" in result.output and \
+        "views the batch dimension with others ([1, 3, 4, 4] as [3, 4, 4]" in result.output
 
 
 @pytest.mark.parametrize("name", ["skresnet18", "gcresnet33ts"])

@@ -12,7 +12,7 @@ from .aten_rules import (Weight, adaptive_pool, addmm, any_pad, avg_pool, batch_
                          constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
                          leaky_relu, linear, max_pool, mean, mode_pad, narrow, softmax, split, tensor_slice,
                          upsample)
-from .aten_tensor_rules import channels_layer_norm, layer_norm, product, tensor_mm, tensor_permute
+from .aten_tensor_rules import as_strided, channels_layer_norm, layer_norm, product, tensor_mm, tensor_permute
 from .calls import Alias, Emit, Rule
 from .torch_rules import channel_sum, expand_as, reshape, stack, transpose  # read as the fx import reads the same calls
 
@@ -104,6 +104,7 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.dropout": dropout,
     "aten.dropout_": dropout,
     "aten.native_dropout": dropout,
+    "aten.as_strided": as_strided,
     "aten.clone": _alias,
     "aten.alias": _alias,
     "aten.contiguous": _alias,
@@ -126,6 +127,11 @@ READS_WEIGHTS = frozenset({
 # gamma.reshape(1, -1, 1, 1)) likewise
 WEIGHT_VIEWS = frozenset({"aten.t", "aten.numpy_T", "aten.permute", "aten.transpose", "aten.view", "aten.reshape",
                           "aten._unsafe_view"})
+
+
+# views that may fold a channels-last map's batch and spatial axes into one (run_decompositions()'s
+# linear layer on a map: view, addmm, view back), read as the map itself
+FOLDING_VIEWS = frozenset({"aten.view", "aten._unsafe_view", "aten.reshape"})
 
 
 # ops that return several tensors: each element used (``getitem``) is read with ``part``

@@ -5,6 +5,8 @@ same calls (archcalc.layers.imports.torch_rules). No torch."""
 
 from __future__ import annotations
 
+import math
+
 from .aten_rules import Weight, _weight, arg, join, mm
 from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
 from .torch_rules import matmul, one, permute
@@ -77,3 +79,13 @@ def tensor_mm(call: OpCall):
     if arg(call, "mat2") is not None and isinstance(arg(call, "mat2"), Weight):
         return mm(call)
     raise Unsupported("a matrix product with a parameter or constant (archcalc multiplies two activations)")
+
+
+def as_strided(call: OpCall):
+    """as_strided to the input's own shape with the contiguous strides (run_decompositions()
+    restriding a mean's 1x1 result): the tensor as it is. Any other view of the storage is refused."""
+    size, stride = list(arg(call, "size")), list(arg(call, "stride"))
+    contiguous = all(n == 1 or s == math.prod(size[d + 1:]) for d, (n, s) in enumerate(zip(size, stride)))
+    if tuple(size[1:]) == call.in_shape and contiguous and not arg(call, "storage_offset"):
+        return Alias()
+    raise Unsupported(f"as_strided to size {size} with strides {stride} (archcalc reads it only as the tensor itself)")
