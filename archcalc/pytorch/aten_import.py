@@ -14,7 +14,6 @@ read, or the import stops (``--partial``: listed as not counted). Shapes come fr
 from __future__ import annotations
 
 import math
-
 import re
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import aten_ops, torch_ops
 from ..layers.imports.aten_ops import Weight
 from ..layers.imports.calls import Alias, OpCall, TensorArg, Unsupported
+from .aten_program import Program, module_class_key, op_key, static
 from .fx_trace import ImportError_, source_line
 
 
@@ -52,25 +52,6 @@ class _Folded:
     shape: tuple[int, ...]
 
 
-def op_key(target) -> str:
-    """``aten.conv2d`` for aten.conv2d.default; a higher-order op or Python function by its name."""
-    if isinstance(target, torch._ops.OpOverload):
-        return f"{target.namespace}.{target._schema.name.split('::')[-1]}"
-    if isinstance(target, torch._ops.HigherOrderOperator):
-        return f"higher_order.{target.name()}"
-    module = getattr(target, "__module__", "") or ""
-    return f"{'operator' if module == '_operator' else module}.{getattr(target, '__name__', repr(target))}"
-
-
-def module_class_key(kind) -> str:
-    """A module class in nn_module_stack (a type, or its qualified name as a saved program has
-    it) as the fx tables name it: torch.nn's classes by their public path."""
-    if isinstance(kind, type):
-        return torch_ops.table_key(kind, torch_ops.MODULES)
-    text = str(kind)
-    return re.sub(r"^torch\.nn\.modules\.[A-Za-z_0-9]+\.", "torch.nn.", text)
-
-
 def _base_name(node: fx.Node) -> str:
     """A node's name as the fx importer would have it: add__1 (aten.add_) -> add,
     upsample_bilinear2d (F.interpolate) -> interpolate."""
@@ -78,43 +59,8 @@ def _base_name(node: fx.Node) -> str:
     return aten_ops.FX_NODE_NAMES.get(base, base)
 
 
-class _Program:
-    """What the importer needs of an ExportedProgram: its graph, the placeholders that are
-    parameters, buffers and constants (with their state_dict names and shapes), the user input."""
-
-    def __init__(self, program):
-        signature = program.graph_signature
-        self.graph = program.graph
-        self.weights: dict[str, tuple[str, str]] = {}  # placeholder name -> (kind, state_dict name)
-        for spec in signature.input_specs:
-            kind = spec.kind.name
-            if kind in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR"):
-                self.weights[spec.arg.name] = ({"PARAMETER": "parameter", "BUFFER": "buffer"}.get(kind, "constant"),
-                                               spec.target)
-        self.user_inputs = [s.arg.name for s in signature.input_specs if s.kind.name == "USER_INPUT"]
-        self.user_outputs = {getattr(s.arg, "name", None) for s in signature.output_specs if s.kind.name == "USER_OUTPUT"}
-        self.sizes: dict[str, tuple[str, int]] = {}  # parameter or buffer name -> (kind, elements)
-        for node in self.graph.nodes:
-            if node.op == "placeholder" and node.name in self.weights:
-                kind, name = self.weights[node.name]
-                if kind != "constant":  # a tensor made in forward and lifted: the module holds no such tensor
-                    self.sizes[name] = (kind, _numel(node.meta.get("val")))
-
-
-def _numel(value) -> int:
-    return int(value.numel()) if isinstance(value, torch.Tensor) else 0
-
-
-def _static(value, what: str):
-    """A node's value with plain int sizes; a program exported with dynamic shapes is refused."""
-    if isinstance(value, torch.Tensor) and not all(isinstance(s, int) for s in value.shape):
-        raise ImportError_(f"{what} has dynamic sizes {list(value.shape)}; archcalc reads a program exported for one "
-                           "input shape")
-    return value
-
-
 class _AtenImporter:
-    def __init__(self, program: _Program, partial: bool):
+    def __init__(self, program: Program, partial: bool):
         self.program = program
         self.partial = partial
         self.entries: list[Entry] = []
@@ -151,7 +97,7 @@ class _AtenImporter:
                     shape = tuple(int(s) for s in value.shape) if isinstance(value, torch.Tensor) else ()
                     self.producer[node] = Weight(name, shape, shape, kind)
                 else:
-                    _static(value, "the program's input")
+                    static(value, "the program's input")
                     self.producer[node] = None
             elif node.op == "output":
                 outputs = self._outputs(node)
@@ -166,11 +112,11 @@ class _AtenImporter:
             return
         if key == "operator.getitem" and isinstance(self.producer.get(node.args[0]), _Multi):
             if isinstance(value, torch.Tensor) and (node.users or node.name in self.program.user_outputs):
-                self._convert(self.producer[node.args[0]].node, _static(value, node.name), part=node.args[1],
+                self._convert(self.producer[node.args[0]].node, static(value, node.name), part=node.args[1],
                               name_node=node)
             return
         if isinstance(value, torch.Tensor):
-            self._convert(node, _static(value, node.name))
+            self._convert(node, static(value, node.name))
         elif isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
             if key in aten_ops.MULTI_OUTPUT:
                 self.producer[node] = _Multi(node)
@@ -311,7 +257,7 @@ class _AtenImporter:
                 return False
             self.producer[name_node] = source.source
             return True
-        if len(after) == 2 and len(before) > 2 and after == (math.prod(before[:-1]), before[-1]) and after[0] != before[0]:
+        if len(before) > 2 and after == (math.prod(before[:-1]), before[-1]) and after[0] != before[0]:
             self.producer[name_node] = _Folded(source, before)
             return True
         return False
@@ -428,7 +374,7 @@ def _flat(values):
 
 def read_program(program, name: str, partial: bool = False) -> ImportedNet:
     """The imported net of an ExportedProgram (one tensor in, fixed sizes)."""
-    wrapped = _Program(program)
+    wrapped = Program(program)
     importer = _AtenImporter(wrapped, partial)
     outputs = importer.run()
     for message in importer.unread():
@@ -439,13 +385,3 @@ def read_program(program, name: str, partial: bool = False) -> ImportedNet:
     shape = tuple(int(s) for s in example.meta["val"].shape[1:])
     return ImportedNet(name=name, input_shape=shape, entries=importer.entries, outputs=outputs,
                        scope_classes=importer.scope_classes, not_counted=importer.not_counted)
-
-
-def program_input(program) -> tuple[int, ...]:
-    """The shape (batch first) of the program's one tensor input."""
-    wrapped = _Program(program)
-    found = [n for n in wrapped.graph.nodes if n.op == "placeholder" and n.name in wrapped.user_inputs]
-    if len(found) != 1:
-        raise ImportError_(f"the program takes {len(found)} tensors; archcalc imports models of one input")
-    value = _static(found[0].meta.get("val"), "the program's input")
-    return tuple(int(s) for s in value.shape)
