@@ -375,3 +375,24 @@ def test_a_weight_read_in_another_shape_is_refused(tmp_path):
     assert result.exit_code == 2
     assert "aten.conv2d at the top level" in result.output
     assert "its weight 'w' is read as [8, 3, 3, 3], not as stored ([8, 27])" in result.output
+
+
+class Context(torch.nn.Module):
+    """timm's global-context pooling: a map's positions weighted by a softmax over them, a matrix
+    product of two activations (core ATen: expand to the same shape, view, bmm, view back)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = torch.nn.Conv2d(8, 1, 1)
+
+    def forward(self, x):
+        weights = torch.softmax(self.attn(x).reshape(1, 1, 64), dim=-1).unsqueeze(3)
+        return (x.reshape(1, 8, 64).unsqueeze(1) @ weights).view(1, 8, 1, 1)
+
+
+@pytest.mark.parametrize("decompose", [False, True])
+def test_a_matrix_product_of_activations(tmp_path, decompose):
+    module = Context().eval()
+    report = archcalc.analyze(save(module, tmp_path / "context.pt2", shape=(8, 8, 8), decompose=decompose))
+    assert figures(report) == measured(module, (8, 8, 8))
+    assert {"matmul", "reshape", "softmax"} <= {row.type for row in report.rows}

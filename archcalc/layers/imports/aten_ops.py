@@ -12,7 +12,7 @@ from .aten_rules import (Weight, adaptive_pool, addmm, any_pad, avg_pool, batch_
                          constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
                          leaky_relu, linear, max_pool, mean, mode_pad, narrow, softmax, split, tensor_slice,
                          upsample)
-from .aten_tensor_rules import as_strided, channels_layer_norm, layer_norm, product, tensor_mm, tensor_permute
+from .aten_tensor_rules import as_strided, channels_layer_norm, expand, layer_norm, product, tensor_mm, tensor_permute
 from .calls import Alias, Emit, Rule
 from .torch_rules import channel_sum, expand_as, reshape, stack, transpose  # read as the fx import reads the same calls
 
@@ -92,6 +92,7 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.unsqueeze": reshape,
     "aten.transpose": transpose,
     "aten.expand_as": expand_as,
+    "aten.expand": expand,
     "aten.upsample_nearest2d": upsample("nearest"),
     "aten.upsample_bilinear2d": upsample("bilinear"),
     "aten.constant_pad_nd": constant_pad,

@@ -89,3 +89,12 @@ def as_strided(call: OpCall):
     if tuple(size[1:]) == call.in_shape and contiguous and not arg(call, "storage_offset"):
         return Alias()
     raise Unsupported(f"as_strided to size {size} with strides {stride} (archcalc reads it only as the tensor itself)")
+
+
+def expand(call: OpCall):
+    """expand to the tensor's own shape (run_decompositions()'s matmul broadcasting operands that
+    already agree): the tensor as it is. A real broadcast is refused."""
+    size = list(arg(call, "size"))
+    if len(size) == len(call.in_shape) + 1 and all(s in (-1, n) for s, n in zip(size[1:], call.in_shape)):
+        return Alias()
+    raise Unsupported(f"expanding {list(call.in_shape)} to {size[1:]} (archcalc broadcasts only in its joins)")
