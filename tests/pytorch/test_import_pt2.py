@@ -378,15 +378,18 @@ def test_a_weight_read_in_another_shape_is_refused(tmp_path):
 
 
 class Context(torch.nn.Module):
-    """timm's global-context pooling: a map's positions weighted by a softmax over them, a matrix
-    product of two activations (core ATen: expand to the same shape, view, bmm, view back)."""
+    """timm's ECA gate (expand_as; core ATen: expand), a transpose of an axis of size 1 (ResNeSt's
+    radix softmax; core ATen: permute) and global-context pooling: a map's positions weighted by a
+    softmax over them, a matrix product of two activations (core ATen: expand, view, bmm, view)."""
 
     def __init__(self):
         super().__init__()
         self.attn = torch.nn.Conv2d(8, 1, 1)
 
     def forward(self, x):
-        weights = torch.softmax(self.attn(x).reshape(1, 1, 64), dim=-1).unsqueeze(3)
+        x = x * torch.sigmoid(x.mean((2, 3), keepdim=True)).expand_as(x)
+        scores = self.attn(x).view(1, 1, 2, 32).transpose(1, 2).reshape(1, 1, 64)
+        weights = torch.softmax(scores, dim=-1).unsqueeze(3)
         return (x.reshape(1, 8, 64).unsqueeze(1) @ weights).view(1, 8, 1, 1)
 
 

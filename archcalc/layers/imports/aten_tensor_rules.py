@@ -9,12 +9,18 @@ import math
 
 from .aten_rules import Weight, _weight, arg, join, mm
 from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
-from .torch_rules import matmul, one, permute
+from .torch_rules import matmul, one, permute, reshape
 
 
 def tensor_permute(call: OpCall):
-    """aten.permute(self, dims) of an activation (a parameter read permuted is a weight view)."""
-    return permute(call, list(arg(call, "dims")))
+    """aten.permute(self, dims) of an activation (a parameter read permuted is a weight view); one
+    that moves only axes of size 1 keeps the elements' order: a reshape, as the fx import reads
+    such a transpose (core ATen writes timm's radix softmax transpose(1, 2) as a permute)."""
+    dims = [d % (len(call.in_shape) + 1) for d in arg(call, "dims")]
+    moved = [d - 1 for d in dims[1:] if d > 0 and call.in_shape[d - 1] != 1]
+    if dims[:1] == [0] and dims != sorted(dims) and moved == sorted(moved):
+        return reshape(call)
+    return permute(call, dims)
 
 
 def _norm_args(call: OpCall) -> dict:
@@ -93,8 +99,10 @@ def as_strided(call: OpCall):
 
 def expand(call: OpCall):
     """expand to the tensor's own shape (run_decompositions()'s matmul broadcasting operands that
-    already agree): the tensor as it is. A real broadcast is refused."""
+    already agree), or of a gate's axes of size 1 (core ATen's ``expand_as``: timm's ECA): the
+    tensor as it is, as the fx import reads expand_as; the product after it broadcasts, and the
+    importer's shape check stops a consumer that would not."""
     size = list(arg(call, "size"))
-    if len(size) == len(call.in_shape) + 1 and all(s in (-1, n) for s, n in zip(size[1:], call.in_shape)):
+    if len(size) == len(call.in_shape) + 1 and all(s in (-1, n) or n == 1 for s, n in zip(size[1:], call.in_shape)):
         return Alias()
-    raise Unsupported(f"expanding {list(call.in_shape)} to {size[1:]} (archcalc broadcasts only in its joins)")
+    raise Unsupported(f"expanding {list(call.in_shape)} to {size[1:]}")
