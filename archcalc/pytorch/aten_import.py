@@ -13,6 +13,7 @@ read, or the import stops (``--partial``: listed as not counted). Shapes come fr
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import aten_ops, torch_ops
 from ..layers.imports.aten_ops import Weight
 from ..layers.imports.calls import Alias, OpCall, TensorArg, Unsupported
+from .aten_program import Program, module_class_key, op_key, static
 from .fx_trace import ImportError_, source_line
 
 
@@ -40,23 +42,14 @@ class _Uncounted:
     before: object  # the last counted layer it follows (None: the input)
 
 
-def op_key(target) -> str:
-    """``aten.conv2d`` for aten.conv2d.default; a higher-order op or Python function by its name."""
-    if isinstance(target, torch._ops.OpOverload):
-        return f"{target.namespace}.{target._schema.name.split('::')[-1]}"
-    if isinstance(target, torch._ops.HigherOrderOperator):
-        return f"higher_order.{target.name()}"
-    module = getattr(target, "__module__", "") or ""
-    return f"{'operator' if module == '_operator' else module}.{getattr(target, '__name__', repr(target))}"
+@dataclass(frozen=True)
+class _Folded:
+    """A channels-last map viewed with its batch and spatial axes as one, as run_decompositions()
+    writes a linear layer on it (view N x H x W x C as (N*H*W) x C, addmm, view back): what
+    produces the map, and the map's shape (batch first). Ops on it are read as ops on the map."""
 
-
-def module_class_key(kind) -> str:
-    """A module class in nn_module_stack (a type, or its qualified name as a saved program has
-    it) as the fx tables name it: torch.nn's classes by their public path."""
-    if isinstance(kind, type):
-        return torch_ops.table_key(kind, torch_ops.MODULES)
-    text = str(kind)
-    return re.sub(r"^torch\.nn\.modules\.[A-Za-z_0-9]+\.", "torch.nn.", text)
+    source: object
+    shape: tuple[int, ...]
 
 
 def _base_name(node: fx.Node) -> str:
@@ -66,43 +59,8 @@ def _base_name(node: fx.Node) -> str:
     return aten_ops.FX_NODE_NAMES.get(base, base)
 
 
-class _Program:
-    """What the importer needs of an ExportedProgram: its graph, the placeholders that are
-    parameters, buffers and constants (with their state_dict names and shapes), the user input."""
-
-    def __init__(self, program):
-        signature = program.graph_signature
-        self.graph = program.graph
-        self.weights: dict[str, tuple[str, str]] = {}  # placeholder name -> (kind, state_dict name)
-        for spec in signature.input_specs:
-            kind = spec.kind.name
-            if kind in ("PARAMETER", "BUFFER", "CONSTANT_TENSOR"):
-                self.weights[spec.arg.name] = ({"PARAMETER": "parameter", "BUFFER": "buffer"}.get(kind, "constant"),
-                                               spec.target)
-        self.user_inputs = [s.arg.name for s in signature.input_specs if s.kind.name == "USER_INPUT"]
-        self.user_outputs = {getattr(s.arg, "name", None) for s in signature.output_specs if s.kind.name == "USER_OUTPUT"}
-        self.sizes: dict[str, tuple[str, int]] = {}  # parameter or buffer name -> (kind, elements)
-        for node in self.graph.nodes:
-            if node.op == "placeholder" and node.name in self.weights:
-                kind, name = self.weights[node.name]
-                if kind != "constant":  # a tensor made in forward and lifted: the module holds no such tensor
-                    self.sizes[name] = (kind, _numel(node.meta.get("val")))
-
-
-def _numel(value) -> int:
-    return int(value.numel()) if isinstance(value, torch.Tensor) else 0
-
-
-def _static(value, what: str):
-    """A node's value with plain int sizes; a program exported with dynamic shapes is refused."""
-    if isinstance(value, torch.Tensor) and not all(isinstance(s, int) for s in value.shape):
-        raise ImportError_(f"{what} has dynamic sizes {list(value.shape)}; archcalc reads a program exported for one "
-                           "input shape")
-    return value
-
-
 class _AtenImporter:
-    def __init__(self, program: _Program, partial: bool):
+    def __init__(self, program: Program, partial: bool):
         self.program = program
         self.partial = partial
         self.entries: list[Entry] = []
@@ -139,7 +97,7 @@ class _AtenImporter:
                     shape = tuple(int(s) for s in value.shape) if isinstance(value, torch.Tensor) else ()
                     self.producer[node] = Weight(name, shape, shape, kind)
                 else:
-                    _static(value, "the program's input")
+                    static(value, "the program's input")
                     self.producer[node] = None
             elif node.op == "output":
                 outputs = self._outputs(node)
@@ -154,11 +112,11 @@ class _AtenImporter:
             return
         if key == "operator.getitem" and isinstance(self.producer.get(node.args[0]), _Multi):
             if isinstance(value, torch.Tensor) and (node.users or node.name in self.program.user_outputs):
-                self._convert(self.producer[node.args[0]].node, _static(value, node.name), part=node.args[1],
+                self._convert(self.producer[node.args[0]].node, static(value, node.name), part=node.args[1],
                               name_node=node)
             return
         if isinstance(value, torch.Tensor):
-            self._convert(node, _static(value, node.name))
+            self._convert(node, static(value, node.name))
         elif isinstance(value, (tuple, list)) and any(isinstance(v, torch.Tensor) for v in value):
             if key in aten_ops.MULTI_OUTPUT:
                 self.producer[node] = _Multi(node)
@@ -217,7 +175,8 @@ class _AtenImporter:
                     if isinstance(source, _Uncounted):
                         problems.append("reads the output of an operation not counted")
                     tensors.append(arg)
-                    return TensorArg(len(tensors) - 1, tuple(getattr(arg.meta.get("val"), "shape", ())[1:]))
+                    shape = source.shape if isinstance(source, _Folded) else getattr(arg.meta.get("val"), "shape", ())
+                    return TensorArg(len(tensors) - 1, tuple(shape[1:]))
                 value = arg.meta.get("val")
                 return int(value) if isinstance(value, torch.SymInt) else value
             if isinstance(arg, (list, tuple)):
@@ -251,7 +210,20 @@ class _AtenImporter:
                                      shape_kept=False)
         if problems:
             return self._unsupported(name_node, problems[0], shape_kept=False)
-        rule = aten_ops.ATEN_OPS.get(key)
+        if self._fold(name_node, key, tensors, value):
+            return
+        folded = next((f for f in (self.producer[t] for t in tensors) if isinstance(f, _Folded)), None)
+        if folded is not None:
+            if len(value.shape) != 2 or value.shape[0] != math.prod(folded.shape[:-1]):
+                return self._unsupported(name_node, f"reads a channels-last map viewed as {list(folded.shape)} -> "
+                                         f"{list(tensors[0].meta['val'].shape)} and gives {list(value.shape)}",
+                                         shape_kept=False)
+            out = tuple(folded.shape[1:-1]) + (int(value.shape[-1]),)
+        elif value.shape[:1] != tensors[0].meta["val"].shape[:1]:
+            before, after = list(tensors[0].meta["val"].shape), list(value.shape)
+            return self._unsupported(name_node, f"views the batch dimension with others ({before} as {after}; "
+                                     "archcalc keeps the batch first)", shape_kept=False)
+        rule, module_rule = self._rule(node, key)
         kept = out == tuple(tensors[0].meta["val"].shape[1:])
         if rule is None:
             return self._unsupported(name_node, "archcalc has no layer type for it", shape_kept=kept)
@@ -269,7 +241,32 @@ class _AtenImporter:
         if isinstance(result, Alias):
             self.producer[name_node] = self.producer[tensors[result.index]]
             return
-        self._emit(node, name_node, result, tensors, out, weights, part)
+        # a layer read by its module's rules has the traced shape of the module's inner layout: not checked
+        self._emit(node, name_node, result, tensors, None if module_rule else out, weights, part)
+        if folded is not None:
+            self.producer[name_node] = _Folded(self.producer[name_node], folded.shape[:1] + out)
+
+    def _fold(self, name_node: fx.Node, key: str, tensors: list, value) -> bool:
+        """A view of a channels-last map (N x ... x C) as (N*...) x C is the map folded (``_Folded``);
+        the view of a folded map back to N x ... x C' is that map again."""
+        if key not in aten_ops.FOLDING_VIEWS or len(tensors) != 1:
+            return False
+        source, before, after = self.producer[tensors[0]], tuple(tensors[0].meta["val"].shape), tuple(value.shape)
+        if isinstance(source, _Folded):
+            if after != source.shape:
+                return False
+            self.producer[name_node] = source.source
+            return True
+        if len(before) > 2 and after == (math.prod(before[:-1]), before[-1]) and after[0] != before[0]:
+            self.producer[name_node] = _Folded(source, before)
+            return True
+        return False
+
+    def _rule(self, node: fx.Node, key: str):
+        """The op's rule, and whether it is its module's (``MODULE_OPS``: inside a module read whole)."""
+        call = self._table_module(node)
+        rules = aten_ops.MODULE_OPS.get(self.scope_classes.get(tuple(call[1].split("."))), {}) if call else {}
+        return (rules[key], True) if key in rules else (aten_ops.ATEN_OPS.get(key), False)
 
     def _emit(self, node, name_node, emits, tensors, out, weights, part) -> None:
         scope, local, is_module, expect = self._name(node, name_node, part, bool(weights))
@@ -280,11 +277,13 @@ class _AtenImporter:
             if k == 0 or emit.inputs is not None:
                 picks = emit.inputs if emit.inputs is not None else range(len(tensors))
                 inputs = [self.producer[tensors[i]] for i in picks]
+                inputs = [i.source if isinstance(i, _Folded) else i for i in inputs]
             else:
                 inputs = [len(self.entries) - 1]
             last = k == len(emits) - 1
             self.entries.append(Entry(
-                scope=scope, local=local if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type, args=emit.args,
+                scope=scope, local=(emit.name or local) if k == 0 else f"{local}_{emit.suffix or k}", type=emit.type,
+                args=emit.args,
                 inputs=inputs, functional=functional, shape=out if last else None, expect=expect if k == 0 else None,
                 origin=origin, module=is_module and k == 0))
         for weight in weights:
@@ -375,7 +374,7 @@ def _flat(values):
 
 def read_program(program, name: str, partial: bool = False) -> ImportedNet:
     """The imported net of an ExportedProgram (one tensor in, fixed sizes)."""
-    wrapped = _Program(program)
+    wrapped = Program(program)
     importer = _AtenImporter(wrapped, partial)
     outputs = importer.run()
     for message in importer.unread():
@@ -386,13 +385,3 @@ def read_program(program, name: str, partial: bool = False) -> ImportedNet:
     shape = tuple(int(s) for s in example.meta["val"].shape[1:])
     return ImportedNet(name=name, input_shape=shape, entries=importer.entries, outputs=outputs,
                        scope_classes=importer.scope_classes, not_counted=importer.not_counted)
-
-
-def program_input(program) -> tuple[int, ...]:
-    """The shape (batch first) of the program's one tensor input."""
-    wrapped = _Program(program)
-    found = [n for n in wrapped.graph.nodes if n.op == "placeholder" and n.name in wrapped.user_inputs]
-    if len(found) != 1:
-        raise ImportError_(f"the program takes {len(found)} tensors; archcalc imports models of one input")
-    value = _static(found[0].meta.get("val"), "the program's input")
-    return tuple(int(s) for s in value.shape)

@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from ..errors import SpecError, UsageError, clip
-from .aten_import import program_input, read_program
+from .aten_import import read_program
+from .aten_program import program_input
 from .fx_trace import ImportError_, on_meta
 from .imported import Imported, finish_import
 

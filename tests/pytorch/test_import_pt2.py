@@ -65,6 +65,22 @@ def test_saved_torchvision_program_equals_the_module(name, tmp_path):
             spec_body(fx_import.text).replace(", inplace: true", "")
 
 
+def test_convnext_as_exported_and_decomposed(tmp_path):
+    """torchvision's ConvNeXt (channels last: permute, layer norm over the last axis, linear layers
+    on the channels, layer scale; LayerNorm2d read whole), as exported and in core ATen: the
+    module's figures and the fx import's names (StochasticDepth runs no op in eval mode)."""
+    module = torchvision_models().get_model("convnext_tiny", weights=None).eval()
+    program = torch.export.export(module, (torch.zeros(1, *SHAPE),))
+    fx_rows = archcalc.analyze(import_module(module, SHAPE, name="convnext_tiny").graph).rows
+    expected = [(row.name, row.type) for row in fx_rows if row.type != "stochastic_depth"]
+    own = measured(module)
+    for form, path in ((program, tmp_path / "exported.pt2"), (program.run_decompositions(), tmp_path / "core.pt2")):
+        torch.export.save(form, str(path))
+        report = archcalc.analyze(str(path))
+        assert figures(report) == own
+        assert [(row.name, row.type) for row in report.rows] == expected
+
+
 def spec_body(text: str) -> str:
     return text[text.index("\nblocks:"):]
 
@@ -276,3 +292,110 @@ def test_an_archive_that_unpacks_to_far_more_than_its_size_is_refused(tmp_path, 
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("model/models/model.json", b"\0" * (1 << 20))  # 1 MiB of zeros in about 1 KiB
     assert_clean_error(runner.invoke(app, ["params", str(bomb)]), "bomb.pt2", "times its size; refused")
+
+
+class ChannelsLast(torch.nn.Module):
+    """ConvNeXt's channels-last algebra and NF-Nets' scales in one small module: torchvision's
+    LayerNorm2d (read whole), a permute to channels last, a layer norm over the last axis, a
+    linear layer on the channels, back, a C x 1 x 1 layer scale, a constant and a learnable scale."""
+
+    def __init__(self):
+        super().__init__()
+        torchvision_models()  # torchvision imported tolerantly first
+        from torchvision.models.convnext import LayerNorm2d
+
+        self.stem = torch.nn.Conv2d(3, 8, 4, stride=4)
+        self.norm = LayerNorm2d(8)
+        self.ln = torch.nn.LayerNorm(8)
+        self.fc = torch.nn.Linear(8, 16)
+        self.layer_scale = torch.nn.Parameter(torch.ones(16, 1, 1))
+        self.gain = torch.nn.Parameter(torch.tensor(1.0))
+
+    def forward(self, x):
+        x = self.norm(self.stem(x))
+        x = self.fc(self.ln(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+        return (self.layer_scale * x) * 0.5 * self.gain
+
+
+@pytest.mark.parametrize("decompose", [False, True])
+def test_a_channels_last_program_reads_as_the_fx_import(tmp_path, decompose):
+    """The fx import's layers and names, as exported and after run_decompositions() (its linear
+    layer on the channels-last map: view N x H x W x C as (N*H*W) x C, addmm, view back; its
+    LayerNorm2d: permute, native_layer_norm, permute)."""
+    module = ChannelsLast().eval()
+    shape = (3, 32, 32)
+    report = archcalc.analyze(save(module, tmp_path / "cl.pt2", shape=shape, decompose=decompose))
+    assert figures(report) == measured(module, shape)
+    fx_rows = archcalc.analyze(module, input_shape=shape).rows
+    assert [(r.name, r.type) for r in report.rows] == [(r.name, r.type) for r in fx_rows]
+    assert {"permute", "layernorm", "layer_scale", "scale"} <= {r.type for r in report.rows}
+
+
+def test_a_view_of_the_batch_with_other_axes_is_refused(tmp_path):
+    class Folds(torch.nn.Module):
+        def forward(self, x):
+            return torch.relu(x.flatten(0, 1))
+
+    result = runner.invoke(app, ["params", save(Folds(), tmp_path / "folds.pt2", shape=(3, 4, 4))])
+    assert result.exit_code == 2
+    assert "aten.flatten at the top level" in result.output and \
+        "views the batch dimension with others ([1, 3, 4, 4] as [3, 4, 4]" in result.output
+
+
+@pytest.mark.parametrize("name", ["skresnet18", "gcresnet33ts"])
+def test_timm_attention_tensor_algebra(name, tmp_path):
+    """timm's selective kernel (stack, a sum over dimension 1) and global context (a matrix
+    product, views of a range of axes): the module's figures and the fx import's names."""
+    torchvision_models()  # timm imports torchvision: tolerantly first
+    timm = pytest.importorskip("timm")
+    module = timm.create_model(name, pretrained=False).eval()
+    report = archcalc.analyze(save(module, tmp_path / f"{name}.pt2"))
+    assert figures(report) == measured(module)
+    names = [row.name for row in report.rows]
+    fx_rows = archcalc.analyze(import_module(module, SHAPE, name=name).graph).rows
+    # the same layers (the parts of a split are listed where the program splits, not where fx uses them)
+    assert sorted(names) == sorted(row.name for row in fx_rows if row.type != "identity")
+    assert {"skresnet18": {"stack_maps", "channel_sum"}, "gcresnet33ts": {"matmul", "reshape"}}[name] <= \
+        {row.type for row in report.rows}
+
+
+def test_a_weight_read_in_another_shape_is_refused(tmp_path):
+    """A view of a parameter is read in that shape only where a rule checks it (a layer scale, a
+    linear layer's transposed weight): a convolution of a weight stored 8 x 27 is refused."""
+
+    class Viewed(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.zeros(8, 27))
+
+        def forward(self, x):
+            return torch.nn.functional.conv2d(x, self.w.view(8, 3, 3, 3))
+
+    result = runner.invoke(app, ["params", save(Viewed(), tmp_path / "viewed.pt2", shape=(3, 8, 8))])
+    assert result.exit_code == 2
+    assert "aten.conv2d at the top level" in result.output
+    assert "its weight 'w' is read as [8, 3, 3, 3], not as stored ([8, 27])" in result.output
+
+
+class Context(torch.nn.Module):
+    """timm's ECA gate (expand_as; core ATen: expand), a transpose of an axis of size 1 (ResNeSt's
+    radix softmax; core ATen: permute) and global-context pooling: a map's positions weighted by a
+    softmax over them, a matrix product of two activations (core ATen: expand, view, bmm, view)."""
+
+    def __init__(self):
+        super().__init__()
+        self.attn = torch.nn.Conv2d(8, 1, 1)
+
+    def forward(self, x):
+        x = x * torch.sigmoid(x.mean((2, 3), keepdim=True)).expand_as(x)
+        scores = self.attn(x).view(1, 1, 2, 32).transpose(1, 2).reshape(1, 1, 64)
+        weights = torch.softmax(scores, dim=-1).unsqueeze(3)
+        return (x.reshape(1, 8, 64).unsqueeze(1) @ weights).view(1, 8, 1, 1)
+
+
+@pytest.mark.parametrize("decompose", [False, True])
+def test_a_matrix_product_of_activations(tmp_path, decompose):
+    module = Context().eval()
+    report = archcalc.analyze(save(module, tmp_path / "context.pt2", shape=(8, 8, 8), decompose=decompose))
+    assert figures(report) == measured(module, (8, 8, 8))
+    assert {"matmul", "reshape", "softmax"} <= {row.type for row in report.rows}

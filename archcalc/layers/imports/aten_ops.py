@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from .aten_rules import (Weight, adaptive_pool, addmm, any_pad, avg_pool, batch_norm, cat, channel_shuffle, chunk,  # noqa: F401
                          constant_pad, convolution, dropout, elementwise, elu, gelu, group_norm, hardtanh, join,
-                         leaky_relu, linear, max_pool, mean, mm, mode_pad, narrow, reshape, softmax, split, tensor_slice,
+                         leaky_relu, linear, max_pool, mean, mode_pad, narrow, softmax, split, tensor_slice,
                          upsample)
+from .aten_tensor_rules import as_strided, channels_layer_norm, expand, layer_norm, product, tensor_mm, tensor_permute
 from .calls import Alias, Emit, Rule
+from .torch_rules import channel_sum, expand_as, reshape, stack, transpose  # read as the fx import reads the same calls
 
 
 def _inplace(table: dict[str, Rule], flag: bool = True) -> dict[str, Rule]:
@@ -39,7 +41,9 @@ ATEN_OPS: dict[str, Rule] = {
     **{f"aten.conv_transpose{d}d": lambda c: convolution(c, transposed=True) for d in (1, 2, 3)},
     "aten.linear": linear,
     "aten.addmm": addmm,
-    "aten.mm": mm,
+    "aten.mm": tensor_mm,
+    "aten.bmm": tensor_mm,
+    "aten.matmul": tensor_mm,
     # normalisation
     "aten.batch_norm": batch_norm,
     "aten._native_batch_norm_legit_no_training": batch_norm,
@@ -48,6 +52,8 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.native_batch_norm": batch_norm,
     "aten.group_norm": group_norm,
     "aten.native_group_norm": group_norm,
+    "aten.layer_norm": layer_norm,
+    "aten.native_layer_norm": layer_norm,
     # activations
     **_inplace({
         "aten.relu": elementwise("relu"), "aten.hardtanh": hardtanh, "aten.hardswish": elementwise("hardswish"),
@@ -55,7 +61,7 @@ ATEN_OPS: dict[str, Rule] = {
         "aten.sigmoid": elementwise("sigmoid"), "aten.tanh": elementwise("tanh"), "aten.leaky_relu": leaky_relu,
         "aten.elu": elu,
     }),
-    **_inplace({"aten.add": join("add", 0), "aten.mul": join("mul", 1)}, flag=False),
+    **_inplace({"aten.add": join("add", 0), "aten.mul": product}, flag=False),
     "aten.softmax": softmax,
     "aten._softmax": softmax,
     # pools
@@ -69,6 +75,9 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.mean": mean,
     # joins, splits, shapes
     "aten.cat": cat,
+    "aten.stack": stack,
+    "aten.sum": channel_sum,
+    "aten.permute": tensor_permute,
     "aten.concat": cat,
     "aten.split": split,
     "aten.split_with_sizes": split,
@@ -80,6 +89,10 @@ ATEN_OPS: dict[str, Rule] = {
     "aten._unsafe_view": reshape,
     "aten.flatten": reshape,
     "aten.unflatten": reshape,
+    "aten.unsqueeze": reshape,
+    "aten.transpose": transpose,
+    "aten.expand_as": expand_as,
+    "aten.expand": expand,
     "aten.upsample_nearest2d": upsample("nearest"),
     "aten.upsample_bilinear2d": upsample("bilinear"),
     "aten.constant_pad_nd": constant_pad,
@@ -92,6 +105,7 @@ ATEN_OPS: dict[str, Rule] = {
     "aten.dropout": dropout,
     "aten.dropout_": dropout,
     "aten.native_dropout": dropout,
+    "aten.as_strided": as_strided,
     "aten.clone": _alias,
     "aten.alias": _alias,
     "aten.contiguous": _alias,
@@ -106,12 +120,19 @@ READS_WEIGHTS = frozenset({
     "aten.convolution", *(f"aten.conv{d}d" for d in (1, 2, 3)), *(f"aten.conv_transpose{d}d" for d in (1, 2, 3)),
     "aten.linear", "aten.addmm", "aten.mm", "aten.batch_norm", "aten._native_batch_norm_legit_no_training",
     "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
-    "aten.group_norm", "aten.native_group_norm",
+    "aten.group_norm", "aten.native_group_norm", "aten.layer_norm", "aten.native_layer_norm", "aten.mul", "aten.mul_",
 })
 
 # ops that only re-read a parameter (a linear layer's weight transposed for mm/addmm): the result
-# is the same Weight with the shape the op gives, no layer
-WEIGHT_VIEWS = frozenset({"aten.t", "aten.numpy_T", "aten.permute", "aten.transpose"})
+# is the same Weight with the shape the op gives, no layer; a view of a parameter (timm's ConvNeXt
+# gamma.reshape(1, -1, 1, 1)) likewise
+WEIGHT_VIEWS = frozenset({"aten.t", "aten.numpy_T", "aten.permute", "aten.transpose", "aten.view", "aten.reshape",
+                          "aten._unsafe_view"})
+
+
+# views that may fold a channels-last map's batch and spatial axes into one (run_decompositions()'s
+# linear layer on a map: view, addmm, view back), read as the map itself
+FOLDING_VIEWS = frozenset({"aten.view", "aten._unsafe_view", "aten.reshape"})
 
 
 # ops that return several tensors: each element used (``getitem``) is read with ``part``
@@ -120,7 +141,16 @@ MULTI_OUTPUT = frozenset({
     "aten._native_batch_norm_legit", "aten._native_batch_norm_legit_functional", "aten.native_batch_norm",
     "aten.max_pool2d_with_indices", "aten.max_pool3d_with_indices", "aten.adaptive_max_pool1d",
     "aten.adaptive_max_pool2d", "aten.adaptive_max_pool3d", "aten.native_dropout", "aten.native_group_norm",
+    "aten.native_layer_norm",
 })
+
+# a module class -> the rules of the ops inside its call that replace ATEN_OPS's (as the fx import
+# reads the module whole): a LayerNorm2d permutes to channels last, normalises and permutes back,
+# one layer norm over the channels. Its layers' traced shapes (channels last) are not checked.
+MODULE_OPS: dict[str, dict[str, Rule]] = {
+    cls: {"aten.permute": _alias, "aten.layer_norm": channels_layer_norm, "aten.native_layer_norm": channels_layer_norm}
+    for cls in ("torchvision.models.convnext.LayerNorm2d", "timm.layers.norm.LayerNorm2d")
+}
 
 # an op's node name -> the name torch.fx gives the call it comes from (F.interpolate exports as
 # upsample_bilinear2d, x[:, a:b] as slice), so an op not in a module is named as the fx import names it

@@ -27,8 +27,10 @@ def arg(call: OpCall, name: str, default=None):
     return call.kwargs.get(name, default)
 
 
-def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weight") -> Weight | None:
-    """The Weight argument ``name`` (None when absent), refused unless it is a ``kind``."""
+def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weight",
+            viewed: bool = False) -> Weight | None:
+    """The Weight argument ``name`` (None when absent), refused unless it is a ``kind`` read in the
+    shape stored (``viewed``: in any shape; the caller checks which)."""
     value = arg(call, name)
     if value is None:
         return None
@@ -36,6 +38,9 @@ def _weight(call: OpCall, name: str, kind: str = "parameter", what: str = "weigh
         raise Unsupported(f"its {what} is computed in forward, not a {kind} (archcalc reads a layer's own tensors)")
     if value.kind != kind:
         raise Unsupported(f"its {what} '{value.name}' is a {value.kind}, not a {kind}")
+    if not viewed and value.shape != value.stored:
+        raise Unsupported(f"its {what} '{value.name}' is read as {list(value.shape)}, not as stored "
+                          f"({list(value.stored)})")
     return value
 
 
@@ -82,14 +87,13 @@ def linear(call: OpCall):
 
 
 def _linear(call: OpCall, out_features: int, bias: bool):
-    if len(call.in_shape) != 1:
-        raise Unsupported("a linear layer on a tensor of more than 2 dimensions (archcalc reads NxF vectors)")
+    # on the last dimension: a vector's features, or a channels-last map's (the analysis checks which)
     return one("linear", out_features=out_features, bias=bias)
 
 
 def _transposed_weight(call: OpCall, name: str) -> Weight:
     """mm/addmm's second matrix: a linear layer's weight (out x in) read transposed (in x out)."""
-    weight = _weight(call, name)
+    weight = _weight(call, name, viewed=True)
     if len(weight.stored) != 2 or weight.shape != weight.stored[::-1]:
         raise Unsupported(f"a matrix product with '{weight.name}' as stored (a linear layer reads its weight transposed)")
     return weight
@@ -251,19 +255,6 @@ def mean(call: OpCall):
 
 
 # -- shapes ----------------------------------------------------------------------------------------
-
-def reshape(call: OpCall):
-    """view / reshape / _unsafe_view / flatten / unflatten, read by the shapes before and after:
-    flattening a map, reading a vector as a map, or nothing."""
-    before, after = call.in_shape, call.out
-    if before == after:
-        return Alias()
-    if len(after) == 1:
-        return one("flatten")
-    if len(before) == 1 and len(after) == 3:
-        return one("reshape", shape=list(after))
-    raise Unsupported(f"a reshape of {list(before)} to {list(after)} (archcalc reads CxHxW maps and flat vectors)")
-
 
 def upsample(mode: str):
     """upsample_nearest2d / upsample_bilinear2d (.vec: output_size or scale_factors; .default:
