@@ -77,22 +77,43 @@ def test_constant_and_learnable_scales_and_the_in_place_gain():
     assert report.total.params == sum(p.numel() for p in NormFreeBlock().parameters()) == 8 * 8 * 9 + 8 + 8 + 1
 
 
-class ReadsAWeight(nn.Module):
+class AddsAWeight(nn.Module):
     def __init__(self):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(4, 1, 1))
 
     def forward(self, x):
-        return x * self.weight.reshape(4, 1, 1)
+        return x + self.weight
 
 
-class TimesAVector(nn.Module):
+class TimesAMap(nn.Module):
     def __init__(self):
         super().__init__()
-        self.gain = nn.Parameter(torch.ones(4, 1, 1))
+        self.gain = nn.Parameter(torch.ones(4, 6, 6))
 
     def forward(self, x):
         return x * self.gain
+
+
+class TimesAVector(nn.Module):
+    """A per-channel learnable scale, written as ConvNeXt and timm write it: a layer_scale."""
+
+    def __init__(self, viewed: bool):
+        super().__init__()
+        self.viewed = viewed
+        self.gain = nn.Parameter(torch.ones(4) if viewed else torch.ones(4, 1, 1))
+
+    def forward(self, x):
+        return x * (self.gain.reshape(1, -1, 1, 1) if self.viewed else self.gain)
+
+
+@pytest.mark.parametrize("viewed", [False, True])
+def test_a_product_with_a_channel_vector_parameter_is_a_layer_scale(viewed):
+    model = TimesAVector(viewed)
+    imported = import_module(model, (4, 6, 6), name="scaled")
+    (node,) = [n for n in imported.graph.nodes if n.type_name == "layer_scale"]
+    assert node.name.endswith("gain")
+    assert analyze(imported.graph).total.params == sum(p.numel() for p in model.parameters()) == 4
 
 
 class TimesABuffer(nn.Module):
@@ -105,8 +126,8 @@ class TimesABuffer(nn.Module):
 
 
 @pytest.mark.parametrize("model, message", [
-    (ReadsAWeight(), "reads the parameter 'weight' directly"),
-    (TimesAVector(), r"a product with the parameter 'gain' of shape \[4, 1, 1\]"),
+    (AddsAWeight(), "reads the parameter 'weight' directly"),
+    (TimesAMap(), r"a product with the parameter 'gain' of shape \[4, 6, 6\]"),
     (TimesABuffer(), "a product with a buffer or constant tensor"),
 ])
 def test_a_parameter_read_otherwise_is_refused_by_name(model, message):

@@ -84,14 +84,16 @@ def _torch_layer(layer: dict, x):
 
 
 def torch_runs(shape, plan) -> bool:
-    """Whether PyTorch builds and runs the plan on a batch-1 input (add = same-shape sum)."""
+    """Whether PyTorch builds and runs the plan on a batch-1 input (add = torch's broadcasting sum)."""
     values = {-1: torch.zeros(1, *shape)}
     try:
         with torch.no_grad():
             for index, layer in enumerate(plan):
                 inputs = [values[i] for i in layer["inputs"]]
                 if layer["type"] == "add":
-                    out = torch.stack(inputs).sum(0)  # stack refuses different shapes, as add must
+                    out = inputs[0]
+                    for other in inputs[1:]:  # torch's + broadcasts (a dimension equal, or 1), as add does
+                        out = out + other
                 elif layer["type"] == "concat":
                     out = torch.cat(inputs, dim=1)
                 else:

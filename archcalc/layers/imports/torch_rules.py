@@ -332,6 +332,9 @@ def join(type_name: str, neutral: int):
     def rule(call: OpCall):
         tensors = call.tensors
         others = [a for a in call.args[:2] if not isinstance(a, TensorArg)]
+        params = [a for a in others if isinstance(a, ParameterArg)]
+        if params:
+            raise Unsupported(f"reads the parameter '{params[0].target}' directly")
         if len(tensors) == 1 and len(others) == 1 and not isinstance(others[0], bool) and others[0] == neutral:
             return Alias(tensors[0].index)
         if len(tensors) < 2 or others:
