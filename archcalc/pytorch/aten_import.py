@@ -26,20 +26,11 @@ from ..layers.imports.aten_ops import Weight
 from ..layers.imports.calls import Alias, OpCall, TensorArg, Unsupported
 from .aten_program import Program, module_class_key, op_key, static
 from .fx_trace import ImportError_, source_line
+from .imported import MultiOutput as _Multi, Uncounted as _Uncounted
 
 
 class UnsupportedAtenOp(ImportError_):
     pass
-
-
-@dataclass(frozen=True)
-class _Multi:
-    node: fx.Node
-
-
-@dataclass(frozen=True)
-class _Uncounted:
-    before: object  # the last counted layer it follows (None: the input)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
 
 import torch
 import torch.fx as fx
@@ -17,25 +16,11 @@ from ..importing.layout import Entry, ImportedNet
 from ..layers.imports import torch_ops
 from ..layers.imports.torch_ops import Alias, OpCall, ParameterArg, TensorArg, Unsupported
 from .fx_trace import ImportError_, Traced, class_key, function_key, line_of
+from .imported import MultiOutput as _Multi, Uncounted as _Uncounted
 
 
 class UnsupportedOp(ImportError_):
     pass
-
-
-@dataclass(frozen=True)
-class _Multi:
-    """A call that returns several tensors (x.chunk(2, 1)): read per element used."""
-
-    node: fx.Node
-
-
-@dataclass(frozen=True)
-class _Uncounted:
-    """The output of an op left out (--partial) that changes the shape; ``before``: the last
-    counted layer it follows (None: the input), which stands in for it as a net output."""
-
-    before: object
 
 
 def _scope_of(node: fx.Node) -> str:

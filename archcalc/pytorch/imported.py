@@ -13,6 +13,22 @@ from ..importing.layout import ImportedNet, compact, to_spec
 from ..importing.yaml_writer import write_yaml
 
 
+
+# what an importer's producer map holds for a node that is no layer (both importers, fx and ATen)
+@dataclass(frozen=True)
+class MultiOutput:
+    """A call that returns several tensors (x.chunk(2, 1)): read per element used."""
+
+    node: object  # the fx.Node
+
+
+@dataclass(frozen=True)
+class Uncounted:
+    """The output of an op left out (--partial) that changes the shape; ``before``: the last
+    counted layer it follows (None: the input), which stands in for it as a net output."""
+
+    before: object
+
 @dataclass
 class Imported:
     """An imported module: the written spec (``text``), its data, the net as read, the Graph

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from .calls import Alias, Emit, OpCall, TensorArg, Unsupported
 from .torch_rules import _map_dim, _plain, avgpool, maxpool, one
+from .torch_rules import pad as torch_pad
 
 
 @dataclass(frozen=True)
@@ -334,13 +335,7 @@ def mode_pad(mode: str):
 
 
 def _pad(call: OpCall, padding, mode: str, value):
-    if len(call.in_shape) != 3 or len(padding) != 4:
-        raise Unsupported(f"padding {list(padding)} of a {len(call.in_shape) + 1}-D tensor (archcalc pads H and W of a map)")
-    left, right, top, bottom = padding
-    args = {"padding": [top, bottom, left, right], "mode": mode}
-    if mode == "constant":
-        args["value"] = float(value or 0.0)
-    return [Emit("pad", args)]
+    return torch_pad(call, list(padding), mode, value)
 
 
 def channel_shuffle(call: OpCall):
