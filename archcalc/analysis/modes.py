@@ -2,7 +2,7 @@
 auxiliary heads) or only in evaluation (``outputs: [fc, {name: aux1, mode: train}]``). In a mode,
 a layer runs when some output of that mode depends on it; a layer that only outputs of the other
 mode depend on still owns its parameters (they exist in the module) but runs no FLOPs and holds
-no activations, as torch counts an auxiliary head in eval(). A layer that no declared output
+no activations, as torch counts an auxiliary head in evaluation mode. A layer that no declared output
 depends on, in any mode, is still run and counted (the twin runs every layer) and is a warning."""
 
 from __future__ import annotations

@@ -269,6 +269,15 @@ REGISTRY: dict[str, type[LayerType]] = {}
 ALIASES: dict[str, str] = {}
 
 
+
+class NoChainNotation:
+    """Mixed in before a chain-notation type (conv2d: `conv3x3`, `c3`) by its subclasses that the
+    chain notation does not write (the 1-D and 3-D forms): no shorthand, short name or positional."""
+
+    shorthand: ClassVar[tuple[str, ...]] = ()
+    short_name: ClassVar[str] = ""
+    chain_positional: ClassVar[str] = ""
+
 def register(layer: type[LayerType]) -> type[LayerType]:
     for key in (layer.name, *layer.aliases):
         if key in REGISTRY or key in ALIASES:

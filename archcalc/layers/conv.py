@@ -17,6 +17,7 @@ from .base import (
     LayerResult,
     LayerType,
     ModuleCall,
+    NoChainNotation,
     Shape,
     Tensor,
     check_channels,
@@ -309,15 +310,12 @@ class ConvTranspose2d(LayerType):
 
 
 @register
-class ConvTranspose1d(ConvTranspose2d):
+class ConvTranspose1d(NoChainNotation, ConvTranspose2d):
     dims = 1
     torch_class = "ConvTranspose1d"
     name = "conv_transpose1d"
     aliases = ("deconv1d",)
     summary = "1-D transposed convolution over a CxL sequence (torch.nn.ConvTranspose1d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "1-D transposed convolution"
     args = transposed_args(1)
     shape_rule = "L_out = (L - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1"
@@ -329,15 +327,12 @@ class ConvTranspose1d(ConvTranspose2d):
 
 
 @register
-class ConvTranspose3d(ConvTranspose2d):
+class ConvTranspose3d(NoChainNotation, ConvTranspose2d):
     dims = 3
     torch_class = "ConvTranspose3d"
     name = "conv_transpose3d"
     aliases = ("deconv3d",)
     summary = "3-D transposed convolution over a CxTxHxW volume (torch.nn.ConvTranspose3d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "3-D transposed convolution"
     args = transposed_args(3)
     shape_rule = "T_out, H_out, W_out each (in - 1)*stride - 2*padding + dilation*(kernel-1) + output_padding + 1"

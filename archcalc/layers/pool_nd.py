@@ -3,20 +3,17 @@ classes of layers/pool.py registered once per number of spatial axes, with their
 
 from __future__ import annotations
 
-from .base import register
+from .base import NoChainNotation, register
 from .pool import (AdaptiveAvgPool2d, AvgPool2d, MaxPool2d, _adaptive_args, _keeps_argmax, _pool_args)
 
 
 @register
-class MaxPool1d(MaxPool2d):
+class MaxPool1d(NoChainNotation, MaxPool2d):
     dims = 1
     torch_class = "MaxPool1d"
     name = "maxpool1d"
     aliases = ("max_pool1d",)
     summary = "Max pooling over a CxL sequence (torch.nn.MaxPool1d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "1-D max pooling"
     args = _pool_args(1, dilation=True)
     shape_rule = "as conv1d with C unchanged; ceil_mode rounds up, but the last window must start inside the input or left padding"
@@ -25,15 +22,12 @@ class MaxPool1d(MaxPool2d):
 
 
 @register
-class MaxPool3d(MaxPool2d):
+class MaxPool3d(NoChainNotation, MaxPool2d):
     dims = 3
     torch_class = "MaxPool3d"
     name = "maxpool3d"
     aliases = ("max_pool3d",)
     summary = "Max pooling over a CxTxHxW volume (torch.nn.MaxPool3d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "3-D max pooling"
     args = _pool_args(3, dilation=True)
     shape_rule = "as conv3d with C unchanged; ceil_mode rounds up, but the last window must start inside the input or left padding"
@@ -42,15 +36,12 @@ class MaxPool3d(MaxPool2d):
 
 
 @register
-class AvgPool1d(AvgPool2d):
+class AvgPool1d(NoChainNotation, AvgPool2d):
     dims = 1
     torch_class = "AvgPool1d"
     name = "avgpool1d"
     aliases = ("avg_pool1d",)
     summary = "Average pooling over a CxL sequence (torch.nn.AvgPool1d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "1-D average pooling"
     args = _pool_args(1, dilation=False)
     shape_rule = MaxPool1d.shape_rule
@@ -59,15 +50,12 @@ class AvgPool1d(AvgPool2d):
 
 
 @register
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(NoChainNotation, AvgPool2d):
     dims = 3
     torch_class = "AvgPool3d"
     name = "avgpool3d"
     aliases = ("avg_pool3d",)
     summary = "Average pooling over a CxTxHxW volume (torch.nn.AvgPool3d)."
-    shorthand = ()
-    short_name = ""
-    chain_positional = ""
     title = "3-D average pooling"
     args = _pool_args(3, dilation=False)
     shape_rule = MaxPool3d.shape_rule
